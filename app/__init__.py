@@ -1,0 +1,76 @@
+"""Ieum (이음): 학생맞춤통합지원 협업 플랫폼.
+
+``create_app`` builds the application: config -> key ring -> extensions -> blueprints ->
+CLI -> error handlers.  It never creates tables or runs migrations.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config, ConfigError, apply_environment
+from .crypto import KeyRingError, load_keyring
+
+FEATURES = ("auth", "home", "students", "cases", "guardians", "agencies", "conferences",
+            "audit", "reports")
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Application factory; ``config`` (a dict or class) wins over files and environment."""
+    app = Flask(__name__, instance_path=os.environ.get("IEUM_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    _load_config(app, config)
+
+    from . import errors, extensions, i18n, models, navigation, security  # noqa: F401  (models: all tables)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(Path(app.root_path).parent / "migrations"),
+                                render_as_batch=True, compare_type=True)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    navigation.init_app(app)
+    errors.init_app(app)
+    from .auth import session as auth_session
+    auth_session.init_app(app)
+    with app.app_context():
+        from .db_setup import configure_engine
+        configure_engine(extensions.db.engine)
+
+    import importlib
+    for name in FEATURES:
+        module = importlib.import_module(f".{name}", __name__)
+        app.register_blueprint(module.bp)
+        if hasattr(module, "register_cli"):
+            module.register_cli(app)
+    from . import cli
+    cli.init_app(app)
+    return app
+
+
+def _load_config(app: Flask, config) -> None:
+    app.config.from_object(Config)
+    if config is None or (isinstance(config, dict) and not config.get("TESTING")):
+        app.config.from_pyfile("config.py", silent=True)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    apply_environment(app.config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'ieum.db'}"
+    if not app.config.get("IEUM_KEYS_FILE"):
+        app.config["IEUM_KEYS_FILE"] = str(Path(app.instance_path) / "keys.json")
+
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set. Run scripts/run once (it writes instance/config.py), or put "
+            "SECRET_KEY = '<random>' in instance/config.py, or set IEUM_SECRET_KEY.")
+    if app.config["IEUM_ENV"] == "production" and app.config["SECRET_KEY"].startswith("test-"):
+        raise ConfigError("the test SECRET_KEY must not be used in production")
+    try:
+        app.extensions["ieum_keyring"] = load_keyring(app.config)
+    except KeyRingError as exc:
+        raise ConfigError(f"cannot load the key ring: {exc}") from None

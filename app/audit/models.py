@@ -1,0 +1,73 @@
+"""The append-only audit trail (접속기록) with its hash chain."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(db.Model):
+    """One event.  Never updated or deleted (database triggers refuse both)."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)  # no FK: events outlive users
+    actor_login: Mapped[Optional[str]] = mapped_column(String(64))
+    role: Mapped[Optional[str]] = mapped_column(String(32))
+    organisation_id: Mapped[Optional[int]] = mapped_column(Integer)
+    ip: Mapped[Optional[str]] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    object_type: Mapped[Optional[str]] = mapped_column(String(40))
+    object_id: Mapped[Optional[str]] = mapped_column(String(64))
+    #: pseudonymous reference of the data subject (a student's uid), never a name
+    subject_ref: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False, default="allowed")
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    request_id: Mapped[Optional[str]] = mapped_column(String(64))
+    #: canonical JSON of non-personal details
+    details: Mapped[Optional[str]] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (Index("ix_audit_event_actor_time", "actor_id", "occurred_at"),)
+
+    #: the fields the hash covers, in order
+    HASHED_FIELDS = ("occurred_at", "actor_id", "actor_login", "role", "organisation_id", "ip",
+                     "action", "object_type", "object_id", "subject_ref", "outcome", "reason",
+                     "request_id", "details")
+
+
+class AuditCheckpoint(db.Model):
+    """A retention purge: events up to ``last_event_id`` were removed, and the chain of the
+    remaining events starts from ``last_event_hash``.  Triggers let DELETE touch only events
+    a checkpoint covers, and refuse UPDATE and DELETE on checkpoints themselves."""
+
+    __tablename__ = "audit_checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    #: events that occurred before this instant were purged
+    purged_before: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    last_event_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
+    #: hash of the last purged event: the prev_hash the first remaining event must carry
+    last_event_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    events_removed: Mapped[int] = mapped_column(Integer, nullable=False)
+    actor_login: Mapped[Optional[str]] = mapped_column(String(64))
+
+
+class AuditReview(db.Model):
+    """An auditor's mark that one month's access records were reviewed (접속기록 점검)."""
+
+    __tablename__ = "audit_review"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the reviewed month, 'YYYY-MM' (KST)
+    month: Mapped[str] = mapped_column(String(7), unique=True, nullable=False)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    comment: Mapped[str] = mapped_column(Text, nullable=False)

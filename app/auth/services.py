@@ -1,0 +1,114 @@
+"""Account lifecycle and authentication, each change audited in the caller's transaction."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..audit.services import record
+from ..crypto import normalise
+from ..db import utcnow
+from ..domain import DomainError
+from ..extensions import db
+from ..permissions import ROLES, role_fits_organisation
+from .models import LoginThrottle, Organisation, User
+
+MIN_PASSWORD_LENGTH = 10
+# checked against when the login is unknown, so both paths cost the same time
+_DUMMY_HASH = generate_password_hash("ieum-timing-equaliser", method="scrypt")
+
+
+def check_password_policy(password: str, login: str, display_name: str) -> None:
+    """At least 10 characters, and not built from the user's own login or name."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"비밀번호는 {MIN_PASSWORD_LENGTH}자 이상이어야 합니다.", "password")
+    folded = normalise(password).replace(" ", "")
+    for own in (login, display_name):
+        own = normalise(own or "").replace(" ", "")
+        if len(own) >= 3 and own in folded:
+            raise DomainError("비밀번호에 아이디나 이름을 넣을 수 없습니다.", "password")
+
+
+def create_user(*, login: str, display_name: str, role: str, organisation: Organisation | None,
+                password: str, actor: User | None = None) -> User:
+    """Create an account after checking role, organisation and password rules."""
+    login = login.strip()
+    if not login or len(login) > 64:
+        raise DomainError("아이디를 1~64자로 입력해 주세요.", "login")
+    if role not in ROLES:
+        raise DomainError(f"알 수 없는 역할입니다: {role}", "role")
+    if not role_fits_organisation(role, organisation):
+        raise DomainError("역할과 소속 기관의 종류가 맞지 않습니다.", "organisation")
+    if db.session.execute(select(User.id).filter_by(login=login)).first():
+        raise DomainError("이미 사용 중인 아이디입니다.", "login")
+    check_password_policy(password, login, display_name)
+    user = User(login=login, display_name=display_name.strip() or login, role=role,
+                organisation=organisation, password_hash=generate_password_hash(password, method="scrypt"))
+    db.session.add(user)
+    db.session.flush()
+    record("user_created", obj=user, actor=actor, details={"role": role, "organisation_id": user.organisation_id})
+    return user
+
+
+def set_password(user: User, password: str, actor: User | None = None) -> None:
+    check_password_policy(password, user.login, user.display_name)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    record("password_changed", obj=user, actor=actor)
+
+
+def deactivate_user(user: User, actor: User | None = None) -> None:
+    """Deactivated users are logged out on their next request and cannot log in."""
+    if not user.active:
+        raise DomainError("이미 비활성화된 계정입니다.", "login")
+    user.active = False
+    record("user_deactivated", obj=user, actor=actor)
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+LOCKED_MESSAGE = "로그인을 여러 번 실패하여 {minutes}분 동안 로그인할 수 없습니다. 잠시 후 다시 시도해 주세요."
+BAD_CREDENTIALS = "아이디 또는 비밀번호가 올바르지 않습니다."
+
+
+def authenticate(login: str, password: str) -> User:
+    """Return the user or raise LoginRefused; failures count per login name, known or not."""
+    cfg = current_app.config
+    key = normalise(login)[:64]
+    now = utcnow()
+    throttle = db.session.get(LoginThrottle, key)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        record("login_locked", outcome="denied", object_type="login", object_id=key)
+        raise LoginRefused(LOCKED_MESSAGE.format(minutes=cfg["LOGIN_LOCK_MINUTES"]))
+    user = db.session.execute(select(User).filter_by(login=login.strip())).scalar_one_or_none()
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    if ok and user.active:
+        if throttle:
+            db.session.delete(throttle)
+        user.last_login_at = now
+        record("login", actor=user, object_type="user", object_id=user.uid)
+        return user
+    if throttle is None:
+        throttle = LoginThrottle(login=key, failures=0)
+        db.session.add(throttle)
+    if throttle.locked_until and throttle.locked_until <= now:
+        throttle.failures, throttle.locked_until = 0, None  # the previous lock has expired
+    throttle.failures += 1
+    locked = throttle.failures >= cfg["LOGIN_MAX_FAILURES"]
+    if locked:
+        throttle.locked_until = now + dt.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+    record("login_failed", outcome="denied", object_type="login", object_id=key,
+           details={"failures": throttle.failures, "locked": locked,
+                    "inactive": bool(user is not None and ok and not user.active)})
+    if locked:
+        raise LoginRefused(LOCKED_MESSAGE.format(minutes=cfg["LOGIN_LOCK_MINUTES"]))
+    raise LoginRefused(BAD_CREDENTIALS)
+
+
+def find_organisation(code: str) -> Organisation | None:
+    return db.session.execute(select(Organisation).filter_by(code=code)).scalar_one_or_none()

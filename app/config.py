@@ -1,0 +1,75 @@
+"""Configuration: defaults here, secrets from instance/config.py or IEUM_* environment variables."""
+import os
+from datetime import timedelta
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start as configured; the message says how to fix it."""
+
+
+class Config:
+    IEUM_ENV = "development"
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # default: sqlite in instance/, set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: path of the key ring; IEUM_KEYS (JSON text) wins over it
+    IEUM_KEYS_FILE = None
+    IEUM_KEYS = None
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    LANGUAGES = ("ko", "en")
+
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # idle timeout, refreshed per request
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
+
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    LOGIN_RATE_LIMIT = "20 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    PAGE_SIZE = 20
+    #: validity of a guardian record check, months
+    CHECK_VALIDITY_MONTHS = 12
+    GUARDIAN_TRAINING_HOURS = 30
+    REFERRAL_RESPONSE_BUSINESS_DAYS = 5
+    AUDIT_RETENTION_YEARS = 2
+
+
+class TestConfig(Config):
+    IEUM_ENV = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+
+
+ENV_OVERRIDES = {
+    "IEUM_ENV": "IEUM_ENV",
+    "IEUM_SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "IEUM_KEYS": "IEUM_KEYS",
+    "IEUM_KEYS_FILE": "IEUM_KEYS_FILE",
+    "IEUM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+}
+
+
+def apply_environment(config) -> None:
+    """Copy IEUM_* and DATABASE_URL environment variables into the Flask config."""
+    for env_name, key in ENV_OVERRIDES.items():
+        if os.environ.get(env_name):
+            config[key] = os.environ[env_name]
+    if config["IEUM_ENV"] == "development":
+        config["SESSION_COOKIE_SECURE"] = False
+    url = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if url.startswith("postgres://"):  # Heroku-style URLs
+        config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]

@@ -1,0 +1,1 @@
+"""Demo and Seoul-scale data generation (CLI only)."""

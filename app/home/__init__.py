@@ -1,0 +1,6 @@
+"""Each role's home page."""
+from flask import Blueprint
+
+bp = Blueprint("home", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,147 @@
+"""Fixtures shared by every test: a migrated database per test, the app, a client, logins.
+
+Each test gets a fresh database cloned from one migrated template per test process: a file
+copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL (set IEUM_TEST_DATABASE_URL).
+The audit trail's triggers forbid deleting events, so cloning is also the only clean reset.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import TestConfig
+from app.crypto import KeyRing
+from app.extensions import db as _db
+
+from . import factories
+
+PG_URL = os.environ.get("IEUM_TEST_DATABASE_URL") or None
+DEMO_PASSWORD = factories.DEFAULT_PASSWORD
+
+
+def base_config(**overrides) -> dict:
+    """TestConfig as a dict, so a test can change any setting for its own app."""
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(overrides)
+    return config
+
+
+class Database:
+    """A migrated template database and per-test clones of it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.tag = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        if PG_URL:
+            self.admin = sa.create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+            self.template = f"ieum_tpl_{self.tag}"
+            self._pg(f"DROP DATABASE IF EXISTS {self.template}")
+            self._pg(f"CREATE DATABASE {self.template}")
+            self.template_url = self._pg_url(self.template)
+        else:
+            self.template_url = f"sqlite:///{workdir / 'template.db'}"
+        self.clones = 0
+
+    def _pg(self, statement: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(statement)
+
+    def _pg_url(self, name: str) -> str:
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    def migrate_template(self, keys_json: str) -> None:
+        from flask_migrate import upgrade
+        app = create_app(base_config(SQLALCHEMY_DATABASE_URI=self.template_url, IEUM_KEYS=keys_json))
+        with app.app_context():
+            upgrade()
+            _db.engine.dispose()
+
+    def clone(self) -> str:
+        """A fresh copy of the migrated template; returns its URL."""
+        self.clones += 1
+        if PG_URL:
+            name = f"ieum_t_{self.tag}"
+            self._pg(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            self._pg(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+            return self._pg_url(name)
+        target = self.workdir / f"test_{self.clones}.db"
+        shutil.copyfile(self.workdir / "template.db", target)
+        return f"sqlite:///{target}"
+
+    def drop_all(self) -> None:
+        if PG_URL:
+            self._pg(f"DROP DATABASE IF EXISTS ieum_t_{self.tag} WITH (FORCE)")
+            self._pg(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
+            self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def keys_json() -> str:
+    """One real key ring for the session, passed as IEUM_KEYS."""
+    return KeyRing.generate().to_json()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory, keys_json):
+    database = Database(tmp_path_factory.mktemp("db"))
+    database.migrate_template(keys_json)
+    yield database
+    database.drop_all()
+
+
+@pytest.fixture
+def make_app(database, keys_json):
+    """Build an app on a fresh database; tests call it with config overrides."""
+    apps = []
+
+    def _make(**overrides):
+        config = base_config(SQLALCHEMY_DATABASE_URI=database.clone(), IEUM_KEYS=keys_json)
+        config.update(overrides)
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the real form; returns the response."""
+    def _login(user_or_login, password: str = DEMO_PASSWORD, follow: bool = False):
+        name = getattr(user_or_login, "login", user_or_login)
+        return client.post("/login", data={"login": name, "password": password}, follow_redirects=follow)
+    return _login
+
+
+@pytest.fixture
+def build(app):
+    """Builders with sensible defaults: build.school(), build.user(role), build.agency()."""
+    return factories.Builder()
