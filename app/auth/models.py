@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import TimestampMixin, UidMixin, utcnow
+from ..db import Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column, utcnow
 from ..extensions import db
 
 ORG_KINDS = {
@@ -66,8 +66,9 @@ class Organisation(UidMixin, TimestampMixin, db.Model):
 class User(UserMixin, UidMixin, TimestampMixin, db.Model):
     __tablename__ = "user_account"
     login: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
-    #: display name of a staff account (not a student's data, shown in headers and owner lists)
-    display_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: the person's name, encrypted: a guardian's account name is their real name
+    display_name_enc: Mapped[Ciphertext] = ciphertext_column()
+    display_name = EncryptedText()
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)

@@ -148,7 +148,7 @@ def upgrade():
 
     op.create_table('user_account',
     sa.Column('login', sa.String(length=64), nullable=False),
-    sa.Column('display_name', sa.String(length=100), nullable=False),
+    sa.Column('display_name_enc', sa.Text(), nullable=True),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=True),
