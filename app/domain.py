@@ -18,3 +18,8 @@ def attach_to_form(form, error: DomainError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class NotPermitted(DomainError):
+    """The actor's role or organisation may not do this; views answer 403 (or 404 where the
+    object's existence itself must stay hidden)."""

@@ -1,12 +1,17 @@
 """Builders for test data with sensible defaults, all through the real services."""
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 from sqlalchemy import select
 
 from app.auth.models import Gu, Organisation, User
 from app.auth.services import create_user
+from app.cases import services as s
+from app.cases.consent import record_consent
+from app.db import today_kst
+from app.students.services import create_student
 from app.extensions import db
 from app.permissions import ROLES
 
@@ -58,3 +63,60 @@ class Builder:
         if commit:
             db.session.commit()
         return user
+
+    def student(self, school: Organisation, actor: User | None = None, **fields):
+        """A student of ``school`` created through the service by a member of that school."""
+        actor = actor or self.user("school_staff", organisation=school)
+        n = next(_counter)
+        data = {"name": f"김학생{n}", "birth_date": dt.date(2013, 3, 1 + n % 27), "grade": 5, "class_no": 2,
+                "number": n % 30 + 1, "parent_name": f"김보호{n}", "parent_relation": "모", "parent_phone": "010-1234-5678",
+                "neis_number": f"N{n:08d}"}
+        data.update(fields)
+        student = create_student(actor, school, data)
+        db.session.commit()
+        return student
+
+    def case(self, school: Organisation | None = None, status: str = "requested", student=None, lead: User | None = None,
+              risk_level: str = "general", needs=(("learning", "기초학력 지원 필요"),)):
+        """A case driven through the real services to ``status``."""
+        school = school or (student.school if student else self.school())
+        lead = lead or self.user("school_lead", organisation=school)
+        student = student or self.student(school, actor=lead)
+        case = s.create_request(lead, student, requested_by="staff", needs=list(needs), risk_level=risk_level,
+                                summary="수업 중 집중이 어렵고 결석이 잦음")
+        db.session.flush()
+        for step in PATH_TO[status]:
+            if step == "select":
+                s.select_case(case, lead, meeting_on=today_kst() - dt.timedelta(days=1), members="교감, 담임, 상담교사",
+                              teacher_opinions="담임: 학습 결손 뚜렷")
+            elif step == "not_select":
+                s.not_select_case(case, lead, meeting_on=today_kst(), members="교감, 담임", reason="지원 필요성 낮음")
+            elif step == "consent":
+                consent_both(case, lead)
+            elif step == "close":
+                s.close_case(case, lead, reason="goals_met",
+                             outcomes={need.id: ("improved", "") for need in case.needs})
+            else:
+                getattr(s, step)(case, lead)
+        db.session.commit()
+        return case
+
+
+#: the service steps that lead from "requested" to each status
+PATH_TO = {
+    "requested": [], "screening": ["start_screening"], "selected": ["start_screening", "select"],
+    "not_selected": ["start_screening", "not_select"],
+    "planning": ["start_screening", "select", "start_planning"],
+    "in_support": ["start_screening", "select", "start_planning", "consent", "start_support"],
+    "monitoring": ["start_screening", "select", "start_planning", "consent", "start_support", "start_monitoring"],
+    "closed": ["start_screening", "select", "start_planning", "consent", "start_support", "close"],
+    "follow_up": ["start_screening", "select", "start_planning", "consent", "start_support", "close",
+                  "start_follow_up"],
+}
+
+
+def consent_both(case, actor, purposes=("guardian_matching", "conference_sharing"), **extra):
+    """Record the student's and the parent's consent to ``purposes``."""
+    given = extra.pop("given_on", today_kst() - dt.timedelta(days=1))
+    return [record_consent(case, actor, party=party, purposes=list(purposes), given_on=given, method="written", **extra)
+            for party in ("student", "parent")]

@@ -1,0 +1,114 @@
+"""Consent (법 11③): one record per party with its purposes; ``consent_covers`` is the single
+question every sharing feature asks before it shares anything."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record
+from ..auth.models import Organisation
+from ..db import today_kst
+from ..domain import DomainError, NotPermitted
+from ..extensions import db
+from ..permissions import SCHOOL_ROLES
+from .chronology import add_event
+from .models import CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES, Consent, ConsentPurpose, SupportCase
+
+
+def active_consents(case: SupportCase, on: dt.date | None = None) -> list[Consent]:
+    """Consents of the case in force on ``on`` (default: today in Seoul)."""
+    day = on or today_kst()
+    consents = db.session.execute(
+        select(Consent).where(Consent.case_id == case.id).options(selectinload(Consent.purposes))).scalars()
+    return [c for c in consents if c.active_on(day)]
+
+
+def both_parties_consented(case: SupportCase, on: dt.date | None = None) -> bool:
+    """True when the student and the parent each have a consent in force."""
+    return {c.party for c in active_consents(case, on)} >= set(CONSENT_PARTIES)
+
+
+def _covers(purpose: ConsentPurpose, wanted: str, agency: Organisation | None) -> bool:
+    if purpose.purpose != wanted:
+        return False
+    if wanted != "agency_referral":
+        return True
+    if agency is None:
+        return False
+    return purpose.agency_id == agency.id or (purpose.agency_kind is not None and purpose.agency_kind == agency.agency_kind)
+
+
+def consent_covers(case: SupportCase, purpose: str, agency: Organisation | None = None,
+                   on: dt.date | None = None) -> bool:
+    """Both the student and the parent consent, today, to ``purpose`` (for a referral: to this
+    agency by name or by its kind).  Withdrawal or expiry stops the purpose at once."""
+    if purpose not in CONSENT_PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose}")
+    parties = {c.party for c in active_consents(case, on) if any(_covers(p, purpose, agency) for p in c.purposes)}
+    return parties >= set(CONSENT_PARTIES)
+
+
+def consent_state(case: SupportCase) -> str:
+    """A short Korean summary for the case header."""
+    parties = {c.party for c in active_consents(case)}
+    if parties >= set(CONSENT_PARTIES):
+        return "학생·보호자 동의 완료"
+    missing = [label for party, label in CONSENT_PARTIES.items() if party not in parties]
+    return f"{'·'.join(missing)} 동의 필요"
+
+
+def record_consent(case: SupportCase, actor, *, party: str, purposes: list[str], given_on: dt.date,
+                   method: str, expires_on: dt.date | None = None, agency_ids: list[int] | None = None,
+                   agency_kinds: list[str] | None = None) -> Consent:
+    """Record one party's consent with its purposes (a referral purpose names agencies or kinds)."""
+    if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
+        raise NotPermitted("이 사례의 동의를 기록할 권한이 없습니다.")
+    if case.status in ("closed", "not_selected"):
+        raise DomainError("종결되었거나 미선정된 사례에는 동의를 기록할 수 없습니다.", "party")
+    if party not in CONSENT_PARTIES:
+        raise DomainError("동의한 사람을 선택해 주세요.", "party")
+    if method not in CONSENT_METHODS:
+        raise DomainError("동의 방법을 선택해 주세요.", "method")
+    if not purposes or any(p not in CONSENT_PURPOSES for p in purposes):
+        raise DomainError("동의 목적을 하나 이상 선택해 주세요.", "purposes")
+    if not isinstance(given_on, dt.date) or given_on > today_kst():
+        raise DomainError("동의 날짜는 오늘 이후일 수 없습니다.", "given_on")
+    if expires_on is not None and expires_on <= given_on:
+        raise DomainError("만료일은 동의 날짜 이후여야 합니다.", "expires_on")
+    agency_ids, agency_kinds = agency_ids or [], [k for k in (agency_kinds or []) if k]
+    if "agency_referral" in purposes and not (agency_ids or agency_kinds):
+        raise DomainError("의뢰에 동의한 기관이나 기관 종류를 선택해 주세요.", "agencies")
+    consent = Consent(case_id=case.id, party=party, given_on=given_on, method=method,
+                      expires_on=expires_on, recorded_by_id=actor.id)
+    db.session.add(consent)
+    db.session.flush()
+    for purpose in purposes:
+        if purpose != "agency_referral":
+            db.session.add(ConsentPurpose(consent_id=consent.id, purpose=purpose))
+    if "agency_referral" in purposes:
+        for agency_id in agency_ids:
+            db.session.add(ConsentPurpose(consent_id=consent.id, purpose="agency_referral", agency_id=agency_id))
+        for kind in agency_kinds:
+            db.session.add(ConsentPurpose(consent_id=consent.id, purpose="agency_referral", agency_kind=kind))
+    labels = ", ".join(CONSENT_PURPOSES[p] for p in purposes)
+    add_event(case, "consent", f"{CONSENT_PARTIES[party]} 동의 기록 ({CONSENT_METHODS[method]}; {labels})", actor)
+    record("consent_recorded", obj=consent, subject=case.student, actor=actor,
+           details={"party": party, "purposes": purposes, "method": method,
+                    "expires_on": expires_on.isoformat() if expires_on else None})
+    return consent
+
+
+def withdraw_consent(consent: Consent, case: SupportCase, actor, *, withdrawn_on: dt.date | None = None) -> None:
+    """Record a withdrawal; from that day nothing new is shared under this consent."""
+    if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
+        raise NotPermitted("이 사례의 동의를 변경할 권한이 없습니다.")
+    if consent.withdrawn_on is not None:
+        raise DomainError("이미 철회된 동의입니다.", "withdrawn_on")
+    day = withdrawn_on or today_kst()
+    if day > today_kst() or day < consent.given_on:
+        raise DomainError("철회 날짜를 확인해 주세요.", "withdrawn_on")
+    consent.withdrawn_on = day
+    add_event(case, "consent", f"{CONSENT_PARTIES[consent.party]} 동의 철회", actor)
+    record("consent_withdrawn", obj=consent, subject=case.student, actor=actor, details={"party": consent.party})

@@ -1,0 +1,224 @@
+"""Support cases (법 10–12조): needs, consent, selection, plan, notes, escalation, chronology."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import Organisation, User
+from ..db import (Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column, utcnow)
+from ..extensions import db
+from ..students.models import Student
+
+STATUSES = {
+    "requested": "요청 접수", "screening": "검토 중", "selected": "지원 대상 선정",
+    "not_selected": "미선정", "planning": "지원 계획 수립", "in_support": "지원 중",
+    "monitoring": "점검(모니터링)", "closed": "종결", "follow_up": "사후 관리",
+}
+OPEN_STATUSES = ("requested", "screening", "selected", "planning", "in_support", "monitoring", "follow_up")
+DOMAINS = {
+    "learning": "학습", "welfare": "복지", "health": "건강", "career": "진로", "counselling": "상담",
+    "multicultural": "다문화", "special_education": "특수교육", "emergency_welfare": "긴급복지",
+    "safety": "보건·안전", "school_violence": "학교폭력 피해",
+}
+#: risk level -> (label, urgency rank: lower sorts first)
+RISK_LEVELS = {"emergency": ("긴급", 0), "crisis": ("위기", 1), "intensive": ("집중", 2), "general": ("일반", 3)}
+REQUESTERS = {"student": "학생 본인", "parent": "보호자", "staff": "교직원"}
+CONSENT_PARTIES = {"student": "학생", "parent": "보호자"}
+CONSENT_METHODS = {"written": "서면", "electronic": "전자", "oral_then_written": "구두 후 서면 보완"}
+CONSENT_PURPOSES = {"guardian_matching": "교육후견인 연계", "agency_referral": "유관기관 의뢰",
+                    "conference_sharing": "사례회의 정보 공유"}
+NOTE_KINDS = {"counselling": "상담", "observation": "관찰", "home_contact": "가정 연락", "other": "기타"}
+ACTION_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소"}
+CLOSE_REASONS = {"goals_met": "목표 달성", "transferred": "전학", "graduated": "졸업",
+                 "declined": "지원 거부", "other": "기타"}
+NEED_OUTCOMES = {"resolved": "해결", "improved": "호전", "unchanged": "변화 없음", "worse": "악화",
+                 "referred": "외부 연계로 이관"}
+
+
+class SupportCase(UidMixin, TimestampMixin, db.Model):
+    """One student's support case at one school."""
+
+    __tablename__ = "support_case"
+    #: copied from the student so every scope query is one indexed column
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="requested", index=True)
+    risk_level: Mapped[str] = mapped_column(String(20), nullable=False, default="general")
+    #: 0 = 긴급 … 3 = 일반, so lists sort by urgency in SQL
+    urgency: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    requested_by: Mapped[str] = mapped_column(String(10), nullable=False)
+    requested_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    #: the staff member who looks after the case day to day
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    summary_enc: Mapped[Ciphertext] = ciphertext_column()
+    summary = EncryptedText()
+    #: escalated to the district centre (법 10④) and not yet answered
+    escalation_open: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    closed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    close_reason: Mapped[Optional[str]] = mapped_column(String(20))
+
+    student: Mapped[Student] = relationship()
+    school: Mapped[Organisation] = relationship()
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+    needs: Mapped[list["CaseNeed"]] = relationship(back_populates="case", order_by="CaseNeed.id")
+
+    __table_args__ = (Index("ix_support_case_school_status", "school_id", "status", "urgency"),)
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def risk_label(self) -> str:
+        return RISK_LEVELS[self.risk_level][0]
+
+
+class CaseNeed(UidMixin, db.Model):
+    """A need of the case in one domain, with its outcome when the case closes."""
+
+    __tablename__ = "case_need"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    domain: Mapped[str] = mapped_column(String(30), nullable=False, index=True)
+    description_enc: Mapped[Ciphertext] = ciphertext_column()
+    description = EncryptedText()
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))
+    outcome_note_enc: Mapped[Ciphertext] = ciphertext_column()
+    outcome_note = EncryptedText()
+
+    case: Mapped[SupportCase] = relationship(back_populates="needs")
+
+    @property
+    def domain_label(self) -> str:
+        return DOMAINS[self.domain]
+
+
+class Consent(UidMixin, TimestampMixin, db.Model):
+    """One party's consent (법 11③) to named purposes; withdrawal stops new sharing at once."""
+
+    __tablename__ = "consent"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    party: Mapped[str] = mapped_column(String(10), nullable=False)
+    given_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    expires_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    withdrawn_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+
+    purposes: Mapped[list["ConsentPurpose"]] = relationship(back_populates="consent", order_by="ConsentPurpose.id")
+    recorded_by: Mapped[User] = relationship()
+
+    def active_on(self, day: dt.date) -> bool:
+        """Given, not withdrawn and not expired on ``day``."""
+        return (self.given_on <= day and (self.withdrawn_on is None or self.withdrawn_on > day)
+                and (self.expires_on is None or self.expires_on >= day))
+
+
+class ConsentPurpose(db.Model):
+    """A purpose one consent covers: guardian matching, conference sharing, or a referral to
+    a named agency or to any agency of a kind."""
+
+    __tablename__ = "consent_purpose"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"), nullable=False, index=True)
+    purpose: Mapped[str] = mapped_column(String(30), nullable=False)
+    agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    agency_kind: Mapped[Optional[str]] = mapped_column(String(40))
+
+    consent: Mapped[Consent] = relationship(back_populates="purposes")
+    agency: Mapped[Optional[Organisation]] = relationship()
+
+
+class CaseSelection(UidMixin, TimestampMixin, db.Model):
+    """The school meeting's decision to select or not select (법 10⑥, 영 10②), with evidence."""
+
+    __tablename__ = "case_selection"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    selected: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    meeting_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    basic_academic_result_enc: Mapped[Ciphertext] = ciphertext_column()
+    basic_academic_result = EncryptedText()
+    teacher_opinions_enc: Mapped[Ciphertext] = ciphertext_column()
+    teacher_opinions = EncryptedText()
+    parent_counselling_enc: Mapped[Ciphertext] = ciphertext_column()
+    parent_counselling = EncryptedText()
+    members_enc: Mapped[Ciphertext] = ciphertext_column()
+    members = EncryptedText()
+    reason_enc: Mapped[Ciphertext] = ciphertext_column()
+    reason = EncryptedText()
+
+
+class PlanAction(UidMixin, TimestampMixin, db.Model):
+    """A goal-serving action of the support plan, with an owner and a due date."""
+
+    __tablename__ = "plan_action"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    need_id: Mapped[Optional[int]] = mapped_column(ForeignKey("case_need.id"))
+    goal_enc: Mapped[Ciphertext] = ciphertext_column()
+    goal = EncryptedText()
+    action_enc: Mapped[Ciphertext] = ciphertext_column()
+    action = EncryptedText()
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: who else owns it when not a user: a guardian or an agency (later features), plain label
+    owner_label: Mapped[Optional[str]] = mapped_column(String(100))
+    due_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="open")
+    completed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    #: guardians see the goals shared with them (DESIGN: guardian sees plan goals shared)
+    shared_with_guardian: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    need: Mapped[Optional[CaseNeed]] = relationship()
+    owner: Mapped[Optional[User]] = relationship()
+
+    def overdue_on(self, day: dt.date) -> bool:
+        return self.status == "open" and self.due_on is not None and self.due_on < day
+
+
+class CaseNote(UidMixin, TimestampMixin, db.Model):
+    """A dated note by a team member (상담 · 관찰 · 가정 연락 · 기타)."""
+
+    __tablename__ = "case_note"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    body_enc: Mapped[Ciphertext] = ciphertext_column()
+    body = EncryptedText()
+
+    author: Mapped[User] = relationship()
+
+
+class CaseEscalation(UidMixin, TimestampMixin, db.Model):
+    """A request for the district centre's help (법 10④) and its reply (법 10⑤)."""
+
+    __tablename__ = "case_escalation"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    office_code: Mapped[str] = mapped_column(ForeignKey("district_office.code"), nullable=False, index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    reason_enc: Mapped[Ciphertext] = ciphertext_column()
+    reason = EncryptedText()
+    replied_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    replied_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    reply_enc: Mapped[Ciphertext] = ciphertext_column()
+    reply = EncryptedText()
+
+
+class CaseEvent(UidMixin, db.Model):
+    """One line of the case chronology; services of every feature append here."""
+
+    __tablename__ = "case_event"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    #: request, status, consent, note, plan, escalation, referral, assignment, conference …
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    #: a short description, encrypted since it may name the student or their situation
+    text_enc: Mapped[Ciphertext] = ciphertext_column()
+    text = EncryptedText()
+
+    actor: Mapped[Optional[User]] = relationship()
+
+    __table_args__ = (Index("ix_case_event_case_time", "case_id", "occurred_at"),)

@@ -1,0 +1,252 @@
+"""Support case services: the request, the lifecycle state machine, notes, escalation.
+
+Every function takes the acting user, enforces its rule, appends a chronology line and an
+audit event in the caller's transaction, and raises DomainError (or NotPermitted) on refusal.
+Consent lives in consent.py and the support plan in plan.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..audit.services import record
+from ..db import today_kst, utcnow
+from ..domain import DomainError, NotPermitted
+from ..extensions import db
+from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
+from ..students.models import Student
+from .chronology import add_event
+from .consent import both_parties_consented
+from .models import (CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, REQUESTERS, RISK_LEVELS, STATUSES,
+                     CaseEscalation, CaseNeed, CaseNote, CaseSelection, SupportCase)
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    label: str
+
+
+#: the lifecycle of DESIGN.md; views offer only what ``allowed_transitions`` returns
+TRANSITIONS: dict[str, Transition] = {
+    "start_screening": Transition(("requested",), "screening", SCHOOL_ROLES, "검토 시작"),
+    "select": Transition(("screening",), "selected", (SCHOOL_LEAD,), "지원 대상 선정"),
+    "not_select": Transition(("screening",), "not_selected", (SCHOOL_LEAD,), "미선정"),
+    "start_planning": Transition(("selected",), "planning", SCHOOL_ROLES, "지원 계획 수립 시작"),
+    "start_support": Transition(("planning", "monitoring"), "in_support", SCHOOL_ROLES, "지원 시작"),
+    "start_monitoring": Transition(("in_support",), "monitoring", SCHOOL_ROLES, "점검 단계로"),
+    "close": Transition(("in_support", "monitoring", "follow_up"), "closed", (SCHOOL_LEAD,), "종결"),
+    "start_follow_up": Transition(("closed",), "follow_up", SCHOOL_ROLES, "사후 관리 시작"),
+    "reopen": Transition(("closed", "follow_up"), "planning", (SCHOOL_LEAD,), "재개"),
+}
+
+
+def _require_school_team(actor, school_id: int, roles=SCHOOL_ROLES) -> None:
+    if actor is None or actor.role not in roles or actor.organisation_id != school_id:
+        raise NotPermitted("이 사례를 변경할 권한이 없습니다.")
+
+
+def create_request(actor, student: Student, *, requested_by: str, needs: list[tuple[str, str]],
+                   risk_level: str, summary: str, requested_on: dt.date | None = None) -> SupportCase:
+    """Log a request for support (법 10②) for a student of the actor's school."""
+    _require_school_team(actor, student.school_id)
+    if requested_by not in REQUESTERS:
+        raise DomainError("요청한 사람을 선택해 주세요.", "requested_by")
+    if risk_level not in RISK_LEVELS:
+        raise DomainError("위기 수준을 선택해 주세요.", "risk_level")
+    if not needs:
+        raise DomainError("지원이 필요한 영역을 하나 이상 입력해 주세요.", "needs")
+    for domain, description in needs:
+        if domain not in DOMAINS:
+            raise DomainError("알 수 없는 지원 영역입니다.", "needs")
+        if not (description or "").strip():
+            raise DomainError(f"{DOMAINS[domain]} 영역의 내용을 간단히 적어 주세요.", "needs")
+    if len({d for d, _ in needs}) != len(needs):
+        raise DomainError("같은 영역을 두 번 입력했습니다.", "needs")
+    case = SupportCase(school_id=student.school_id, student_id=student.id, status="requested",
+                       risk_level=risk_level, urgency=RISK_LEVELS[risk_level][1], requested_by=requested_by,
+                       requested_on=requested_on or today_kst(), created_by_id=actor.id, owner_id=actor.id)
+    case.summary = (summary or "").strip()
+    db.session.add(case)
+    db.session.flush()
+    for domain, description in needs:
+        need = CaseNeed(case_id=case.id, domain=domain)
+        need.description = description.strip()
+        db.session.add(need)
+    add_event(case, "request", f"지원 요청 접수 ({REQUESTERS[requested_by]} 요청, "
+                               f"{', '.join(DOMAINS[d] for d, _ in needs)})", actor)
+    record("case_requested", obj=case, subject=student, actor=actor,
+           details={"domains": [d for d, _ in needs], "risk_level": risk_level, "requested_by": requested_by})
+    return case
+
+
+def allowed_transitions(case: SupportCase, actor) -> list[str]:
+    """Transitions the actor may start from the case's current status."""
+    if actor is None or actor.organisation_id != case.school_id:
+        return []
+    return [name for name, t in TRANSITIONS.items() if case.status in t.sources and actor.role in t.roles]
+
+
+def check_transition(case: SupportCase, name: str, actor) -> None:
+    """Refuse before anything else when the role, school or current status does not allow it."""
+    rule = TRANSITIONS[name]
+    _require_school_team(actor, case.school_id, rule.roles)
+    if case.status not in rule.sources:
+        raise DomainError(f"'{STATUSES[case.status]}' 상태에서는 '{rule.label}'을(를) 할 수 없습니다.", "status")
+
+
+def _transition(case: SupportCase, name: str, actor, details: dict | None = None, text: str = "") -> None:
+    rule = TRANSITIONS[name]
+    check_transition(case, name, actor)
+    source = case.status
+    case.status = rule.target
+    add_event(case, "status", f"{STATUSES[source]} → {STATUSES[rule.target]}" + (f": {text}" if text else ""), actor)
+    record(f"case_{name}", obj=case, subject=case.student, actor=actor,
+           details={"from": source, "to": rule.target, **(details or {})})
+
+
+def start_screening(case, actor):
+    """Begin reviewing a request."""
+    _transition(case, "start_screening", actor)
+
+
+def select_case(case, actor, *, meeting_on: dt.date, members: str, basic_academic_result: str = "",
+                teacher_opinions: str = "", parent_counselling: str = "") -> CaseSelection:
+    """Select the student for support (선정) with the meeting's evidence (법 10⑥, 영 10②)."""
+    check_transition(case, "select", actor)
+    if not (members or "").strip():
+        raise DomainError("협의에 참석한 사람을 입력해 주세요.", "members")
+    if not (basic_academic_result or "").strip() and not (teacher_opinions or "").strip():
+        raise DomainError("기초학력 결과나 교사 의견 중 하나 이상을 입력해 주세요.", "teacher_opinions")
+    _check_meeting_date(meeting_on)
+    _transition(case, "select", actor, {"meeting_on": meeting_on.isoformat()})
+    return _selection(case, actor, True, meeting_on, members=members, basic_academic_result=basic_academic_result,
+                      teacher_opinions=teacher_opinions, parent_counselling=parent_counselling)
+
+
+def not_select_case(case, actor, *, meeting_on: dt.date, members: str, reason: str) -> CaseSelection:
+    """Decide not to select, with the reason."""
+    check_transition(case, "not_select", actor)
+    if not (reason or "").strip():
+        raise DomainError("미선정 사유를 입력해 주세요.", "reason")
+    if not (members or "").strip():
+        raise DomainError("협의에 참석한 사람을 입력해 주세요.", "members")
+    _check_meeting_date(meeting_on)
+    _transition(case, "not_select", actor, {"meeting_on": meeting_on.isoformat()})
+    return _selection(case, actor, False, meeting_on, members=members, reason=reason)
+
+
+def _check_meeting_date(meeting_on) -> None:
+    if not isinstance(meeting_on, dt.date):
+        raise DomainError("협의 날짜를 입력해 주세요.", "meeting_on")
+    if meeting_on > today_kst():
+        raise DomainError("협의 날짜는 오늘 이후일 수 없습니다.", "meeting_on")
+
+
+def _selection(case, actor, selected: bool, meeting_on, **texts) -> CaseSelection:
+    selection = CaseSelection(case_id=case.id, selected=selected, meeting_on=meeting_on, decided_by_id=actor.id)
+    for key, value in texts.items():
+        setattr(selection, key, (value or "").strip() or None)
+    db.session.add(selection)
+    return selection
+
+
+def start_planning(case, actor):
+    """Start writing the support plan of a selected case."""
+    _transition(case, "start_planning", actor)
+
+
+def start_support(case, actor):
+    """Begin support; both the student's and the parent's consent are required (법 11③)."""
+    check_transition(case, "start_support", actor)
+    if not both_parties_consented(case):
+        raise DomainError("학생과 보호자 모두의 동의가 있어야 지원을 시작할 수 있습니다.", "consent")
+    _transition(case, "start_support", actor)
+
+
+def start_monitoring(case, actor):
+    """Move a case in support to monitoring."""
+    _transition(case, "start_monitoring", actor)
+
+
+def close_case(case, actor, *, reason: str, outcomes: dict[int, tuple[str, str]]) -> None:
+    """Close with a coded reason and an outcome per need ({need id: (outcome, note)})."""
+    check_transition(case, "close", actor)
+    if reason not in CLOSE_REASONS:
+        raise DomainError("종결 사유를 선택해 주세요.", "reason")
+    for need in case.needs:
+        outcome, note = outcomes.get(need.id, (None, ""))
+        if outcome not in NEED_OUTCOMES:
+            raise DomainError(f"{need.domain_label} 영역의 결과를 선택해 주세요.", "outcomes")
+    _transition(case, "close", actor, {"reason": reason}, CLOSE_REASONS[reason])
+    for need in case.needs:
+        outcome, note = outcomes[need.id]
+        need.outcome = outcome
+        need.outcome_note = (note or "").strip() or None
+    case.closed_on, case.close_reason = today_kst(), reason
+
+
+def start_follow_up(case, actor):
+    """Keep watching a closed case (사후 관리)."""
+    _transition(case, "start_follow_up", actor)
+
+
+def reopen_case(case, actor, *, reason: str) -> None:
+    """Reopen a closed case; it returns to planning."""
+    check_transition(case, "reopen", actor)
+    if not (reason or "").strip():
+        raise DomainError("재개 사유를 입력해 주세요.", "reason")
+    _transition(case, "reopen", actor, text=reason.strip())
+    case.closed_on, case.close_reason = None, None
+
+
+def add_note(case, actor, *, kind: str, body: str) -> CaseNote:
+    """Add an encrypted note (상담 · 관찰 · 가정 연락 · 기타)."""
+    _require_school_team(actor, case.school_id)
+    if kind not in NOTE_KINDS:
+        raise DomainError("기록 종류를 선택해 주세요.", "kind")
+    if not (body or "").strip():
+        raise DomainError("내용을 입력해 주세요.", "body")
+    note = CaseNote(case_id=case.id, kind=kind, author_id=actor.id)
+    note.body = body.strip()
+    db.session.add(note)
+    db.session.flush()
+    add_event(case, "note", f"[{NOTE_KINDS[kind]}] {body.strip()}", actor)
+    record("case_note_added", obj=note, subject=case.student, actor=actor, details={"kind": kind})
+    return note
+
+
+def escalate_case(case, actor, *, reason: str) -> CaseEscalation:
+    """Ask the district centre for help (법 10④)."""
+    _require_school_team(actor, case.school_id)
+    if case.status in ("closed", "not_selected"):
+        raise DomainError("종결되었거나 미선정된 사례는 요청할 수 없습니다.", "status")
+    if case.escalation_open:
+        raise DomainError("이미 교육지원청에 요청한 상태입니다. 회신을 기다려 주세요.", "reason")
+    if not (reason or "").strip():
+        raise DomainError("요청 사유를 입력해 주세요.", "reason")
+    escalation = CaseEscalation(case_id=case.id, office_code=case.school.office_code, requested_by_id=actor.id)
+    escalation.reason = reason.strip()
+    db.session.add(escalation)
+    case.escalation_open = True
+    db.session.flush()
+    add_event(case, "escalation", f"교육지원청 지원 요청: {reason.strip()}", actor)
+    record("case_escalated", obj=case, subject=case.student, actor=actor, details={"office": escalation.office_code})
+    return escalation
+
+
+def reply_to_escalation(escalation: CaseEscalation, case, actor, *, reply: str) -> None:
+    """Record the district centre's reply (법 10⑤)."""
+    if actor is None or actor.role != DISTRICT_COORDINATOR or actor.organisation.office_code != escalation.office_code:
+        raise NotPermitted("이 요청에 회신할 권한이 없습니다.")
+    if escalation.replied_at is not None:
+        raise DomainError("이미 회신한 요청입니다.", "reply")
+    if not (reply or "").strip():
+        raise DomainError("회신 내용을 입력해 주세요.", "reply")
+    escalation.reply = reply.strip()
+    escalation.replied_at, escalation.replied_by_id = utcnow(), actor.id
+    case.escalation_open = False
+    add_event(case, "escalation", f"교육지원청 회신: {reply.strip()}", actor)
+    record("case_escalation_replied", obj=case, subject=case.student, actor=actor)

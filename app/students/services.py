@@ -1,0 +1,103 @@
+"""Creating and changing students, with duplicate detection by blind index."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..auth.models import Organisation
+from ..db import blind_index_matches, today_kst
+from ..domain import DomainError, NotPermitted
+from ..extensions import db
+from ..permissions import SCHOOL_ROLES
+from .models import Student
+
+#: fields a school may set on a student (all but the school itself)
+STUDENT_FIELDS = ("name", "birth_date", "grade", "class_no", "number", "phone", "address",
+                  "parent_name", "parent_relation", "parent_phone", "neis_number",
+                  "migrant_background", "home_language", "special_education")
+
+
+class DuplicateStudent(DomainError):
+    """A student with the same name and birth date already exists in this school."""
+
+    def __init__(self, existing: list[Student]) -> None:
+        super().__init__("같은 이름과 생년월일의 학생이 이미 등록되어 있습니다. 같은 학생인지 확인해 주세요.", "name")
+        self.existing = existing
+
+
+def _require_school_member(actor, school: Organisation) -> None:
+    if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != school.id:
+        raise NotPermitted("이 학교의 학생을 등록할 권한이 없습니다.")
+
+
+def validate_student_fields(fields: dict) -> None:
+    """Rules every path (form, CSV, CLI) shares."""
+    name = (fields.get("name") or "").strip()
+    if not name:
+        raise DomainError("학생 이름을 입력해 주세요.", "name")
+    if len(name) > 50:
+        raise DomainError("이름은 50자 이내로 입력해 주세요.", "name")
+    birth = fields.get("birth_date")
+    if birth is not None:
+        if not isinstance(birth, dt.date):
+            raise DomainError("생년월일 형식이 올바르지 않습니다.", "birth_date")
+        if birth > today_kst():
+            raise DomainError("생년월일은 오늘 이후일 수 없습니다.", "birth_date")
+        if birth.year < 1990:
+            raise DomainError("생년월일을 확인해 주세요.", "birth_date")
+    for key, label, top in (("grade", "학년", 12), ("class_no", "반", 30), ("number", "번호", 99)):
+        value = fields.get(key)
+        if value is not None and not (1 <= int(value) <= top):
+            raise DomainError(f"{label}은(는) 1에서 {top} 사이여야 합니다.", key)
+
+
+def find_duplicates(school: Organisation, name: str, birth_date: dt.date | None) -> list[Student]:
+    """Students of this school with the same name and birth date (blind index, no decryption)."""
+    if not name or birth_date is None:
+        return []
+    query = select(Student).where(Student.school_id == school.id,
+                                  blind_index_matches(Student.name_birth_bidx, name.strip(), birth_date))
+    return list(db.session.execute(query).scalars())
+
+
+def create_student(actor, school: Organisation, fields: dict, allow_duplicate: bool = False) -> Student:
+    """Register a student of ``school``; refuses a likely duplicate unless confirmed."""
+    _require_school_member(actor, school)
+    validate_student_fields(fields)
+    if not allow_duplicate:
+        existing = find_duplicates(school, fields.get("name", ""), fields.get("birth_date"))
+        if existing:
+            raise DuplicateStudent(existing)
+    student = Student(school_id=school.id)
+    _assign(student, fields)
+    db.session.add(student)
+    db.session.flush()
+    record("student_created", obj=student, subject=student, actor=actor,
+           details={"duplicate_confirmed": bool(allow_duplicate)})
+    return student
+
+
+def update_student(actor, student: Student, fields: dict) -> Student:
+    """Change a student's details; the audit event names the fields, never their values."""
+    _require_school_member(actor, student.school)
+    merged = {key: getattr(student, key) for key in STUDENT_FIELDS}
+    merged.update(fields)
+    validate_student_fields(merged)
+    changed = [k for k in STUDENT_FIELDS if k in fields and fields[k] != getattr(student, k)]
+    _assign(student, fields)
+    record("student_updated", obj=student, subject=student, actor=actor, details={"fields": changed})
+    return student
+
+
+def _assign(student: Student, fields: dict) -> None:
+    for key in STUDENT_FIELDS:
+        if key not in fields:
+            continue
+        value = fields[key]
+        if isinstance(value, str):
+            value = value.strip() or None
+        if key in ("migrant_background", "special_education"):
+            value = bool(value)
+        setattr(student, key, value)
