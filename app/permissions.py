@@ -59,3 +59,89 @@ def roles_required(*roles: str):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+# -- students and cases ------------------------------------------------------------------
+# Scope queries return SQL conditions, so list queries filter in the database and a foreign
+# object is simply "not found": a school never learns that another school's case exists.
+
+def _district_school_ids(user):
+    from sqlalchemy import select
+
+    from .auth.models import Organisation
+    return select(Organisation.id).where(Organisation.kind == "school",
+                                         Organisation.office_code == user.organisation.office_code)
+
+
+def case_scope(user):
+    """SQL condition on SupportCase for the cases ``user`` may see (false for everyone else)."""
+    from sqlalchemy import false
+
+    from .cases.models import SupportCase
+    if not (user and user.is_authenticated and user.organisation_id):
+        return false()
+    if user.role in SCHOOL_ROLES:
+        return SupportCase.school_id == user.organisation_id
+    if user.role == DISTRICT_COORDINATOR:
+        return SupportCase.school_id.in_(_district_school_ids(user))
+    return false()
+
+
+def student_scope(user):
+    """SQL condition on Student, by the same rule as cases."""
+    from sqlalchemy import false
+
+    from .students.models import Student
+    if not (user and user.is_authenticated and user.organisation_id):
+        return false()
+    if user.role in SCHOOL_ROLES:
+        return Student.school_id == user.organisation_id
+    if user.role == DISTRICT_COORDINATOR:
+        return Student.school_id.in_(_district_school_ids(user))
+    return false()
+
+
+def cases_visible_to(user):
+    """The scope query every case list starts from."""
+    from sqlalchemy import select
+
+    from .cases.models import SupportCase
+    return select(SupportCase).where(case_scope(user))
+
+
+def can_view_case(user, case) -> bool:
+    """School team of the case's school, or the coordinator of its district."""
+    if not (user and user.is_authenticated) or case is None:
+        return False
+    if user.role in SCHOOL_ROLES:
+        return user.organisation_id == case.school_id
+    if user.role == DISTRICT_COORDINATOR:
+        return user.organisation is not None and case.school.office_code == user.organisation.office_code
+    return False
+
+
+def can_view_student(user, student) -> bool:
+    """Same rule as cases: a student is visible where their school is."""
+    if not (user and user.is_authenticated) or student is None:
+        return False
+    if user.role in SCHOOL_ROLES:
+        return user.organisation_id == student.school_id
+    if user.role == DISTRICT_COORDINATOR:
+        return user.organisation is not None and student.school.office_code == user.organisation.office_code
+    return False
+
+
+def can_edit_case(user, case) -> bool:
+    """Only the case's own school team records and changes case content."""
+    return has_role(user, *SCHOOL_ROLES) and user.organisation_id == case.school_id
+
+
+def can_decide_case(user, case) -> bool:
+    """Selection, closing and reopening are the school lead's (교감) decisions."""
+    return has_role(user, SCHOOL_LEAD) and user.organisation_id == case.school_id
+
+
+def can_reply_escalation(user, case) -> bool:
+    """The district centre of the case's school answers its escalations."""
+    return (has_role(user, DISTRICT_COORDINATOR) and user.organisation is not None
+            and case.school.office_code == user.organisation.office_code)

@@ -1,0 +1,1 @@
+"""Case forms (shape checks only; services enforce the rules)."""

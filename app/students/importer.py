@@ -1,0 +1,135 @@
+"""CSV import of a class list: Korean headers, UTF-8 or CP949, preview first, all or nothing."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+
+from ..audit.services import record
+from ..auth.models import Organisation
+from ..domain import DomainError
+from ..extensions import db
+from ..crypto import normalise
+from .services import _require_school_member, create_student, find_duplicates, validate_student_fields
+
+#: Korean header (normalised: no spaces, case-folded) -> student field
+HEADERS = {
+    "이름": "name", "성명": "name", "학생명": "name",
+    "생년월일": "birth_date", "학년": "grade", "반": "class_no", "번호": "number",
+    "연락처": "phone", "학생연락처": "phone", "주소": "address",
+    "보호자명": "parent_name", "보호자": "parent_name", "보호자관계": "parent_relation", "관계": "parent_relation",
+    "보호자연락처": "parent_phone", "학생개인번호": "neis_number", "neis번호": "neis_number",
+    "이주배경": "migrant_background", "가정언어": "home_language", "특수교육": "special_education",
+}
+REQUIRED = ("name", "birth_date", "grade", "class_no", "number")
+MAX_ROWS = 2000
+YES = {"y", "yes", "예", "o", "○", "1", "true", "해당"}
+
+
+@dataclass
+class ImportPreview:
+    rows: list[dict] = field(default_factory=list)
+    #: (line number in the file, column label, message)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not self.errors
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else CP949 — what Korean Excel saves."""
+    for encoding in ("utf-8-sig", "cp949"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DomainError("파일 인코딩을 읽을 수 없습니다. UTF-8 또는 CP949(엑셀 CSV)로 저장해 주세요.", "file")
+
+
+def _parse_date(text: str) -> dt.date:
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) != 8:
+        raise ValueError
+    return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+
+
+def parse_class_list(raw: bytes, school: Organisation) -> ImportPreview:
+    """Check every row and return what would be saved, with every error found."""
+    text = decode(raw)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DomainError("빈 파일입니다.", "file") from None
+    columns = [HEADERS.get(normalise(h).replace(" ", "")) for h in header]
+    missing = [label for label, key in (("이름", "name"), ("생년월일", "birth_date"), ("학년", "grade"), ("반", "class_no"),
+                                        ("번호", "number")) if key not in columns]
+    if missing:
+        raise DomainError(f"필수 열이 없습니다: {', '.join(missing)}", "file")
+    preview, seen = ImportPreview(), set()
+    for line_no, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(preview.rows) >= MAX_ROWS:
+            raise DomainError(f"한 번에 {MAX_ROWS}명까지 가져올 수 있습니다.", "file")
+        row = _parse_row(line_no, dict(zip(columns, cells)), preview)
+        if row is None:
+            continue
+        key = (normalise(row["name"]), row["birth_date"])
+        if key in seen:
+            preview.errors.append((line_no, "이름", "파일 안에 같은 이름·생년월일이 두 번 있습니다."))
+        elif find_duplicates(school, row["name"], row["birth_date"]):
+            preview.errors.append((line_no, "이름", "이미 등록된 학생입니다."))
+        seen.add(key)
+        preview.rows.append(row)
+    if not preview.rows and not preview.errors:
+        raise DomainError("가져올 학생이 없습니다.", "file")
+    return preview
+
+
+def _parse_row(line_no: int, cells: dict, preview: ImportPreview) -> dict | None:
+    row: dict = {}
+    labels = {v: k for k, v in reversed(list(HEADERS.items()))}
+    for key, value in cells.items():
+        if key is None:
+            continue
+        value = (value or "").strip()
+        try:
+            if key == "birth_date":
+                row[key] = _parse_date(value) if value else None
+            elif key in ("grade", "class_no", "number"):
+                row[key] = int(value) if value else None
+            elif key in ("migrant_background", "special_education"):
+                row[key] = value.lower() in YES
+            else:
+                row[key] = value or None
+        except ValueError:
+            preview.errors.append((line_no, labels[key], "형식이 올바르지 않습니다."))
+            return None
+    for key in REQUIRED:
+        if row.get(key) in (None, ""):
+            preview.errors.append((line_no, labels[key], "값이 비어 있습니다."))
+            return None
+    try:
+        validate_student_fields(row)
+    except DomainError as err:
+        preview.errors.append((line_no, labels.get(err.field, err.field or ""), err.message))
+        return None
+    return row
+
+
+def import_class_list(actor, school: Organisation, raw: bytes) -> int:
+    """Save every row, or nothing when any row is invalid (the caller commits once)."""
+    _require_school_member(actor, school)
+    preview = parse_class_list(raw, school)
+    if not preview.ok:
+        raise DomainError(f"오류가 있는 행이 {len(preview.errors)}개 있어 저장하지 않았습니다.", "file")
+    with db.session.begin_nested():
+        for row in preview.rows:
+            create_student(actor, school, row, allow_duplicate=True)
+    record("students_imported", object_type="organisation", object_id=school.uid, actor=actor,
+           details={"rows": len(preview.rows)})
+    return len(preview.rows)

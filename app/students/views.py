@@ -1,0 +1,1 @@
+"""Student screens: list and search, registration with the duplicate warning, CSV import."""
