@@ -3,7 +3,8 @@
 Stored ciphertext: ``e1.<key id>.<urlsafe base64 of nonce || ciphertext+tag>``.
 Associated data binds every value to ``table|column|row uid`` so a ciphertext copied to
 another row or column fails to decrypt.  Blind index values carry their key id too
-(``<index key id>.<hex>``) so the index key can rotate.
+(``<index key id>.<hex>``) so the index key can rotate.  Rotation itself lives in
+``crypto_rotation``; this module never writes to the database.
 """
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
 import stat
+import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +29,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 FORMAT_VERSION = "e1"
 KEY_BYTES = 32
 NONCE_BYTES = 12
+#: key ids end up inside stored values ("." separates) and in LIKE filters (case-blind on SQLite)
+_KID = re.compile(r"[a-z0-9_-]{1,32}")
+#: how often (seconds) a long-running process looks whether another process changed the file
+REFRESH_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 
 class KeyRingError(RuntimeError):
@@ -58,11 +68,16 @@ class KeyRing:
     """Versioned data keys plus blind-index keys; one of each is active."""
 
     active: str
-    keys: dict[str, str]
+    # repr=False: a ring printed in a traceback, debugger or log must not show key material
+    keys: dict[str, str] = field(repr=False)
     index_active: str
-    index_keys: dict[str, str]
+    index_keys: dict[str, str] = field(repr=False)
     path: Path | None = None
+    #: an unfinished ``flask keys rotate``: {"to": data kid, "index_to": index kid or None}
+    rotation: dict | None = None
     _aead: dict = field(default_factory=dict, repr=False)
+    _mtime: int | None = field(default=None, repr=False)
+    _checked: float = field(default=0.0, repr=False)
 
     # -- creation and persistence -------------------------------------------------------
     @classmethod
@@ -72,21 +87,31 @@ class KeyRing:
 
     @classmethod
     def from_json(cls, text: str, path: Path | None = None) -> "KeyRing":
+        """Parse and validate a ring; error messages never quote the file's content."""
         try:
             data = json.loads(text)
             ring = cls(active=data["active"], keys=dict(data["keys"]),
                        index_active=data["index_active"], index_keys=dict(data["index_keys"]),
-                       path=path)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise KeyRingError(f"key ring is not valid JSON with active/keys/index_active/index_keys ({type(exc).__name__})") from None
-        for kid in (ring.active,):
-            if kid not in ring.keys:
-                raise KeyRingError(f"active key {kid} is not in the key ring")
+                       path=path, rotation=data.get("rotation"))
+            sizes = {kid: len(_b64d(raw)) for kid, raw in {**ring.keys, **ring.index_keys}.items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise KeyRingError("key ring is not valid JSON with active/keys/index_active/index_keys "
+                               f"and base64 keys ({type(exc).__name__})") from None
+        # ids first: later messages quote them, and a key pasted in by mistake must not be quoted
+        if not all(isinstance(k, str) and _KID.fullmatch(k) for k in
+                   (*ring.keys, *ring.index_keys, ring.active, ring.index_active)):
+            raise KeyRingError("key ids may only use lower-case letters, digits, '-' and '_'")
+        if ring.active not in ring.keys:
+            raise KeyRingError(f"active key {ring.active} is not in the key ring")
         if ring.index_active not in ring.index_keys:
             raise KeyRingError(f"active index key {ring.index_active} is not in the key ring")
-        for kid, raw in {**ring.keys, **ring.index_keys}.items():
-            if len(_b64d(raw)) != KEY_BYTES:
-                raise KeyRingError(f"key {kid} is not a 256-bit key")
+        if set(ring.keys) & set(ring.index_keys):
+            raise KeyRingError("a key id is used for both a data key and an index key")
+        if not isinstance(ring.rotation, (dict, type(None))):
+            raise KeyRingError("key ring 'rotation' must be an object; remove it and run 'flask keys rotate'")
+        bad = [kid for kid, size in sizes.items() if size != KEY_BYTES]
+        if bad:
+            raise KeyRingError(f"key {bad[0]} is not a 256-bit key")
         return ring
 
     @classmethod
@@ -95,36 +120,73 @@ class KeyRing:
             raise KeyRingError(
                 f"no key ring at {path}. Create one with 'flask keys init' (or scripts/run), "
                 "or set IEUM_KEYS to the key ring JSON.")
-        mode = stat.S_IMODE(path.stat().st_mode)
+        info = path.stat()
+        mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             raise KeyRingError(f"key ring {path} is readable by others (mode {oct(mode)}); run: chmod 600 {path}")
-        return cls.from_json(path.read_text(encoding="utf-8"), path=path)
+        ring = cls.from_json(path.read_text(encoding="utf-8"), path=path)
+        ring._mtime, ring._checked = info.st_mtime_ns, time.monotonic()
+        return ring
 
     def to_json(self) -> str:
-        return json.dumps({"active": self.active, "keys": self.keys,
-                           "index_active": self.index_active, "index_keys": self.index_keys},
-                          indent=2, sort_keys=True)
+        data = {"active": self.active, "keys": self.keys,
+                "index_active": self.index_active, "index_keys": self.index_keys}
+        if self.rotation:
+            data["rotation"] = self.rotation
+        return json.dumps(data, indent=2, sort_keys=True)
 
-    def save(self) -> None:
-        """Write the ring atomically with mode 0600."""
+    def save(self, overwrite: bool = True) -> None:
+        """Write the ring atomically and durably (fsync) with mode 0600: rotation re-encrypts
+        right after saving, and a power cut must not leave data under a key the disk never kept."""
         if self.path is None:
             raise KeyRingError("this key ring came from IEUM_KEYS; update that variable instead")
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(self.to_json())
-        os.replace(tmp, self.path)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keys-", suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+                fh.flush()
+                os.fsync(fh.fileno())
+            if overwrite:
+                os.replace(tmp, self.path)
+            else:
+                os.link(tmp, self.path)  # fails if the file exists: never clobber a ring
+        except FileExistsError:
+            raise KeyRingError(f"key ring already exists at {self.path}; it was left unchanged") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._mtime = self.path.stat().st_mtime_ns
 
     def reload(self) -> bool:
         """Re-read the file (another process may have rotated); True if it changed."""
         if self.path is None or not self.path.exists():
             return False
         fresh = KeyRing.load_file(self.path)
-        changed = (fresh.keys, fresh.index_keys, fresh.active) != (self.keys, self.index_keys, self.active)
+        before = self.to_json()
         self.active, self.keys = fresh.active, fresh.keys
         self.index_active, self.index_keys = fresh.index_active, fresh.index_keys
+        self.rotation, self._mtime, self._checked = fresh.rotation, fresh._mtime, fresh._checked
         self._aead.clear()
-        return changed
+        return self.to_json() != before
+
+    def refresh(self) -> None:
+        """Pick up another process's rotation (looking at most every few seconds); otherwise a web
+        worker would encrypt with the old key and search with the old index key until restarted."""
+        now = time.monotonic()
+        if self.path is None or now - self._checked < REFRESH_SECONDS:
+            return
+        self._checked = now
+        try:
+            if self.path.stat().st_mtime_ns != self._mtime:
+                self.reload()
+        except (OSError, KeyRingError) as exc:
+            # keep serving with the keys we have; the next start refuses if the file is bad
+            log.warning("key ring %s not reloaded: %s", self.path, exc)
 
     # -- rotation -----------------------------------------------------------------------
     def add_data_key(self) -> str:
@@ -139,6 +201,14 @@ class KeyRing:
         self.index_keys[kid] = new_key()
         self.index_active = kid
         return kid
+
+    def remove_key(self, kid: str) -> None:
+        """Forget a non-active data or index key (callers check nothing uses it)."""
+        if kid in (self.active, self.index_active):
+            raise KeyRingError(f"key {kid} is active and cannot be removed")
+        self.keys.pop(kid, None)
+        self.index_keys.pop(kid, None)
+        self._aead.pop(kid, None)
 
     # -- field encryption ---------------------------------------------------------------
     def _cipher(self, kid: str) -> AESGCM:
@@ -161,11 +231,13 @@ class KeyRing:
         except ValueError:
             raise DecryptionError(f"{table}.{column}: stored value is not in the encrypted format") from None
         if version != FORMAT_VERSION:
-            raise DecryptionError(f"{table}.{column}: unknown format version {version}")
+            raise DecryptionError(f"{table}.{column}: unknown format version")
         try:
             cipher = self._cipher(kid)
         except KeyRingError:
-            raise DecryptionError(f"{table}.{column}: key {kid} is missing from the key ring") from None
+            # the id comes from the stored value: show it only if it looks like an id
+            shown = kid if _KID.fullmatch(kid) else "(invalid id)"
+            raise DecryptionError(f"{table}.{column}: key {shown} is missing from the key ring") from None
         try:
             raw = _b64d(body)
             return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(table, column, uid)).decode("utf-8")
@@ -175,12 +247,18 @@ class KeyRing:
                 "or column, or encrypted with a different key)") from None
 
     # -- blind indexes ------------------------------------------------------------------
-    def blind_index(self, value: str, kid: str | None = None) -> str:
+    def blind_index(self, value: str | tuple[str, ...], kid: str | None = None) -> str:
+        """HMAC of the normalised value; a tuple (composite index) is normalised part by part,
+        because normalise() would fold the separator into a space ("a b"+"c" == "a"+"b c")."""
         kid = kid or self.index_active
-        digest = hmac.new(_b64d(self.index_keys[kid]), normalise(value).encode("utf-8"), hashlib.sha256)
+        if kid not in self.index_keys:
+            raise KeyRingError(f"index key {kid} is not in the key ring")
+        parts = (value,) if isinstance(value, str) else value
+        message = "\x1f".join(normalise(part) for part in parts)
+        digest = hmac.new(_b64d(self.index_keys[kid]), message.encode("utf-8"), hashlib.sha256)
         return f"{kid}.{digest.hexdigest()}"
 
-    def blind_index_candidates(self, value: str) -> list[str]:
+    def blind_index_candidates(self, value: str | tuple[str, ...]) -> list[str]:
         """The index of ``value`` under every index key, to query across a rotation."""
         return [self.blind_index(value, kid) for kid in sorted(self.index_keys)]
 
@@ -193,9 +271,16 @@ _SPACE = re.compile(r"\s+")
 
 
 def normalise(value: str) -> str:
-    """NFKC (so full-width letters match), trimmed, inner white space collapsed, case-folded."""
-    text = unicodedata.normalize("NFKC", value)
-    return _SPACE.sub(" ", text).strip().casefold()
+    """The form blind indexes hash: NFKC, case-folded, inner white space collapsed, trimmed.
+
+    The design asks for NFC; NFKC is a superset of it (canonical *and* compatibility
+    equivalence), so full-width letters and the ideographic space typed by a Korean IME
+    (ＫＩＭ, "홍\u3000길동") match their ordinary forms.  NFKC runs again after case folding
+    because folding can produce decomposed sequences (Unicode's NFKC_Casefold does the same).
+    Changing this function changes every stored index: only do it with an index-key rotation.
+    """
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return _SPACE.sub(" ", text).strip()
 
 
 def key_id_of(stored: str | None) -> str | None:
@@ -203,7 +288,7 @@ def key_id_of(stored: str | None) -> str | None:
     if not stored:
         return None
     parts = stored.split(".")
-    return parts[1] if parts[0] == FORMAT_VERSION else parts[0]
+    return parts[1] if parts[0] == FORMAT_VERSION and len(parts) > 2 else parts[0]
 
 
 def load_keyring(config) -> KeyRing:

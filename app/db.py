@@ -9,17 +9,21 @@ read, binding the value to table, column and the row's ``uid``::
         name = EncryptedText(blind_index="name_bidx")
         name_bidx: Mapped[str | None] = blind_index_column()
 
-Every field is registered in ``ENCRYPTED_FIELDS`` so ``flask keys`` can find and rotate it.
+A composite index is declared after the class: ``composite_blind_index(Student,
+"name_birth_bidx", "name", "birth_date")``; query with ``blind_index_matches``.
+``flask keys`` finds every field by walking ``db.Model``'s mapped classes (encrypted_tables).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Integer, String, Text, false
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .crypto import KeyRing
@@ -39,7 +43,10 @@ def today_kst() -> dt.date:
 
 
 def keyring() -> KeyRing:
-    return current_app.extensions["ieum_keyring"]
+    """The app's key ring, re-read when another process (flask keys rotate) changed it."""
+    ring = current_app.extensions["ieum_keyring"]
+    ring.refresh()
+    return ring
 
 
 class IdMixin:
@@ -71,12 +78,6 @@ def blind_index_column(**kwargs) -> Any:
     return mapped_column(String(80), nullable=True, index=True, **kwargs)
 
 
-#: (model class, field name) of every encrypted field, for rotation and status
-ENCRYPTED_FIELDS: list[tuple[type, str]] = []
-#: (model class, index column, source field names) of every blind index
-BLIND_INDEXES: list[tuple[type, str, tuple[str, ...]]] = []
-
-
 class EncryptedField:
     """Descriptor over ``<name>_enc``; subclasses convert to and from text."""
 
@@ -84,12 +85,11 @@ class EncryptedField:
         self.blind_index = blind_index
 
     def __set_name__(self, owner: type, name: str) -> None:
+        # No global registration: rotation finds fields by walking a declarative base's
+        # mapped classes (encrypted_tables), so models on another base never leak in.
         self.name = name
         self.column = f"{name}_enc"
         self.cache = f"_plain_{name}"
-        ENCRYPTED_FIELDS.append((owner, name))
-        if self.blind_index:
-            BLIND_INDEXES.append((owner, self.blind_index, (name,)))
 
     # text <-> python value
     def dump(self, value: Any) -> str:
@@ -117,18 +117,25 @@ class EncryptedField:
             self.dump(value), obj.__tablename__, self.column, obj.uid)
         setattr(obj, self.column, stored)
         obj.__dict__[self.cache] = (stored, value)
-        for model, index_column, sources in BLIND_INDEXES:
-            if isinstance(obj, model) and self.name in sources:
-                setattr(obj, index_column, compute_blind_index(obj, sources))
+        for index in blind_indexes_of(type(obj)):
+            if self.name in index.sources:
+                setattr(obj, index.column, compute_blind_index(obj, index.sources))
 
 
 class EncryptedText(EncryptedField):
     """Encrypted string (empty strings are kept as empty strings)."""
 
+    def dump(self, value: str) -> str:
+        if not isinstance(value, str):  # a silent str() would read back as a different type
+            raise TypeError(f"{self.name} must be a str")
+        return value
+
 
 class EncryptedDate(EncryptedField):
+    """Encrypted date (a datetime is refused: it would not read back as a date)."""
+
     def dump(self, value: dt.date) -> str:
-        if not isinstance(value, dt.date):
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
             raise TypeError(f"{self.name} must be a date")
         return value.isoformat()
 
@@ -137,6 +144,8 @@ class EncryptedDate(EncryptedField):
 
 
 class EncryptedJSON(EncryptedField):
+    """Encrypted JSON document (dicts, lists, strings, numbers, booleans)."""
+
     def dump(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -144,22 +153,107 @@ class EncryptedJSON(EncryptedField):
         return json.loads(text)
 
 
+# -- blind indexes ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BlindIndex:
+    """An index column holding the HMAC of one or more encrypted fields of the same row."""
+
+    column: str
+    sources: tuple[str, ...]
+
+
+_INDEX_CACHE: dict[type, tuple[BlindIndex, ...]] = {}
+
+
+def encrypted_fields_of(model: type) -> dict[str, EncryptedField]:
+    """The encrypted fields of a class, including those declared on mixins."""
+    found: dict[str, EncryptedField] = {}
+    for klass in reversed(model.__mro__):
+        found.update({k: v for k, v in vars(klass).items() if isinstance(v, EncryptedField)})
+    return found
+
+
+def blind_indexes_of(model: type) -> tuple[BlindIndex, ...]:
+    """Single-field indexes (``blind_index=``) and composite ones of a class."""
+    indexes = _INDEX_CACHE.get(model)
+    if indexes is None:
+        single = [BlindIndex(f.blind_index, (f.name,)) for f in encrypted_fields_of(model).values()
+                  if f.blind_index]
+        indexes = _INDEX_CACHE[model] = (*single, *getattr(model, "_ieum_composite_indexes", ()))
+    return indexes
+
+
 def composite_blind_index(model: type, index_column: str, *sources: str) -> None:
     """Declare a blind index over several fields (e.g. name + birth date)."""
-    BLIND_INDEXES.append((model, index_column, tuple(sources)))
+    fields = encrypted_fields_of(model)
+    missing = [s for s in sources if s not in fields]
+    if missing or not sources:
+        raise ValueError(f"{model.__name__}: {missing or 'no sources'} are not encrypted fields")
+    model._ieum_composite_indexes = (*getattr(model, "_ieum_composite_indexes", ()),
+                                     BlindIndex(index_column, tuple(sources)))
+    _INDEX_CACHE.clear()
 
 
-def compute_blind_index(obj: Any, sources: tuple[str, ...], kid: str | None = None) -> str | None:
+def index_parts(values) -> tuple[str, ...] | None:
+    """The parts a blind index hashes; None when any part is empty (no index is stored)."""
     parts = []
-    for source in sources:
-        value = getattr(obj, source)
+    for value in values:
         if value is None or value == "":
             return None
         parts.append(value.isoformat() if isinstance(value, dt.date) else str(value))
-    return keyring().blind_index("\x1f".join(parts), kid)
+    return tuple(parts)
+
+
+def compute_blind_index(obj: Any, sources: tuple[str, ...], kid: str | None = None) -> str | None:
+    parts = index_parts(getattr(obj, source) for source in sources)
+    return None if parts is None else keyring().blind_index(parts, kid)
 
 
 def blind_index_matches(column, *values: Any):
-    """A SQL condition: ``column`` holds the blind index of these values under any index key."""
-    parts = [v.isoformat() if isinstance(v, dt.date) else str(v) for v in values]
-    return column.in_(keyring().blind_index_candidates("\x1f".join(parts)))
+    """A SQL condition: ``column`` holds the blind index of these values under any index key.
+
+    ``select(Student).where(blind_index_matches(Student.name_bidx, "홍 길동"))``; every index
+    key in the ring is tried, so searches keep working while ``flask keys rotate --index`` runs.
+    """
+    parts = index_parts(values)
+    return false() if parts is None else column.in_(keyring().blind_index_candidates(parts))
+
+
+# -- discovery for flask keys ---------------------------------------------------------------
+@dataclass(frozen=True)
+class EncryptedTable:
+    """One mapped table with encrypted fields: what status, rotate and retire walk."""
+
+    model: type
+    fields: tuple[EncryptedField, ...]
+    indexes: tuple[BlindIndex, ...]
+
+    @property
+    def name(self) -> str:
+        return self.model.__tablename__  # the table name bound into associated data
+
+    @property
+    def table(self):
+        return self.model.__table__
+
+    def col(self, attribute: str):
+        """The Column behind a mapped attribute (attribute and column names may differ)."""
+        return sa_inspect(self.model).columns[attribute]
+
+
+def encrypted_tables(base: type | None = None) -> list[EncryptedTable]:
+    """Every table with encrypted fields among the classes mapped on ``base`` (default db.Model).
+
+    Explicit on purpose: tests map throw-away models on their own base and pass it here,
+    so the application's commands never see tables that do not exist in its database.
+    """
+    base = base or db.Model
+    tables: dict[str, EncryptedTable] = {}
+    for mapper in base.registry.mappers:
+        model = mapper.class_
+        fields = encrypted_fields_of(model)
+        # inheritance shares a table: the first class found covers it (none is used yet)
+        if fields and getattr(model, "__tablename__", None) and model.__tablename__ not in tables:
+            tables[model.__tablename__] = EncryptedTable(model, tuple(fields.values()),
+                                                         blind_indexes_of(model))
+    return [tables[name] for name in sorted(tables)]
