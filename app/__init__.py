@@ -22,6 +22,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("IEUM_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     _load_config(app, config)
+    if app.config["PROXY_COUNT"]:
+        # behind a proxy the client's address and scheme come from its X-Forwarded-* headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from . import errors, extensions, i18n, models, navigation, security  # noqa: F401  (models: all tables)
     extensions.db.init_app(app)

@@ -20,7 +20,13 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
     LANGUAGES = ("ko", "en")
 
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)  # idle timeout, refreshed per request
+    #: a session unused this long ends with a message (app/auth/session.py)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    #: the signed cookie outlives the idle limit so the idle check, not the browser, ends the
+    #: session, and can say why and audit it
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    #: number of trusted reverse proxies in front of the app (X-Forwarded-For / -Proto)
+    PROXY_COUNT = 0
     SESSION_REFRESH_EACH_REQUEST = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -58,6 +64,7 @@ ENV_OVERRIDES = {
     "IEUM_KEYS": "IEUM_KEYS",
     "IEUM_KEYS_FILE": "IEUM_KEYS_FILE",
     "IEUM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "IEUM_PROXY_COUNT": "PROXY_COUNT",
 }
 
 
@@ -66,6 +73,7 @@ def apply_environment(config) -> None:
     for env_name, key in ENV_OVERRIDES.items():
         if os.environ.get(env_name):
             config[key] = os.environ[env_name]
+    config["PROXY_COUNT"] = int(config.get("PROXY_COUNT") or 0)
     if config["IEUM_ENV"] == "development":
         config["SESSION_COOKIE_SECURE"] = False
     url = config.get("SQLALCHEMY_DATABASE_URI") or ""

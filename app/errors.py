@@ -1,45 +1,79 @@
 """Korean error pages that leak nothing; 403s are audited as permission denials."""
-from flask import render_template, request
+from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
-    400: ("잘못된 요청입니다", "요청을 처리할 수 없습니다. 입력한 내용을 확인한 뒤 다시 시도해 주세요."),
-    403: ("접근 권한이 없습니다", "이 화면을 볼 권한이 없습니다. 필요하면 소속 기관의 담당자에게 문의해 주세요."),
-    404: ("페이지를 찾을 수 없습니다", "주소가 바뀌었거나 볼 수 없는 항목입니다."),
-    405: ("허용되지 않은 요청입니다", "이 주소에서는 그 방식의 요청을 처리하지 않습니다."),
-    429: ("요청이 너무 많습니다", "잠시 후 다시 시도해 주세요."),
-    500: ("일시적인 오류가 발생했습니다", "문제가 기록되었습니다. 잠시 후 다시 시도해 주세요."),
+    400: (_l("잘못된 요청입니다"), _l("요청을 처리할 수 없습니다. 입력한 내용을 확인한 뒤 다시 시도해 주세요.")),
+    403: (_l("접근 권한이 없습니다"), _l("이 화면을 볼 권한이 없습니다. 필요하면 소속 기관의 담당자에게 문의해 주세요.")),
+    404: (_l("페이지를 찾을 수 없습니다"), _l("주소가 바뀌었거나 볼 수 없는 항목입니다.")),
+    405: (_l("허용되지 않은 요청입니다"), _l("이 주소에서는 그 방식의 요청을 처리하지 않습니다.")),
+    429: (_l("요청이 너무 많습니다"), _l("잠시 후 다시 시도해 주세요.")),
+    500: (_l("일시적인 오류가 발생했습니다"), _l("문제가 기록되었습니다. 잠시 후 다시 시도해 주세요.")),
 }
+CSRF_MESSAGE = _l("보안 토큰이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.")
+#: headers of an HTTP error that the error page keeps (the rest would describe werkzeug's own body)
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+#: served when even the error page cannot be rendered (e.g. the database is down)
+FALLBACK_500 = ('<!doctype html><html lang="ko"><meta charset="utf-8"><title>오류 | 이음</title>'
+                "<h1>일시적인 오류가 발생했습니다</h1><p>잠시 후 다시 시도해 주세요.</p></html>")
 
 
 def render_error(code: int, message: str | None = None):
-    title, text = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title, text=message or text), code
+    """The error page for ``code`` (known codes have their own text; others the 400 or 500 text)."""
+    title, text = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
+    return render_template("errors/error.html", code=code, title=title, text=message or text,
+                           request_id=g.get("request_id")), code
+
+
+def _audit_denial() -> None:
+    from .audit.services import record
+    from .extensions import db
+    db.session.rollback()  # never keep half of what the refused request did
+    try:
+        record("permission_denied", outcome="denied", object_type="endpoint",
+               object_id=(request.endpoint or request.path)[:64], details={"method": request.method})
+        db.session.commit()
+    except SQLAlchemyError:  # the refusal stands even if it could not be written down
+        db.session.rollback()
+        current_app.logger.exception("could not audit a permission denial")
 
 
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):
-        return render_error(400, "보안 토큰이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.")
+        """A missing or stale token: the login and logout forms just start again, others get a 400."""
+        if not current_user.is_authenticated and request.endpoint in ("auth.login", "auth.logout"):
+            # the session (and the token in it) expired while the page stood open
+            flash(gettext("화면을 오래 열어 두어 보안 토큰이 만료되었습니다. 다시 시도해 주세요."), "info")
+            return redirect(url_for("auth.login"))
+        return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(403)
     def forbidden(_exc):
-        from .audit.services import record
-        from .extensions import db
-        db.session.rollback()  # never keep half of what the refused request did
-        record("permission_denied", outcome="denied", object_type="endpoint",
-               object_id=request.endpoint or request.path[:64], details={"method": request.method})
-        db.session.commit()
+        """Refused: record the denial in the audit trail, then show the page."""
+        _audit_denial()
         return render_error(403)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return render_error(exc.code if exc.code in MESSAGES else 400)
+        """Every other HTTP error: our page, the same status code."""
+        response = make_response(render_error(exc.code or 500))
+        for name, value in exc.get_headers():
+            if name in KEPT_HEADERS:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(500)
     def server_error(_exc):
+        """Flask has logged the traceback already; show nothing of it."""
         from .extensions import db
-        db.session.rollback()
-        app.logger.exception("unhandled error in %s", request.endpoint)  # traceback, no form values
-        return render_error(500)
+        try:
+            db.session.rollback()
+            return render_error(500)
+        except Exception:  # noqa: BLE001  the error page must not fail in turn
+            app.logger.exception("could not render the error page")
+            return FALLBACK_500, 500, {"Content-Type": "text/html; charset=utf-8"}

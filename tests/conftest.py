@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -82,6 +84,25 @@ class Database:
             self.admin.dispose()
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps one app context open so tests can use ``db.session``; requests
+    reuse that context, and without this the logged-in user, CSRF token and locale cached in
+    ``g`` by one request would leak into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(vars(g._get_current_object())) if _has_app_context() else []:
+            delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
+def _has_app_context() -> bool:
+    from flask import has_app_context
+    return has_app_context()
+
+
 @pytest.fixture(scope="session")
 def keys_json() -> str:
     """One real key ring for the session, passed as IEUM_KEYS."""
@@ -105,6 +126,7 @@ def make_app(database, keys_json):
         config = base_config(SQLALCHEMY_DATABASE_URI=database.clone(), IEUM_KEYS=keys_json)
         config.update(overrides)
         app = create_app(config)
+        app.test_client_class = FreshRequestClient
         apps.append(app)
         return app
 

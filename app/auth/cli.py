@@ -1,5 +1,6 @@
 """flask users create / deactivate."""
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..domain import DomainError
@@ -8,7 +9,7 @@ from ..permissions import ROLES
 from .models import User
 from .services import create_user, deactivate_user, find_organisation
 
-users = click.Group("users", help="계정 관리 (create, deactivate)")
+users = AppGroup("users", help="계정 관리 (create, deactivate)")
 
 
 @users.command("create")

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.services import record
@@ -53,6 +56,7 @@ def create_user(*, login: str, display_name: str, role: str, organisation: Organ
 
 
 def set_password(user: User, password: str, actor: User | None = None) -> None:
+    """Change a password after the same policy checks as at creation."""
     check_password_policy(password, user.login, user.display_name)
     user.password_hash = generate_password_hash(password, method="scrypt")
     record("password_changed", obj=user, actor=actor)
@@ -67,13 +71,41 @@ def deactivate_user(user: User, actor: User | None = None) -> None:
 
 
 class LoginRefused(Exception):
+    """The login was refused; ``message`` is safe to show (it never says whether the login exists)."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-LOCKED_MESSAGE = "로그인을 여러 번 실패하여 {minutes}분 동안 로그인할 수 없습니다. 잠시 후 다시 시도해 주세요."
-BAD_CREDENTIALS = "아이디 또는 비밀번호가 올바르지 않습니다."
+def _locked(until: dt.datetime, now: dt.datetime) -> LoginRefused:
+    # the same words for every login name, real or not, with the minutes actually left
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return LoginRefused(gettext(
+        "비밀번호를 여러 번 잘못 입력하여 로그인이 잠겼습니다. %(minutes)d분 후에 다시 시도해 주세요.",
+        minutes=minutes))
+
+
+def _throttle_for_update(key: str) -> LoginThrottle | None:
+    # FOR UPDATE (PostgreSQL; SQLite already holds the write lock) so parallel guesses are
+    # counted one after the other instead of overwriting each other's count
+    return db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+
+
+def _new_throttle(key: str) -> LoginThrottle:
+    try:
+        with db.session.begin_nested():
+            throttle = LoginThrottle(login=key, failures=0)
+            db.session.add(throttle)
+        return throttle
+    except IntegrityError:  # a parallel failure created it first: count on that row
+        return _throttle_for_update(key)
+
+
+def _refuse_if_locked(throttle: LoginThrottle | None, key: str, now: dt.datetime) -> None:
+    if throttle is not None and throttle.locked_until and throttle.locked_until > now:
+        record("login_locked", outcome="denied", object_type="login", object_id=key)
+        raise _locked(throttle.locked_until, now)
 
 
 def authenticate(login: str, password: str) -> User:
@@ -81,10 +113,8 @@ def authenticate(login: str, password: str) -> User:
     cfg = current_app.config
     key = normalise(login)[:64]
     now = utcnow()
-    throttle = db.session.get(LoginThrottle, key)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        record("login_locked", outcome="denied", object_type="login", object_id=key)
-        raise LoginRefused(LOCKED_MESSAGE.format(minutes=cfg["LOGIN_LOCK_MINUTES"]))
+    throttle = _throttle_for_update(key)
+    _refuse_if_locked(throttle, key, now)
     user = db.session.execute(select(User).filter_by(login=login.strip())).scalar_one_or_none()
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     if ok and user.active:
@@ -94,8 +124,8 @@ def authenticate(login: str, password: str) -> User:
         record("login", actor=user, object_type="user", object_id=user.uid)
         return user
     if throttle is None:
-        throttle = LoginThrottle(login=key, failures=0)
-        db.session.add(throttle)
+        throttle = _new_throttle(key)
+        _refuse_if_locked(throttle, key, now)  # parallel guesses may have locked it meanwhile
     if throttle.locked_until and throttle.locked_until <= now:
         throttle.failures, throttle.locked_until = 0, None  # the previous lock has expired
     throttle.failures += 1
@@ -106,9 +136,10 @@ def authenticate(login: str, password: str) -> User:
            details={"failures": throttle.failures, "locked": locked,
                     "inactive": bool(user is not None and ok and not user.active)})
     if locked:
-        raise LoginRefused(LOCKED_MESSAGE.format(minutes=cfg["LOGIN_LOCK_MINUTES"]))
-    raise LoginRefused(BAD_CREDENTIALS)
+        raise _locked(throttle.locked_until, now)
+    raise LoginRefused(gettext("아이디 또는 비밀번호가 올바르지 않습니다."))
 
 
 def find_organisation(code: str) -> Organisation | None:
+    """The organisation with this code, or None."""
     return db.session.execute(select(Organisation).filter_by(code=code)).scalar_one_or_none()

@@ -2,18 +2,20 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_babel import gettext, refresh
+from flask_login import current_user
 
 from ..audit.services import record
 from ..extensions import db, limiter
 from . import bp
 from .forms import EmptyForm, LoginForm
 from .services import LoginRefused, authenticate
+from .session import end_session, start_session
 
 
 def _safe_next(target: str | None) -> str | None:
     """Only local paths, so the login form cannot be used as an open redirect."""
-    if not target:
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") else None
@@ -25,7 +27,7 @@ def login():
     """Show the login form and sign the user in."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=_safe_next(request.args.get("next")) or "")
     if form.validate_on_submit():
         try:
             user = authenticate(form.login.data, form.password.data)
@@ -34,31 +36,27 @@ def login():
             form.form_errors.append(refused.message)
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
-            session.permanent = True
+            start_session(user)
             return redirect(_safe_next(form.next.data) or url_for("home.index"))
-    return render_template("auth/login.html", form=form), (200 if not form.errors else 400)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the session."""
+    """End the session (the chosen language stays)."""
     if current_user.is_authenticated:
         record("logout", object_type="user", object_id=current_user.uid)
         db.session.commit()
-        logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    flash("로그아웃되었습니다.", "info")
+    end_session()
+    flash(gettext("로그아웃되었습니다."), "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Switch the interface language (ko, en)."""
+    """Switch the interface language (ko, en) and go back to the same page."""
     if EmptyForm().validate_on_submit() and code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        refresh()  # anything still rendered in this request uses the new language
     return redirect(_safe_next(request.form.get("back")) or url_for("home.index"))

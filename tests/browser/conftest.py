@@ -1,0 +1,93 @@
+"""Browser fixtures: a live server running a test app, and a Playwright page in Debian's Chromium.
+
+Later features reuse these: ask for ``live_server`` (its ``.app`` is the served app: create data
+inside ``with live_server.app.app_context():`` and commit) and ``browser_page``.  A module can
+override ``live_app`` to serve an app with other settings.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path(os.environ.get("IEUM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SHOTS = Path(os.environ.get("IEUM_SHOTS", "/tmp/ieum-shots"))
+
+
+class LiveServer:
+    """A Flask app served by werkzeug on 127.0.0.1 and a free port, in a daemon thread."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+    def __call__(self, path: str = "/") -> str:
+        """The absolute URL of ``path`` on this server."""
+        return self.url + path
+
+
+@pytest.fixture
+def live_app(make_app):
+    """The app a browser test talks to; CSRF is on, as in production, so real forms are tested."""
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def live_server(live_app):
+    server = LiveServer(live_app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium per test process; skipped (or failed, with IEUM_REQUIRE_BROWSER=1)
+    when Debian's chromium is missing.  Never downloads a browser."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("IEUM_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A fresh page (own cookies) in a Korean-locale context, 1280x900."""
+    context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul",
+                                   viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot to /tmp/ieum-shots/<name>.png; returns the path."""
+    def _shot(page, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return _shot
