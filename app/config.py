@@ -34,6 +34,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
 
+    #: werkzeug's scrypt (n=2**15, r=8, p=1)
+    PASSWORD_HASH_METHOD = "scrypt"
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     LOGIN_RATE_LIMIT = "20 per minute"
@@ -55,6 +57,8 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    #: still scrypt, at a cost that keeps hundreds of test logins fast
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
 
 ENV_OVERRIDES = {

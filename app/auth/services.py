@@ -20,7 +20,20 @@ from .models import LoginThrottle, Organisation, User
 
 MIN_PASSWORD_LENGTH = 10
 # checked against when the login is unknown, so both paths cost the same time
-_DUMMY_HASH = generate_password_hash("ieum-timing-equaliser", method="scrypt")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def hash_password(password: str) -> str:
+    """scrypt with the configured cost (tests use a cheaper one; production the default)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _dummy_hash() -> str:
+    """A hash of the configured cost, checked when the login is unknown."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("ieum-timing-equaliser", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def check_password_policy(password: str, login: str, display_name: str) -> None:
@@ -48,7 +61,7 @@ def create_user(*, login: str, display_name: str, role: str, organisation: Organ
         raise DomainError("이미 사용 중인 아이디입니다.", "login")
     check_password_policy(password, login, display_name)
     user = User(login=login, display_name=display_name.strip() or login, role=role,
-                organisation=organisation, password_hash=generate_password_hash(password, method="scrypt"))
+                organisation=organisation, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     record("user_created", obj=user, actor=actor, details={"role": role, "organisation_id": user.organisation_id})
@@ -58,7 +71,7 @@ def create_user(*, login: str, display_name: str, role: str, organisation: Organ
 def set_password(user: User, password: str, actor: User | None = None) -> None:
     """Change a password after the same policy checks as at creation."""
     check_password_policy(password, user.login, user.display_name)
-    user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_hash = hash_password(password)
     record("password_changed", obj=user, actor=actor)
 
 
@@ -116,7 +129,7 @@ def authenticate(login: str, password: str) -> User:
     throttle = _throttle_for_update(key)
     _refuse_if_locked(throttle, key, now)
     user = db.session.execute(select(User).filter_by(login=login.strip())).scalar_one_or_none()
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password) and user is not None
     if ok and user.active:
         if throttle:
             db.session.delete(throttle)

@@ -153,3 +153,12 @@ def test_cli_works_without_a_pushed_app_context(make_app):
     result = app.test_cli_runner().invoke(args=["users", "create", "--role", "auditor", "--org", "SEN",
                                                 "--login", "auditor-1"], input=f"{GOOD}\n{GOOD}\n")
     assert result.exit_code == 0, result.output
+
+
+def test_default_config_hashes_with_full_scrypt_cost(make_app):
+    """Tests run a cheaper scrypt; the shipped default must stay werkzeug's full cost."""
+    from app.auth.services import hash_password
+    from app.config import Config
+    app = make_app(PASSWORD_HASH_METHOD=Config.PASSWORD_HASH_METHOD)
+    with app.app_context():
+        assert hash_password("Correct-horse-42").startswith("scrypt:32768:8:1$")
