@@ -36,12 +36,13 @@ def nav_items() -> list[dict]:
     """The entries the current user may see, with the one for this page marked current."""
     if not current_user.is_authenticated:
         return []
-    items = []
-    for item in NAV:
-        if current_user.role in item.roles:
-            url = url_for(item.endpoint)
-            items.append({"url": url, "label": item.label,
-                          "current": request.path == url or request.path.startswith(url.rstrip("/") + "/")})
+    items = [{"url": url_for(item.endpoint), "label": item.label, "current": False}
+             for item in NAV if current_user.role in item.roles]
+    # the longest entry that is this page or a prefix of it is current (/cases/new is 지원 요청,
+    # not also 지원 사례 at /cases/)
+    matches = [i for i in items if request.path == i["url"] or request.path.startswith(i["url"].rstrip("/") + "/")]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["current"] = True
     return items
 
 

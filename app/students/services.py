@@ -79,12 +79,16 @@ def create_student(actor, school: Organisation, fields: dict, allow_duplicate: b
     return student
 
 
-def update_student(actor, student: Student, fields: dict) -> Student:
+def update_student(actor, student: Student, fields: dict, allow_duplicate: bool = False) -> Student:
     """Change a student's details; the audit event names the fields, never their values."""
     _require_school_member(actor, student.school)
     merged = {key: getattr(student, key) for key in STUDENT_FIELDS}
     merged.update(fields)
     validate_student_fields(merged)
+    if not allow_duplicate and (merged["name"], merged["birth_date"]) != (student.name, student.birth_date):
+        others = [s for s in find_duplicates(student.school, merged["name"], merged["birth_date"]) if s.id != student.id]
+        if others:
+            raise DuplicateStudent(others)
     changed = [k for k in STUDENT_FIELDS if k in fields and fields[k] != getattr(student, k)]
     _assign(student, fields)
     record("student_updated", obj=student, subject=student, actor=actor, details={"fields": changed})

@@ -1,1 +1,195 @@
 """Student screens: list and search, registration with the duplicate warning, CSV import."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import permissions as p
+from ..audit.services import record
+from ..cases.loaders import load_student_or_404
+from ..cases.models import OPEN_STATUSES, SupportCase
+from ..db import blind_index_matches
+from ..domain import DomainError, NotPermitted, attach_to_form
+from ..extensions import db
+from ..navigation import add_nav
+from . import bp
+from .forms import ImportConfirmForm, ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
+from .importer import parse_class_list, import_class_list
+from .models import Student
+from .services import DuplicateStudent, create_student, update_student
+
+#: the columns of the downloadable class-list template, in the importer's Korean headers
+TEMPLATE_HEADERS = ("이름", "생년월일", "학년", "반", "번호", "학생개인번호", "학생연락처", "주소",
+                    "보호자명", "보호자관계", "보호자연락처", "이주배경", "가정언어", "특수교육")
+
+school_team = p.roles_required(*p.SCHOOL_ROLES)
+readers = p.roles_required(*p.SCHOOL_ROLES, p.DISTRICT_COORDINATOR)
+
+add_nav("students.index", _l("학생"), p.SCHOOL_STAFF, p.SCHOOL_LEAD)
+
+
+def search_condition(q: str):
+    """Exact match on the blind index of the name or the NEIS number (no decryption in SQL)."""
+    return or_(blind_index_matches(Student.name_bidx, q), blind_index_matches(Student.neis_number_bidx, q))
+
+
+def open_case_counts(student_ids: list[int]) -> dict[int, int]:
+    """Open cases per student, for one page of students in one query."""
+    if not student_ids:
+        return {}
+    rows = db.session.execute(
+        select(SupportCase.student_id, func.count(SupportCase.id))
+        .where(SupportCase.student_id.in_(student_ids), SupportCase.status.in_(OPEN_STATUSES),
+               p.case_scope(current_user))
+        .group_by(SupportCase.student_id))
+    return dict(rows.all())
+
+
+@bp.route("/")
+@readers
+def index():
+    """The students of the user's school (or district), searchable, paginated."""
+    form = StudentSearchForm(request.args)
+    q = (form.q.data or "").strip() if form.validate() else ""
+    query = select(Student).where(p.student_scope(current_user)).options(joinedload(Student.school))
+    if q:
+        query = query.where(search_condition(q))
+    query = query.order_by(Student.school_id, Student.grade, Student.class_no, Student.number, Student.id)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    # a list shows names: it is a view of personal data, recorded without the search text
+    record("student_list_viewed", object_type="student",
+           details={"searched": bool(q), "page": page.page, "shown": len(page.items)})
+    html = render_template("students/list.html", form=form, page=page, q=q,
+                           counts=open_case_counts([s.id for s in page.items]),
+                           district=current_user.role == p.DISTRICT_COORDINATOR,
+                           can_edit=current_user.role in p.SCHOOL_ROLES)
+    db.session.commit()  # after rendering, so the page's rows are not expired and reloaded one by one
+    return html, (400 if form.errors else 200)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@school_team
+def new():
+    """Register a student; a likely duplicate is shown first and saved only when confirmed."""
+    form = NewStudentForm()
+    duplicates = []
+    if form.validate_on_submit():
+        try:
+            student = create_student(current_user, current_user.organisation, form.student_fields(),
+                                     allow_duplicate=form.confirm_duplicate.data)
+        except DuplicateStudent as duplicate:
+            db.session.rollback()
+            duplicates = duplicate.existing
+            attach_to_form(form, duplicate)
+        except NotPermitted:
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            attach_to_form(form, error)
+        else:
+            db.session.commit()
+            flash("학생을 등록했습니다.", "success")
+            return redirect(url_for(".view", uid=student.uid))
+    return render_template("students/new.html", form=form, duplicates=duplicates), (400 if form.errors else 200)
+
+
+def _render_student(student: Student, form: StudentForm | None, status: int = 200):
+    """The student page; every rendering shows personal data, so each one is recorded."""
+    cases = db.session.execute(
+        select(SupportCase).where(SupportCase.student_id == student.id, p.case_scope(current_user))
+        .options(selectinload(SupportCase.needs))
+        .order_by(SupportCase.requested_on.desc(), SupportCase.id.desc())).scalars().all()
+    record("student_viewed", obj=student, subject=student)
+    html = render_template("students/view.html", student=student, cases=cases, form=form, can_edit=form is not None)
+    db.session.commit()  # the view is recorded before the page leaves; rendering first keeps rows loaded
+    return html, status
+
+
+@bp.route("/<uid>")
+@readers
+def view(uid):
+    """A student's details and cases, with the edit form for the school team."""
+    student = load_student_or_404(uid)
+    form = StudentForm(formdata=None, obj=student) if current_user.role in p.SCHOOL_ROLES else None
+    return _render_student(student, form)
+
+
+@bp.route("/<uid>/edit", methods=["POST"])
+@school_team
+def edit(uid):
+    """Save changes to a student's details."""
+    student = load_student_or_404(uid)
+    form = StudentForm()
+    if form.validate_on_submit():
+        try:
+            update_student(current_user, student, form.student_fields())
+        except NotPermitted:
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            attach_to_form(form, error)
+        else:
+            db.session.commit()
+            flash("학생 정보를 저장했습니다.", "success")
+            return redirect(url_for(".view", uid=student.uid))
+    return _render_student(student, form, 400)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@school_team
+def import_csv():
+    """Upload a class list, check every row in a preview, then save all rows or none."""
+    school = current_user.organisation
+    if "payload" in request.form:
+        confirm = ImportConfirmForm()
+        raw = confirm.raw() if confirm.validate_on_submit() else None
+        if raw is None:
+            upload = ImportUploadForm(formdata=None)
+            upload.form_errors.append("업로드한 파일을 확인할 수 없습니다. 파일을 다시 올려 주세요.")
+            return render_template("students/import.html", form=upload), 400
+        try:
+            count = import_class_list(current_user, school, raw)
+        except NotPermitted:
+            abort(403)
+        except DomainError as error:
+            db.session.rollback()
+            return _preview(raw, confirm.filename.data, error)
+        db.session.commit()
+        flash(f"학생 {count}명을 등록했습니다.", "success")
+        return redirect(url_for(".index"))
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        return _preview(form.file.data.read(), form.file.data.filename or "", None, form)
+    return render_template("students/import.html", form=form), (400 if form.errors else 200)
+
+
+def _preview(raw: bytes, filename: str, refused: DomainError | None, form: ImportUploadForm | None = None):
+    """Parse the file again and show its rows and errors; only a clean file can be confirmed."""
+    form = form or ImportUploadForm(formdata=None)
+    try:
+        preview = parse_class_list(raw, current_user.organisation)
+    except DomainError as error:
+        attach_to_form(form, error)
+        return render_template("students/import.html", form=form), 400
+    confirm = ImportConfirmForm(formdata=None, payload=ImportConfirmForm.encode(raw), filename=filename)
+    if refused is not None and not preview.errors:
+        confirm.form_errors.append(refused.message)
+    ok = preview.ok and refused is None
+    return render_template("students/import.html", form=form, preview=preview, confirm=confirm, ok=ok,
+                           filename=filename), (200 if ok else 400)
+
+
+@bp.route("/import/template.csv")
+@school_team
+def import_template():
+    """The class-list template: the Korean headers the importer reads, UTF-8 with a BOM for Excel."""
+    out = io.StringIO()
+    csv.writer(out).writerow(TEMPLATE_HEADERS)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''class-list-template.csv"})

@@ -86,3 +86,12 @@ def test_each_role_is_refused_the_other_homes(client, login, build, db, role, ot
     assert "접근 권한이 없습니다" in html and HEADINGS[other] not in html
     [event] = db.session.execute(select(AuditEvent).filter_by(action="permission_denied")).scalars()
     assert (event.actor_id, event.outcome, event.object_id) == (user.id, "denied", f"home.{HOMES[other]}")
+
+
+def test_only_the_most_specific_menu_entry_is_current(client, login, build):
+    """/cases/new marks 지원 요청 as current, not also 지원 사례 (/cases/)."""
+    login(build.user("school_staff"))
+    html = client.get("/cases/new").get_data(as_text=True)
+    assert html.count('aria-current="page"') == 1
+    current = html.split('aria-current="page"')[0].rsplit("<a", 1)[1] + html.split('aria-current="page"')[1][:200]
+    assert "/cases/new" in current

@@ -84,3 +84,16 @@ def test_csv_missing_columns(build):
     with pytest.raises(DomainError) as refused:
         parse_class_list("이름,학년\n김,1\n".encode(), school)
     assert "생년월일" in refused.value.message
+
+
+def test_edit_into_a_duplicate_is_refused(build, db):
+    from app.students.services import update_student
+    school = build.school()
+    teacher = build.user("school_staff", organisation=school)
+    first = create_student(teacher, school, {"name": "서지안", "birth_date": dt.date(2014, 2, 2)})
+    second = create_student(teacher, school, {"name": "서지안", "birth_date": dt.date(2014, 2, 3)})
+    with pytest.raises(DuplicateStudent) as dup:
+        update_student(teacher, second, {"birth_date": dt.date(2014, 2, 2)})
+    assert dup.value.existing == [first]
+    update_student(teacher, second, {"grade": 4})  # unrelated edits are unaffected
+    assert second.grade == 4 and second.birth_date == dt.date(2014, 2, 3)
