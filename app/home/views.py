@@ -1,8 +1,14 @@
 """Role home pages: / sends each user to the page of their role."""
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import permissions as p
+from ..audit.services import record
+from ..auth.models import Organisation
+from ..cases import queries as q
+from ..db import today_kst
+from ..extensions import db
 from . import bp
 
 #: role -> (url segment, template)
@@ -24,10 +30,37 @@ def index():
     return redirect(url_for(f"home.{HOMES[current_user.role]}"))
 
 
+def _school_panels() -> dict:
+    """My open cases, overdue plan actions, and cases waiting for consent or selection."""
+    return {"my_cases": q.my_open_cases(current_user), "overdue": q.overdue_actions(current_user),
+            "waiting": q.waiting_cases(current_user), "today": today_kst()}
+
+
+def _district_panels() -> dict:
+    """Escalated cases waiting for the centre's reply, and overdue plan actions in the district."""
+    overdue = q.overdue_actions(current_user)
+    school_ids = {case.school_id for _action, case in overdue}
+    if school_ids:  # one query for the school names the panel shows, not one per line
+        db.session.execute(select(Organisation).where(Organisation.id.in_(school_ids))).scalars().all()
+    return {"escalated": q.escalated_cases(current_user), "overdue": overdue, "today": today_kst()}
+
+
+#: role -> the lists its home page shows (roles not named here show their page as it is)
+PANELS = {p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels}
+
+
 def _home(role: str, segment: str):
     @p.roles_required(role)
     def view():
-        return render_template(f"home/{segment}.html")
+        builder = PANELS.get(role)
+        panels = builder() if builder else {}
+        shown = sum(len(v) for v in panels.values() if isinstance(v, list))
+        if shown:
+            # the panels list students by name: a view of personal data, recorded like a list page
+            record("home_viewed", object_type="home", object_id=segment, details={"rows_shown": shown})
+        html = render_template(f"home/{segment}.html", **panels)
+        db.session.commit()  # after rendering, so the listed rows are not expired and reloaded
+        return html
     view.__name__ = segment
     view.__doc__ = f"Home page of the {role} role."
     bp.add_url_rule(f"/home/{segment}", segment, view)

@@ -1,0 +1,130 @@
+"""Forms that change a case: shape checks only, Korean messages; services enforce the rules.
+
+Many of these forms share one page, so each has a prefix (its fields are posted as
+``<prefix>-<name>``) and no two controls on the case page share an id.
+"""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ...auth.models import User
+from ...extensions import db
+from ...permissions import SCHOOL_ROLES
+from ..models import ACTION_STATUSES, CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS
+
+TEXT_MAX = 2000
+#: the prefix each form is posted with; the case page and the POST views agree on these
+PREFIXES = {"transition": "tr", "select": "sel", "not_select": "nsel", "close": "close", "reopen": "reopen",
+            "consent": "consent", "withdraw": "wd", "plan": "plan", "plan_status": "ps", "note": "note",
+            "escalate": "esc", "reply": "reply"}
+
+
+def optional_int(value):
+    """Coerce a select value to an int, with '' (nothing chosen) as None."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _text(label: str, message: str, rows: int = 3, required: bool = True) -> TextAreaField:
+    validators = [DataRequired(message)] if required else [Optional()]
+    return TextAreaField(label, validators=[*validators, Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
+                         render_kw={"rows": rows})
+
+
+def _date(label: str, message: str) -> DateField:
+    return DateField(label, validators=[InputRequired(message)])
+
+
+class ButtonForm(FlaskForm):
+    """A form that is just a button: the CSRF token is its only field (transitions, withdrawal)."""
+
+
+class SelectForm(FlaskForm):
+    meeting_on = _date("협의 날짜", "협의 날짜를 입력해 주세요.")
+    members = StringField("참석자", validators=[DataRequired("협의에 참석한 사람을 입력해 주세요."), Length(max=500)],
+                          render_kw={"placeholder": "예: 교감, 담임, 상담교사"})
+    basic_academic_result = _text("기초학력 진단 결과", "", rows=2, required=False)
+    teacher_opinions = _text("담임·교과 교사 의견", "", rows=3, required=False)
+    parent_counselling = _text("보호자 상담 결과", "", rows=2, required=False)
+
+
+class NotSelectForm(FlaskForm):
+    meeting_on = _date("협의 날짜", "협의 날짜를 입력해 주세요.")
+    members = StringField("참석자", validators=[DataRequired("협의에 참석한 사람을 입력해 주세요."), Length(max=500)])
+    reason = _text("미선정 사유", "미선정 사유를 입력해 주세요.")
+
+
+class CloseForm(FlaskForm):
+    """The reason; ``close_form_class`` adds an outcome and a note per need of the case."""
+
+    reason = SelectField("종결 사유", choices=[("", "선택해 주세요"), *CLOSE_REASONS.items()],
+                         validators=[InputRequired("종결 사유를 선택해 주세요.")])
+    #: carries the service's "outcome per need" error next to the outcome fields
+    outcomes = StringField("영역별 결과", validators=[Optional()])
+
+    def need_fields(self, need):
+        return getattr(self, f"outcome_{need.id}"), getattr(self, f"note_{need.id}")
+
+
+def close_form_class(needs) -> type[CloseForm]:
+    """A CloseForm with one outcome select and one note per need."""
+    class CaseCloseForm(CloseForm):
+        pass
+    for need in needs:
+        label = DOMAINS.get(need.domain, need.domain)
+        setattr(CaseCloseForm, f"outcome_{need.id}", SelectField(
+            f"{label} 결과", choices=[("", "선택해 주세요"), *NEED_OUTCOMES.items()],
+            validators=[InputRequired(f"{label} 영역의 결과를 선택해 주세요.")]))
+        setattr(CaseCloseForm, f"note_{need.id}", TextAreaField(
+            f"{label} 결과 메모", validators=[Optional(), Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
+            render_kw={"rows": 2}))
+    return CaseCloseForm
+
+
+class ReopenForm(FlaskForm):
+    reason = _text("재개 사유", "재개 사유를 입력해 주세요.")
+
+
+class PlanActionForm(FlaskForm):
+    need_id = SelectField("지원 영역", coerce=optional_int, validators=[Optional()])
+    goal = StringField("목표", validators=[DataRequired("목표를 입력해 주세요."), Length(max=300)])
+    action = _text("실행 내용", "실행 내용을 입력해 주세요.", rows=2)
+    owner_id = SelectField("담당자", coerce=optional_int, validators=[Optional()])
+    due_on = DateField("기한", validators=[Optional()])
+    shared_with_guardian = BooleanField("교육후견인과 이 목표를 공유")
+
+
+class PlanStatusForm(FlaskForm):
+    """Rendered as one button per status (``name=ps-status``), not as a select."""
+
+    status = SelectField("상태", choices=list(ACTION_STATUSES.items()),
+                         validators=[InputRequired("상태를 선택해 주세요.")])
+
+
+class NoteForm(FlaskForm):
+    kind = RadioField("기록 종류", choices=list(NOTE_KINDS.items()), default="counselling",
+                      validators=[InputRequired("기록 종류를 선택해 주세요.")])
+    body = _text("내용", "내용을 입력해 주세요.", rows=4)
+
+
+class EscalateForm(FlaskForm):
+    reason = _text("요청 사유", "요청 사유를 입력해 주세요.")
+
+
+class ReplyForm(FlaskForm):
+    reply = _text("회신 내용", "회신 내용을 입력해 주세요.", rows=4)
+
+
+def plan_action_form(case, formdata=None, owner_id=None) -> PlanActionForm:
+    """The plan form with this case's needs and its school's team members as choices."""
+    form = PlanActionForm(formdata=formdata, prefix=PREFIXES["plan"], owner_id=owner_id)
+    form.need_id.choices = [("", "영역 없음(사례 전체)")] + [(n.id, n.domain_label) for n in case.needs]
+    staff = db.session.execute(select(User).where(User.organisation_id == case.school_id, User.active.is_(True),
+                                                  User.role.in_(SCHOOL_ROLES))).scalars()
+    people = sorted((u.display_name or u.login, u.id) for u in staff)
+    form.owner_id.choices = [("", "담당자 없음")] + [(uid, name) for name, uid in people]
+    return form
