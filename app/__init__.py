@@ -5,6 +5,8 @@ CLI -> error handlers.  It never creates tables or runs migrations.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from pathlib import Path
 
@@ -44,12 +46,16 @@ def create_app(config: dict | type | None = None) -> Flask:
         from .db_setup import configure_engine
         configure_engine(extensions.db.engine)
 
-    import importlib
     for name in FEATURES:
-        module = importlib.import_module(f".{name}", __name__)
-        app.register_blueprint(module.bp)
-        if hasattr(module, "register_cli"):
-            module.register_cli(app)
+        package = importlib.import_module(f".{name}", __name__)
+        # views and commands load only now, after every model is mapped, so one feature's
+        # screens may use another feature's models and queries without import cycles
+        parts = [importlib.import_module(f"{package.__name__}.{part}") for part in ("views", "cli")
+                 if importlib.util.find_spec(f"{package.__name__}.{part}")]
+        app.register_blueprint(package.bp)
+        for part in parts:
+            if hasattr(part, "register_cli"):
+                part.register_cli(app)
     from . import cli
     cli.init_app(app)
     return app

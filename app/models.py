@@ -4,3 +4,5 @@ from .auth.models import DistrictOffice, Gu, LoginThrottle, Organisation, User  
 from .students.models import Student  # noqa: F401
 from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSelection,  # noqa: F401
                            Consent, ConsentPurpose, PlanAction, SupportCase)
+from .guardians.models import ActivityLog, Assignment, Guardian, GuardianConflict, RecordCheck  # noqa: F401
+from .notifications.models import Notification  # noqa: F401

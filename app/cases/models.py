@@ -60,6 +60,9 @@ class SupportCase(UidMixin, TimestampMixin, db.Model):
     escalation_open: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     closed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     close_reason: Mapped[Optional[str]] = mapped_column(String(20))
+    #: how many education guardians the student needs (1–4) and any stated preference
+    guardians_needed: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    guardian_gender_preference: Mapped[Optional[str]] = mapped_column(String(8))
 
     student: Mapped[Student] = relationship()
     school: Mapped[Organisation] = relationship()

@@ -7,14 +7,13 @@ import io
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions as p
 from ..audit.services import record
 from ..cases.loaders import load_student_or_404
 from ..cases.models import OPEN_STATUSES, SupportCase
-from ..db import blind_index_matches
 from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
 from ..navigation import add_nav
@@ -22,6 +21,7 @@ from . import bp
 from .forms import ImportConfirmForm, ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
 from .importer import parse_class_list, import_class_list
 from .models import Student
+from .queries import search_condition
 from .services import DuplicateStudent, create_student, update_student
 
 #: the columns of the downloadable class-list template, in the importer's Korean headers
@@ -32,11 +32,6 @@ school_team = p.roles_required(*p.SCHOOL_ROLES)
 readers = p.roles_required(*p.SCHOOL_ROLES, p.DISTRICT_COORDINATOR)
 
 add_nav("students.index", _l("학생"), p.SCHOOL_STAFF, p.SCHOOL_LEAD)
-
-
-def search_condition(q: str):
-    """Exact match on the blind index of the name or the NEIS number (no decryption in SQL)."""
-    return or_(blind_index_matches(Student.name_bidx, q), blind_index_matches(Student.neis_number_bidx, q))
 
 
 def open_case_counts(student_ids: list[int]) -> dict[int, int]:

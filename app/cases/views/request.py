@@ -13,7 +13,7 @@ from ...extensions import db
 from ...navigation import add_nav
 from ...students.models import Student
 from ...students.services import DuplicateStudent, create_student
-from ...students.views import search_condition
+from ...students.queries import search_condition
 from .. import bp
 from ..forms.request import NEW_STUDENT_FIELDS, RequestForm, desc_field
 from ..loaders import load_student_or_404

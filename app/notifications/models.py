@@ -1,0 +1,32 @@
+"""In-app notifications."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Ciphertext, EncryptedText, UidMixin, ciphertext_column, utcnow
+from ..extensions import db
+
+
+class Notification(UidMixin, db.Model):
+    """One alert for one user; ``dedupe_key`` makes daily commands idempotent."""
+
+    __tablename__ = "notification"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    #: e.g. concern, check_expiring, check_lapsed, assignment_proposed
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("support_case.id"))
+    guardian_id: Mapped[Optional[int]] = mapped_column(ForeignKey("guardian.id"))
+    #: the link the alert opens (a path inside the app)
+    link: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    read_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    #: the message may name a student or guardian, so it is encrypted
+    text_enc: Mapped[Ciphertext] = ciphertext_column()
+    text = EncryptedText()
+
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
