@@ -202,6 +202,10 @@ def export():
     if form.validate_on_submit():
         from .export import write_export  # only this view needs the export machinery
         workdir = Path(tempfile.mkdtemp(prefix="ieum-export-"))
+        # end the request's transaction first: on SQLite it holds the write lock, and a long
+        # export must not make every other writer wait (the export reads on its own connection
+        # and records its audit event in a short transaction at the end)
+        db.session.commit()
         try:
             result = write_export(form.fmt.data, form.start.data, form.end.data,
                                   workdir / f"audit-export.{form.fmt.data}", form.reason.data.strip(),

@@ -88,14 +88,17 @@ def upgrade():
     sa.Column('details', sa.Text(), nullable=True),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index('ix_audit_event_actor_time', ['actor_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_audit_event_action_time', ['action', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_audit_event_subject_time', ['subject_ref', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_event_subject_ref'), ['subject_ref'], unique=False)
+        batch_op.create_index('ix_audit_event_denied_time', ['occurred_at'], unique=False,
+                              sqlite_where=sa.text("outcome = 'denied'"),
+                              postgresql_where=sa.text("outcome = 'denied'"))
 
     op.create_table('district_office',
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -228,11 +231,11 @@ def downgrade():
     op.drop_table('login_throttle')
     op.drop_table('district_office')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_audit_event_subject_ref'))
+        batch_op.drop_index('ix_audit_event_denied_time')
         batch_op.drop_index(batch_op.f('ix_audit_event_occurred_at'))
+        batch_op.drop_index('ix_audit_event_subject_time')
+        batch_op.drop_index('ix_audit_event_action_time')
         batch_op.drop_index('ix_audit_event_actor_time')
-        batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
-        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
     op.drop_table('audit_checkpoint')
