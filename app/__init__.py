@@ -16,7 +16,7 @@ from .config import Config, ConfigError, apply_environment
 from .crypto import KeyRingError, load_keyring
 
 FEATURES = ("auth", "home", "students", "cases", "guardians", "agencies", "conferences",
-            "audit", "reports")
+            "audit", "reports", "notifications")
 
 
 def create_app(config: dict | type | None = None) -> Flask:

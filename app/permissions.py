@@ -145,3 +145,34 @@ def can_reply_escalation(user, case) -> bool:
     """The district centre of the case's school answers its escalations."""
     return (has_role(user, DISTRICT_COORDINATOR) and user.organisation is not None
             and case.school.office_code == user.organisation.office_code)
+
+
+# -- guardians ---------------------------------------------------------------------------
+# Guardians belong to one district office; only that office's coordinators see its roster.
+# Schools and agencies never see guardians' personal data.
+
+def guardian_scope(user):
+    """SQL condition on Guardian: a district coordinator's own office, false for everyone else."""
+    from sqlalchemy import false
+
+    from .guardians.models import Guardian
+    if not has_role(user, DISTRICT_COORDINATOR) or user.organisation is None or not user.organisation.office_code:
+        return false()
+    return Guardian.office_code == user.organisation.office_code
+
+
+def can_manage_guardian(user, guardian) -> bool:
+    """The coordinators of the guardian's own district office run the roster and vetting."""
+    return (guardian is not None and has_role(user, DISTRICT_COORDINATOR) and user.organisation is not None
+            and user.organisation.office_code == guardian.office_code)
+
+
+def guardian_for_user(user):
+    """The Guardian row of a guardian-role user, or None."""
+    if not has_role(user, GUARDIAN):
+        return None
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .guardians.models import Guardian
+    return db.session.execute(select(Guardian).where(Guardian.user_id == user.id)).scalar_one_or_none()

@@ -9,6 +9,8 @@ from ..auth.models import Organisation
 from ..cases import queries as q
 from ..db import today_kst
 from ..extensions import db
+from ..guardians.portal import portal_for
+from ..notifications.services import unread_for
 from . import bp
 
 #: role -> (url segment, template)
@@ -31,9 +33,10 @@ def index():
 
 
 def _school_panels() -> dict:
-    """My open cases, overdue plan actions, and cases waiting for consent or selection."""
+    """My open cases, overdue plan actions, cases waiting for consent or selection, unread alerts."""
     return {"my_cases": q.my_open_cases(current_user), "overdue": q.overdue_actions(current_user),
-            "waiting": q.waiting_cases(current_user), "today": today_kst()}
+            "waiting": q.waiting_cases(current_user), "today": today_kst(),
+            "notifications": unread_for(current_user)}
 
 
 def _district_panels() -> dict:
@@ -42,11 +45,18 @@ def _district_panels() -> dict:
     school_ids = {case.school_id for _action, case in overdue}
     if school_ids:  # one query for the school names the panel shows, not one per line
         db.session.execute(select(Organisation).where(Organisation.id.in_(school_ids))).scalars().all()
-    return {"escalated": q.escalated_cases(current_user), "overdue": overdue, "today": today_kst()}
+    return {"escalated": q.escalated_cases(current_user), "overdue": overdue, "today": today_kst(),
+            "notifications": unread_for(current_user)}
+
+
+def _guardian_panels() -> dict:
+    """The guardian's own students with minimal fields (each view audited), or why they are paused."""
+    return {"portal": portal_for(current_user)}
 
 
 #: role -> the lists its home page shows (roles not named here show their page as it is)
-PANELS = {p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels}
+PANELS = {p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels,
+          p.GUARDIAN: _guardian_panels}
 
 
 def _home(role: str, segment: str):

@@ -1,0 +1,144 @@
+"""활동일지: guardians log their meetings; concerns alert the school team and the coordinator at once.
+
+Callers commit.  Monthly totals are counted in SQL for the district coordinator.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from ..audit.services import record
+from ..auth.models import Organisation, User
+from ..cases.chronology import add_event
+from ..db import today_kst
+from ..domain import DomainError, NotPermitted
+from ..extensions import db
+from ..notifications.services import notify
+from ..permissions import DISTRICT_COORDINATOR, SCHOOL_ROLES
+from .eligibility import missing_requirements
+from .models import ACTIVITY_KINDS, ActivityLog, Assignment, Guardian
+
+MINUTES_MIN, MINUTES_MAX = 1, 600
+NOTES_MAX = 2000
+
+
+def kst_date(moment: dt.datetime | None) -> dt.date | None:
+    """The Seoul calendar day of a naive-UTC timestamp."""
+    return (moment + dt.timedelta(hours=9)).date() if moment else None
+
+
+def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind, notes: str = "") -> None:
+    """Raise the first broken rule of a new log line (NotPermitted for someone else's assignment)."""
+    guardian = assignment.guardian
+    if actor is None or guardian.user_id is None or actor.id != guardian.user_id:
+        raise NotPermitted("본인에게 배정된 학생의 활동만 기록할 수 있습니다.")
+    if assignment.status != "active":
+        raise DomainError(f"활동 중인 배정에만 활동일지를 쓸 수 있습니다 (현재: {assignment.status_label}).")
+    missing = missing_requirements(guardian)
+    if missing:
+        raise DomainError("활동 자격 요건을 충족하지 않아 기록할 수 없습니다: " + "; ".join(missing))
+    today = today_kst()
+    if not isinstance(occurred_on, dt.date):
+        raise DomainError("활동 날짜를 입력해 주세요.", "occurred_on")
+    if occurred_on > today:
+        raise DomainError("미래 날짜의 활동은 기록할 수 없습니다.", "occurred_on")
+    accepted = kst_date(assignment.accepted_at)
+    if accepted and occurred_on < accepted:
+        raise DomainError(f"배정을 수락한 날({accepted.isoformat()}) 이전의 활동은 기록할 수 없습니다.", "occurred_on")
+    if not isinstance(minutes, int) or not MINUTES_MIN <= minutes <= MINUTES_MAX:
+        raise DomainError(f"활동 시간은 {MINUTES_MIN}분에서 {MINUTES_MAX}분 사이로 입력해 주세요.", "minutes")
+    if kind not in ACTIVITY_KINDS:
+        raise DomainError("활동 유형을 선택해 주세요.", "kind")
+    if len(notes or "") > NOTES_MAX:
+        raise DomainError("활동 내용이 너무 깁니다.", "notes")
+
+
+def log_activity(assignment: Assignment, actor, *, occurred_on: dt.date, minutes: int, kind: str,
+                 notes: str = "", concern: bool = False) -> ActivityLog:
+    """Record one meeting by the assignment's own, eligible guardian; a concern alerts at once."""
+    check_activity(assignment, actor, occurred_on=occurred_on, minutes=minutes, kind=kind, notes=notes)
+    case = assignment.case
+    log = ActivityLog(assignment_id=assignment.id, case_id=case.id, guardian_id=assignment.guardian_id,
+                      occurred_on=occurred_on, minutes=minutes, kind=kind, concern=bool(concern))
+    log.notes = notes or ""
+    db.session.add(log)
+    db.session.flush()
+    add_event(case, "assignment",
+              f"교육후견인 활동: {occurred_on.isoformat()} {ACTIVITY_KINDS[kind]} {minutes}분", actor=actor)
+    if concern:
+        report_concern(assignment, log, actor)
+    record("activity_logged", obj=log, subject=case.student, actor=actor, details={"concern": bool(concern)})
+    return log
+
+
+def concern_recipients(case) -> list[User]:
+    """The school team of the case's school and the coordinators of its district office."""
+    office_ids = select(Organisation.id).where(Organisation.kind == "district_office",
+                                               Organisation.office_code == case.school.office_code)
+    return list(db.session.execute(
+        select(User).where(User.active.is_(True), or_(
+            (User.role.in_(SCHOOL_ROLES)) & (User.organisation_id == case.school_id),
+            (User.role == DISTRICT_COORDINATOR) & (User.organisation_id.in_(office_ids))))
+        .order_by(User.id)).scalars())
+
+
+def report_concern(assignment: Assignment, log: ActivityLog, actor) -> None:
+    """Notify everyone who must know, and add the chronology line."""
+    case = assignment.case
+    text = (f"교육후견인 우려 보고: {case.student.name} ({case.school.name}) — "
+            f"{log.occurred_on.isoformat()} 활동에서 우려 사항이 보고되었습니다.")
+    for user in concern_recipients(case):
+        notify(user.id, "concern", text, link=f"/cases/{case.uid}", case_id=case.id,
+               guardian_id=assignment.guardian_id, dedupe_key=f"concern:{log.uid}:{user.id}")
+    add_event(case, "assignment", "교육후견인 우려 보고", actor=actor)
+
+
+# -- monthly totals for the coordinator -------------------------------------------------------
+
+@dataclass(frozen=True)
+class TotalsRow:
+    guardian: Guardian
+    meetings: int
+    minutes: int
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of 'YYYY-MM' (ValueError when malformed)."""
+    first = dt.datetime.strptime(month, "%Y-%m").date().replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def monthly_totals(office_code: str, month: str) -> list[TotalsRow]:
+    """Meetings and minutes per guardian of the office in the month; active guardians appear with 0."""
+    first, last = month_bounds(month)
+    sums = (select(ActivityLog.guardian_id.label("gid"), func.count(ActivityLog.id).label("meetings"),
+                   func.coalesce(func.sum(ActivityLog.minutes), 0).label("minutes"))
+            .where(ActivityLog.occurred_on >= first, ActivityLog.occurred_on <= last)
+            .group_by(ActivityLog.guardian_id).subquery())
+    rows = db.session.execute(
+        select(Guardian, func.coalesce(sums.c.meetings, 0), func.coalesce(sums.c.minutes, 0))
+        .outerjoin(sums, sums.c.gid == Guardian.id)
+        .where(Guardian.office_code == office_code, or_(Guardian.status == "active", sums.c.gid.is_not(None)))
+        .order_by(Guardian.id)).all()
+    result = [TotalsRow(guardian, int(meetings), int(minutes)) for guardian, meetings, minutes in rows]
+    return sorted(result, key=lambda r: (-r.minutes, r.guardian.name or ""))
+
+
+def monthly_totals_xlsx(rows: list[TotalsRow], path, month: str = "") -> None:
+    """Write the totals as one sheet (write-only, so large offices stream)."""
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"활동실적 {month}".strip())
+    sheet.append(["교육후견인", "상태", "만남 횟수", "활동 시간(분)", "활동 시간(시간)"])
+    for row in rows:
+        sheet.append([row.guardian.name or "", row.guardian.status_label, row.meetings, row.minutes, row.hours])
+    sheet.append(["합계", "", sum(r.meetings for r in rows), sum(r.minutes for r in rows),
+                  round(sum(r.minutes for r in rows) / 60, 1)])
+    book.save(path)

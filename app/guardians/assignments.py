@@ -1,0 +1,218 @@
+"""The assignment lifecycle: propose → accept | decline → suspend ⇄ reactivate → close.
+
+Every function takes the acting user, enforces the hard rules in the service (eligibility,
+capacity, conflicts, history), appends a chronology line and an audit event in the caller's
+transaction and raises DomainError (NotPermitted for the wrong person); callers commit.
+
+Capacity holds under concurrency: the case row and then the guardian row are locked
+(``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite every transaction starts with BEGIN IMMEDIATE,
+so writers are already serialised) before anything is counted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from ..audit.services import record
+from ..cases.chronology import add_event
+from ..cases.consent import consent_covers
+from ..cases.models import SupportCase
+from ..db import today_kst, utcnow
+from ..domain import DomainError, NotPermitted
+from ..extensions import db
+from ..notifications.services import notify
+from ..permissions import DISTRICT_COORDINATOR, GUARDIAN
+from .eligibility import missing_requirements
+from .models import CLOSE_REASONS, SUSPEND_REASONS, Assignment, Guardian, GuardianConflict
+
+#: statuses that hold one of the guardian's places and one of the case's
+COUNTED = ("proposed", "active", "suspended")
+#: a student has at most this many guardians (DESIGN: 1–4)
+MAX_GUARDIANS_PER_CASE = 4
+#: case statuses in which a guardian may be proposed
+MATCHABLE_CASE_STATUSES = ("selected", "planning", "in_support", "monitoring")
+
+
+def is_office_coordinator(actor, case: SupportCase) -> bool:
+    """The district coordinator of the office that covers the case's school."""
+    return bool(actor is not None and actor.role == DISTRICT_COORDINATOR and actor.organisation is not None
+                and case.school.office_code == actor.organisation.office_code)
+
+
+def _require_coordinator(actor, case: SupportCase) -> None:
+    if not is_office_coordinator(actor, case):
+        raise NotPermitted("이 사례의 교육후견인 배정을 관리할 권한이 없습니다.")
+
+
+def _require_own_guardian(actor, assignment: Assignment) -> None:
+    user_id = assignment.guardian.user_id
+    if actor is None or actor.role != GUARDIAN or user_id is None or actor.id != user_id:
+        raise NotPermitted("본인에게 제안된 배정만 처리할 수 있습니다.")
+
+
+def _require_status(assignment: Assignment, *statuses: str) -> None:
+    if assignment.status not in statuses:
+        raise DomainError(f"'{assignment.status_label}' 상태의 배정에는 이 작업을 할 수 없습니다.", "status")
+
+
+def lock_case_and_guardian(case: SupportCase, guardian: Guardian) -> None:
+    """Lock the case, then the guardian (always in this order), and reload them."""
+    db.session.execute(select(SupportCase).where(SupportCase.id == case.id).with_for_update()
+                       .execution_options(populate_existing=True)).scalar_one()
+    db.session.execute(select(Guardian).where(Guardian.id == guardian.id).with_for_update()
+                       .execution_options(populate_existing=True)).scalar_one()
+
+
+def guardian_load(guardian_id: int, excluding: int | None = None) -> int:
+    """How many places of the guardian are taken (proposed, active or suspended)."""
+    query = select(func.count(Assignment.id)).where(Assignment.guardian_id == guardian_id,
+                                                     Assignment.status.in_(COUNTED))
+    if excluding is not None:
+        query = query.where(Assignment.id != excluding)
+    return db.session.execute(query).scalar_one()
+
+
+def _require_eligible(guardian: Guardian, day: dt.date) -> None:
+    missing = missing_requirements(guardian, day)
+    if missing:
+        raise DomainError("활동 요건을 갖추지 못한 교육후견인입니다: " + "; ".join(missing), "guardian")
+
+
+def _require_capacity(guardian: Guardian, excluding: int | None = None) -> None:
+    if guardian_load(guardian.id, excluding) >= guardian.capacity:
+        raise DomainError(f"교육후견인의 담당 가능 인원({guardian.capacity}명)이 모두 찼습니다.", "guardian")
+
+
+def pair_refusal(case: SupportCase, guardian: Guardian, day: dt.date | None = None) -> str | None:
+    """The first hard rule that forbids this pair, in Korean (None when the pair is allowed)."""
+    day = day or today_kst()
+    if guardian.office_code != case.school.office_code:
+        return "다른 교육지원청 소속의 교육후견인입니다."
+    missing = missing_requirements(guardian, day)
+    if missing:
+        return "활동 요건을 갖추지 못한 교육후견인입니다: " + "; ".join(missing)
+    if guardian_load(guardian.id) >= guardian.capacity:
+        return f"교육후견인의 담당 가능 인원({guardian.capacity}명)이 모두 찼습니다."
+    if db.session.execute(select(GuardianConflict.id).filter_by(guardian_id=guardian.id,
+                                                               school_id=case.school_id)).first():
+        return "학생의 학교와 이해관계가 있는 교육후견인입니다."
+    history = db.session.execute(
+        select(Assignment.case_id, Assignment.status, Assignment.rematchable)
+        .join(SupportCase, SupportCase.id == Assignment.case_id)
+        .where(Assignment.guardian_id == guardian.id, SupportCase.student_id == case.student_id)).all()
+    for case_id, status, rematchable in history:
+        if case_id == case.id and status in COUNTED:
+            return "이미 이 사례에 제안되었거나 배정된 교육후견인입니다."
+        if status == "declined":
+            return "이 학생과의 연계를 거절한 적이 있는 교육후견인입니다."
+        if status == "closed" and not rematchable:
+            return "이 학생과 다시 연계하지 않기로 한 교육후견인입니다."
+    return None
+
+
+def case_places(case: SupportCase) -> int:
+    """How many more guardians the case may get (needed, at most 4, minus those it has)."""
+    taken = db.session.execute(select(func.count(Assignment.id)).where(
+        Assignment.case_id == case.id, Assignment.status.in_(COUNTED))).scalar_one()
+    return max(0, min(case.guardians_needed, MAX_GUARDIANS_PER_CASE) - taken)
+
+
+def propose_assignment(case: SupportCase, guardian: Guardian, actor, score: int = 0,
+                       parts: list | None = None) -> Assignment:
+    """Propose ``guardian`` for ``case``; the guardian then accepts or declines."""
+    _require_coordinator(actor, case)
+    if case.status not in MATCHABLE_CASE_STATUSES:
+        raise DomainError(f"'{case.status_label}' 상태의 사례에는 교육후견인을 연계할 수 없습니다.", "case")
+    if not consent_covers(case, "guardian_matching"):
+        raise DomainError("학생과 보호자가 교육후견인 연계에 동의하지 않았습니다.", "case")
+    lock_case_and_guardian(case, guardian)
+    if case_places(case) <= 0:
+        raise DomainError(f"이 사례에 필요한 교육후견인({min(case.guardians_needed, MAX_GUARDIANS_PER_CASE)}명)이 "
+                          "이미 배정되었습니다.", "case")
+    refusal = pair_refusal(case, guardian)
+    if refusal:
+        raise DomainError(refusal, "guardian")
+    assignment = Assignment(case_id=case.id, guardian_id=guardian.id, status="proposed", proposed_by_id=actor.id,
+                            score=int(score), score_parts={"parts": [_plain(p) for p in parts or []]})
+    assignment.guardian, assignment.case = guardian, case
+    db.session.add(assignment)
+    db.session.flush()
+    add_event(case, "assignment", f"교육후견인 연계 제안 (매칭 점수 {int(score)}점)", actor)
+    record("assignment_proposed", obj=assignment, subject=case.student, actor=actor,
+           details={"guardian": guardian.uid, "score": int(score)})
+    if guardian.user_id:
+        notify(guardian.user_id, "assignment_proposed", "새 학생 연계가 제안되었습니다. 확인 후 수락해 주세요.",
+               link="/guardians/me", case_id=case.id, guardian_id=guardian.id)
+    return assignment
+
+
+def _plain(part) -> dict:
+    if isinstance(part, dict):
+        return part
+    return {"code": part.code, "label": part.label, "points": part.points}
+
+
+def accept_assignment(assignment: Assignment, actor) -> None:
+    """The guardian accepts a proposal; eligibility and capacity are checked again now."""
+    _require_own_guardian(actor, assignment)
+    _require_status(assignment, "proposed")
+    lock_case_and_guardian(assignment.case, assignment.guardian)
+    _require_status(assignment, "proposed")
+    _require_eligible(assignment.guardian, today_kst())
+    _require_capacity(assignment.guardian, excluding=assignment.id)
+    assignment.status, assignment.accepted_at = "active", utcnow()
+    _log(assignment, actor, "assignment_accepted", "교육후견인이 연계를 수락했습니다.")
+
+
+def decline_assignment(assignment: Assignment, actor, reason: str) -> None:
+    """The guardian declines a proposal (with a reason); they are not proposed to this student again."""
+    _require_own_guardian(actor, assignment)
+    _require_status(assignment, "proposed")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("거절 사유를 입력해 주세요.", "reason")
+    if len(reason) > 300:
+        raise DomainError("거절 사유는 300자 이내로 입력해 주세요.", "reason")
+    assignment.status, assignment.declined_reason = "declined", reason
+    _log(assignment, actor, "assignment_declined", "교육후견인이 연계를 거절했습니다.")
+
+
+def suspend_assignment(assignment: Assignment, actor, reason: str) -> None:
+    """Pause an active assignment with a coded reason (SUSPEND_REASONS)."""
+    _require_coordinator(actor, assignment.case)
+    _require_status(assignment, "active")
+    if reason not in SUSPEND_REASONS:
+        raise DomainError("중지 사유를 선택해 주세요.", "reason")
+    assignment.status, assignment.suspended_reason = "suspended", reason
+    _log(assignment, actor, "assignment_suspended", f"교육후견인 활동 일시 중지: {SUSPEND_REASONS[reason]}",
+         {"reason": reason})
+
+
+def reactivate_assignment(assignment: Assignment, actor) -> None:
+    """Resume a suspended assignment once the guardian is eligible again."""
+    _require_coordinator(actor, assignment.case)
+    _require_status(assignment, "suspended")
+    lock_case_and_guardian(assignment.case, assignment.guardian)
+    _require_eligible(assignment.guardian, today_kst())
+    assignment.status, assignment.suspended_reason = "active", None
+    _log(assignment, actor, "assignment_reactivated", "교육후견인 활동 재개")
+
+
+def close_assignment(assignment: Assignment, actor, reason: str, rematchable: bool) -> None:
+    """End an assignment (or withdraw a proposal) with a coded reason and whether to rematch."""
+    _require_coordinator(actor, assignment.case)
+    _require_status(assignment, *COUNTED)
+    if reason not in CLOSE_REASONS:
+        raise DomainError("종료 사유를 선택해 주세요.", "reason")
+    assignment.status, assignment.close_reason = "closed", reason
+    assignment.closed_at, assignment.rematchable = utcnow(), bool(rematchable)
+    _log(assignment, actor, "assignment_closed", f"교육후견인 연계 종료: {CLOSE_REASONS[reason]}",
+         {"reason": reason, "rematchable": bool(rematchable)})
+
+
+def _log(assignment: Assignment, actor, action: str, text: str, details: dict | None = None) -> None:
+    case = assignment.case
+    add_event(case, "assignment", text, actor)
+    record(action, obj=assignment, subject=case.student, actor=actor,
+           details={"guardian": assignment.guardian.uid, "status": assignment.status, **(details or {})})

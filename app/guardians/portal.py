@@ -1,0 +1,94 @@
+"""What a guardian sees: their own proposed and active assignments, minimal fields only, audited."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record
+from ..cases.models import PlanAction, SupportCase
+from ..extensions import db
+from ..permissions import guardian_for_user
+from .eligibility import missing_requirements
+from .models import SUSPEND_REASONS, Assignment, Guardian
+
+#: what the portal lists; suspended ones are only counted, with their reason
+SHOWN = ("proposed", "active")
+
+
+@dataclass
+class AssignmentCard:
+    """The few fields a guardian may see about their student (never the full name or contacts)."""
+
+    assignment: Assignment
+    given_name: str
+    school_name: str
+    grade: int | None
+    goals: list[str]
+    next_meeting_on: object
+
+    @property
+    def uid(self) -> str:
+        return self.assignment.uid
+
+    @property
+    def status(self) -> str:
+        return self.assignment.status
+
+
+@dataclass
+class Portal:
+    """The guardian's page: cards when they may serve, otherwise only why they are paused."""
+
+    guardian: Guardian | None
+    cards: list[AssignmentCard] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    suspended: list[str] = field(default_factory=list)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.missing)
+
+
+def shared_goals(case_ids: list[int]) -> dict[int, list[str]]:
+    """Goal text of the plan actions shared with guardians, per case (one query)."""
+    goals: dict[int, list[str]] = {}
+    if case_ids:
+        actions = db.session.execute(
+            select(PlanAction).where(PlanAction.case_id.in_(case_ids), PlanAction.shared_with_guardian.is_(True),
+                                     PlanAction.status != "cancelled").order_by(PlanAction.id)).scalars()
+        for action in actions:
+            goals.setdefault(action.case_id, []).append(action.goal)
+    return goals
+
+
+def card_for(assignment: Assignment, goals: list[str]) -> AssignmentCard:
+    student = assignment.case.student
+    return AssignmentCard(assignment=assignment, given_name=student.given_name, school_name=assignment.case.school.name,
+                          grade=student.grade, goals=goals, next_meeting_on=assignment.next_meeting_on)
+
+
+def portal_for(user, audit: bool = True) -> Portal:
+    """The portal of ``user``; each student shown is one ``guardian_assignment_viewed`` event."""
+    guardian = guardian_for_user(user)
+    if guardian is None:
+        return Portal(guardian=None)
+    portal = Portal(guardian=guardian, missing=missing_requirements(guardian))
+    assignments = list(db.session.execute(
+        select(Assignment).where(Assignment.guardian_id == guardian.id,
+                                 Assignment.status.in_((*SHOWN, "suspended")))
+        .options(selectinload(Assignment.case).selectinload(SupportCase.student),
+                 selectinload(Assignment.case).selectinload(SupportCase.school))
+        .order_by(Assignment.created_at.desc(), Assignment.id.desc())).scalars())
+    portal.suspended = [SUSPEND_REASONS.get(a.suspended_reason or "other", "기타")
+                        for a in assignments if a.status == "suspended"]
+    if portal.paused:  # no student data at all while the guardian may not serve
+        return portal
+    shown = [a for a in assignments if a.status in SHOWN]
+    goals = shared_goals([a.case_id for a in shown])
+    portal.cards = [card_for(a, goals.get(a.case_id, [])) for a in shown]
+    if audit:
+        for card in portal.cards:
+            record("guardian_assignment_viewed", obj=card.assignment, subject=card.assignment.case.student)
+    return portal
