@@ -216,3 +216,11 @@ def _log(assignment: Assignment, actor, action: str, text: str, details: dict | 
     add_event(case, "assignment", text, actor)
     record(action, obj=assignment, subject=case.student, actor=actor,
            details={"guardian": assignment.guardian.uid, "status": assignment.status, **(details or {})})
+
+
+def assignments_for_case(case: SupportCase) -> list[Assignment]:
+    """The case's guardian assignments, current first, with their guardians (one query)."""
+    from sqlalchemy.orm import joinedload
+    return list(db.session.execute(
+        select(Assignment).where(Assignment.case_id == case.id).options(joinedload(Assignment.guardian))
+        .order_by(Assignment.status.in_(COUNTED).desc(), Assignment.id.desc())).scalars())

@@ -11,6 +11,8 @@ from ...audit.services import record
 from ...auth.models import User
 from ...db import today_kst
 from ...extensions import db
+from ...guardians.assignments import MATCHABLE_CASE_STATUSES, assignments_for_case, is_office_coordinator
+from ...guardians.models import SUSPEND_REASONS
 from ...permissions import can_decide_case, can_edit_case, can_reply_escalation
 from .. import bp
 from ..chronology import EVENT_KINDS, case_events
@@ -94,7 +96,9 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
         events=case_events(case, kind), plan=plan, next_due=min(open_dues) if open_dues else None,
         consent_summary=consent_state(case), consents=consents, escalations=_escalations(case),
         consent_complete={c.party for c in consents if c.active_on(today)} >= set(CONSENT_PARTIES),
-        selections=_selections(case), forms=page_forms_, allowed=allowed_transitions(case, user),
+        selections=_selections(case), forms=page_forms_, assignments=assignments_for_case(case),
+        can_match=is_office_coordinator(user, case) and case.status in MATCHABLE_CASE_STATUSES,
+        suspend_reasons=SUSPEND_REASONS, allowed=allowed_transitions(case, user),
         button_transitions=BUTTON_TRANSITIONS, transitions=TRANSITIONS,
         can_edit=can_edit_case(user, case), can_decide=can_decide_case(user, case),
         labels={"status": STATUSES, "risk": RISK_LEVELS, "party": CONSENT_PARTIES, "method": CONSENT_METHODS,
