@@ -6,3 +6,4 @@ from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSe
                            Consent, ConsentPurpose, PlanAction, SupportCase)
 from .guardians.models import ActivityLog, Assignment, Guardian, GuardianConflict, RecordCheck  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
+from .agencies.models import AgencyService, Referral, ServiceArea, ServiceRecord  # noqa: F401
