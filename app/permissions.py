@@ -176,3 +176,45 @@ def guardian_for_user(user):
     from .extensions import db
     from .guardians.models import Guardian
     return db.session.execute(select(Guardian).where(Guardian.user_id == user.id)).scalar_one_or_none()
+
+
+# -- referrals ---------------------------------------------------------------------------
+# The school side sees its cases' referrals (the coordinator those of its district); an agency
+# sees only referrals sent to it, never a draft.
+
+def referral_scope(user):
+    """SQL condition on Referral for the referrals ``user`` may see (false for everyone else)."""
+    from sqlalchemy import false, select
+
+    from .agencies.models import Referral
+    from .cases.models import SupportCase
+    if not (user and user.is_authenticated and user.organisation_id):
+        return false()
+    if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
+        return Referral.case_id.in_(select(SupportCase.id).where(case_scope(user)))
+    if user.role == AGENCY_COORDINATOR:
+        return (Referral.agency_id == user.organisation_id) & Referral.sent_at.is_not(None)
+    return false()
+
+
+#: the name the issue uses for the same condition
+referral_visible_to = referral_scope
+
+
+def referrals_visible_to(user):
+    """The scope query every referral list starts from."""
+    from sqlalchemy import select
+
+    from .agencies.models import Referral
+    return select(Referral).where(referral_scope(user))
+
+
+def can_view_referral(user, referral) -> bool:
+    """The case's school side, or the agency it was sent to (once sent)."""
+    if not (user and user.is_authenticated) or referral is None:
+        return False
+    if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
+        return can_view_case(user, referral.case)
+    if user.role == AGENCY_COORDINATOR:
+        return user.organisation_id == referral.agency_id and referral.sent_at is not None
+    return False

@@ -112,3 +112,6 @@ def withdraw_consent(consent: Consent, case: SupportCase, actor, *, withdrawn_on
     consent.withdrawn_on = day
     add_event(case, "consent", f"{CONSENT_PARTIES[consent.party]} 동의 철회", actor)
     record("consent_withdrawn", obj=consent, subject=case.student, actor=actor, details={"party": consent.party})
+    # withdrawal stops new sharing at once: unsent referrals stop, shared items are hidden
+    from ..agencies.referrals import stop_referrals_on_withdrawal  # local: agencies imports cases
+    stop_referrals_on_withdrawal(case, actor)

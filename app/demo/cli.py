@@ -16,7 +16,7 @@ from ..extensions import db
 from . import organisations
 
 #: feature seeders run after organisations and users, in this order; each module has seed()
-FEATURE_SEEDERS = ("students", "cases", "guardians", "agencies", "conferences")
+FEATURE_SEEDERS = ("students", "cases", "guardians", "agencies", "referrals", "conferences")
 
 demo = AppGroup("demo", help="데모 데이터")
 

@@ -54,9 +54,15 @@ def _guardian_panels() -> dict:
     return {"portal": portal_for(current_user)}
 
 
+def _agency_panels() -> dict:
+    """Referrals to the agency waiting for an answer (overdue first), those in service, unread alerts."""
+    from ..agencies.portal_views import agency_panels
+    return {**agency_panels(current_user), "notifications": unread_for(current_user)}
+
+
 #: role -> the lists its home page shows (roles not named here show their page as it is)
 PANELS = {p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels,
-          p.GUARDIAN: _guardian_panels}
+          p.GUARDIAN: _guardian_panels, p.AGENCY_COORDINATOR: _agency_panels}
 
 
 def _home(role: str, segment: str):

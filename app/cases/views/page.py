@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ...agencies.referrals import referrals_for_case
 from ...audit.services import record
 from ...auth.models import User
 from ...db import today_kst
@@ -98,7 +99,7 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
         consent_complete={c.party for c in consents if c.active_on(today)} >= set(CONSENT_PARTIES),
         selections=_selections(case), forms=page_forms_, assignments=assignments_for_case(case),
         can_match=is_office_coordinator(user, case) and case.status in MATCHABLE_CASE_STATUSES,
-        suspend_reasons=SUSPEND_REASONS, allowed=allowed_transitions(case, user),
+        suspend_reasons=SUSPEND_REASONS, referrals=referrals_for_case(case), allowed=allowed_transitions(case, user),
         button_transitions=BUTTON_TRANSITIONS, transitions=TRANSITIONS,
         can_edit=can_edit_case(user, case), can_decide=can_decide_case(user, case),
         labels={"status": STATUSES, "risk": RISK_LEVELS, "party": CONSENT_PARTIES, "method": CONSENT_METHODS,

@@ -1,0 +1,173 @@
+"""Directory CSV with HSDS-like columns: export (UTF-8 with BOM), import with preview, all or nothing."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import record
+from ..auth.models import Gu, Organisation
+from ..domain import DomainError
+from ..extensions import db
+from ..students.importer import decode
+from . import services as svc
+from .models import AGENCY_KINDS, AgencyService, ServiceArea
+
+COLUMNS = ("organization_name", "organization_kind", "service_name", "service_description", "domains",
+           "eligibility_min_age", "eligibility_max_age", "languages", "capacity_status", "service_area",
+           "schedule", "contact_phone", "contact_email", "location_address", "last_confirmed")
+REQUIRED = ("organization_name", "organization_kind", "service_name", "domains", "service_area")
+#: service field -> CSV column, for naming the column of a service error
+FIELD_COLUMNS = {"name": "service_name", "description": "service_description", "domains": "domains",
+                 "min_age": "eligibility_min_age", "max_age": "eligibility_max_age", "languages": "languages",
+                 "capacity_status": "capacity_status", "areas": "service_area", "schedule": "schedule",
+                 "contact_phone": "contact_phone", "contact_email": "contact_email", "address": "location_address",
+                 "last_confirmed_on": "last_confirmed", "agency_kind": "organization_kind",
+                 "gu_id": "service_area"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 2000
+
+
+def neutralise(value) -> str:
+    """A cell spreadsheets will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _unneutralise(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
+def agencies_query(office_code: str | None = None):
+    """Agencies of one office (or all), by name."""
+    query = (select(Organisation).where(Organisation.kind == "agency").order_by(Organisation.name, Organisation.id))
+    if office_code:
+        query = query.where(Organisation.office_code == office_code)
+    return query
+
+
+def export_csv(actor, office_code: str | None = None) -> str:
+    """The directory as CSV text (BOM first); audited as one export."""
+    agencies = db.session.execute(agencies_query(office_code)).scalars().all()
+    services = db.session.execute(
+        select(AgencyService).where(AgencyService.organisation_id.in_([a.id for a in agencies]))
+        .options(selectinload(AgencyService.areas).selectinload(ServiceArea.gu))
+        .order_by(AgencyService.organisation_id, AgencyService.id)).scalars().all() if agencies else []
+    by_agency: dict[int, list] = {}
+    for service in services:
+        by_agency.setdefault(service.organisation_id, []).append(service)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    rows = 0
+    for agency in agencies:
+        for s in by_agency.get(agency.id, []):
+            writer.writerow([neutralise(v) for v in (
+                agency.name, agency.agency_kind, s.name, s.description, "|".join(s.domains),
+                s.min_age, s.max_age, "|".join(s.languages), s.capacity_status,
+                "|".join(a.gu.name_ko for a in sorted(s.areas, key=lambda a: a.id)), s.schedule,
+                s.contact_phone, s.contact_email, s.address,
+                s.last_confirmed_on.isoformat() if s.last_confirmed_on else "")])
+            rows += 1
+    record("agencies_exported", object_type="organisation", actor=actor,
+           details={"office": office_code or "all", "rows": rows})
+    return "\ufeff" + out.getvalue()
+
+
+@dataclass
+class DirectoryPreview:
+    #: (line, agency dict, clean service fields)
+    rows: list[tuple[int, dict, dict]] = field(default_factory=list)
+    #: (line number in the file, column, message)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not self.errors
+
+    @property
+    def agency_names(self) -> list[str]:
+        return list(dict.fromkeys(a["name"] for _line, a, _s in self.rows))
+
+
+def parse_directory(actor, raw: bytes) -> DirectoryPreview:
+    """Check every row against the same rules as the services; nothing is written."""
+    svc._require_coordinator(actor)
+    reader = csv.reader(io.StringIO(decode(raw)))
+    try:
+        header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
+    except StopIteration:
+        raise DomainError("빈 파일입니다.", "file") from None
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise DomainError(f"필수 열이 없습니다: {', '.join(missing)}", "file")
+    gus = {g.name_ko: g for g in db.session.execute(select(Gu)).scalars()}
+    preview = DirectoryPreview()
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(preview.rows) + len(preview.errors) >= MAX_ROWS:
+            raise DomainError(f"한 번에 {MAX_ROWS}행까지 가져올 수 있습니다.", "file")
+        row = {k: _unneutralise((v or "").strip()) for k, v in zip(header, cells)}
+        try:
+            preview.rows.append((line, *_parse_row(actor, row, gus)))
+        except DomainError as err:
+            preview.errors.append((line, FIELD_COLUMNS.get(err.field, err.field or ""), err.message))
+    if not preview.rows and not preview.errors:
+        raise DomainError("가져올 행이 없습니다.", "file")
+    return preview
+
+
+def _parse_row(actor, row: dict, gus: dict) -> tuple[dict, dict]:
+    for column in REQUIRED:
+        if not row.get(column):
+            raise DomainError("값이 비어 있습니다.", column)
+    names = [n.strip() for n in row["service_area"].split("|") if n.strip()]
+    unknown = [n for n in names if n not in gus]
+    if unknown:
+        raise DomainError(f"알 수 없는 자치구입니다: {', '.join(unknown)}", "areas")
+    if row["organization_kind"] not in AGENCY_KINDS:
+        raise DomainError("기관 유형이 목록에 없습니다.", "agency_kind")
+    try:
+        agency = svc.clean_agency(actor, row["organization_name"], row["organization_kind"], gus[names[0]].id)
+    except DomainError as err:
+        raise DomainError(err.message, "organization_name" if err.field == "name" else err.field) from None
+    confirmed = row.get("last_confirmed") or None
+    if confirmed:
+        try:
+            confirmed = dt.date.fromisoformat(confirmed)
+        except ValueError:
+            raise DomainError("날짜는 2025-03-05 형식으로 적어 주세요.", "last_confirmed_on") from None
+    fields = {"name": row["service_name"], "description": row.get("service_description"),
+              "domains": row["domains"], "min_age": row.get("eligibility_min_age"),
+              "max_age": row.get("eligibility_max_age"), "languages": row.get("languages", ""),
+              "capacity_status": row.get("capacity_status") or "available", "areas": [gus[n].id for n in names],
+              "schedule": row.get("schedule"), "contact_phone": row.get("contact_phone"),
+              "contact_email": row.get("contact_email"), "address": row.get("location_address"),
+              "last_confirmed_on": confirmed}
+    return agency, svc.clean_service(fields)
+
+
+def import_directory(actor, raw: bytes) -> int:
+    """Save every row, or nothing when any row is invalid (the caller commits once)."""
+    preview = parse_directory(actor, raw)
+    if not preview.ok:
+        raise DomainError(f"오류가 있는 행이 {len(preview.errors)}개 있어 저장하지 않았습니다.", "file")
+    office = actor.organisation.office_code
+    existing = {a.name: a for a in db.session.execute(agencies_query(office)).scalars()}
+    with db.session.begin_nested():
+        for _line, clean_agency, clean in preview.rows:
+            agency = existing.get(clean_agency["name"])
+            if agency is None:
+                agency = existing[clean_agency["name"]] = svc.create_agency(actor, clean_agency)
+            service = AgencyService(organisation=agency, domains=[], languages=[])
+            svc.apply_service(service, clean)
+            db.session.add(service)
+        db.session.flush()
+    record("agencies_imported", object_type="organisation", object_id=office, actor=actor,
+           details={"rows": len(preview.rows), "office": office})
+    return len(preview.rows)

@@ -1,0 +1,98 @@
+"""Directory forms: shape checks only (Korean messages); services enforce the rules."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..cases.forms.consent import MultiCheckboxField
+from ..cases.models import DOMAINS
+from ..students.forms import MAX_IMPORT_BYTES, ImportConfirmForm  # noqa: F401  (the confirm step is the same)
+from .models import AGENCY_KINDS, CAPACITY_STATUSES
+
+REQUIRED = "값을 입력해 주세요."
+AGE = [Optional(), NumberRange(0, 24, "나이는 0~24세 사이여야 합니다.")]
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class DirectoryFilterForm(FlaskForm):
+    """Directory search and filters, sent by GET."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("기관·서비스명", validators=[Optional(), Length(max=100)])
+    kind = SelectField("기관 유형", choices=[("", "전체"), *((k, k) for k in AGENCY_KINDS)], validators=[Optional()])
+    domain = SelectField("지원 영역", choices=[("", "전체"), *DOMAINS.items()], validators=[Optional()])
+    gu = SelectField("서비스 지역", coerce=_int_or_none, choices=[], validate_choice=False, validators=[Optional()])
+    capacity = SelectField("접수 상태", choices=[("", "전체"), *CAPACITY_STATUSES.items()], validators=[Optional()])
+
+
+class AgencyForm(FlaskForm):
+    """기관 등록: name, kind, 자치구 (of the coordinator's office)."""
+
+    name = StringField("기관명", validators=[InputRequired(REQUIRED), Length(max=200, message="200자 이내로 입력해 주세요.")])
+    agency_kind = SelectField("기관 유형", choices=[("", "선택해 주세요"), *((k, k) for k in AGENCY_KINDS)],
+                              validators=[InputRequired("기관 유형을 선택해 주세요.")])
+    gu_id = SelectField("자치구", coerce=_int_or_none, choices=[], validate_choice=False,
+                        validators=[InputRequired("자치구를 선택해 주세요.")])
+
+
+class ServiceForm(FlaskForm):
+    """서비스 등록·수정: HSDS service fields that fit."""
+
+    name = StringField("서비스명", validators=[InputRequired(REQUIRED), Length(max=200, message="200자 이내로 입력해 주세요.")])
+    description = TextAreaField("설명", validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+    domains = MultiCheckboxField("지원 영역", choices=list(DOMAINS.items()))
+    min_age = IntegerField("대상 최소 나이(만)", validators=AGE, render_kw={"inputmode": "numeric"})
+    max_age = IntegerField("대상 최대 나이(만)", validators=AGE, render_kw={"inputmode": "numeric"})
+    languages = StringField("지원 언어", validators=[Optional(), Length(max=300)],
+                            render_kw={"placeholder": "예: 한국어, 베트남어, 중국어"})
+    capacity_status = SelectField("접수 상태", choices=list(CAPACITY_STATUSES.items()), default="available")
+    areas = MultiCheckboxField("서비스 지역(자치구)", coerce=int, choices=[])
+    schedule = StringField("운영 시간", validators=[Optional(), Length(max=200)], render_kw={"placeholder": "예: 평일 09:00-18:00"})
+    contact_phone = StringField("전화", validators=[Optional(), Length(max=40)], render_kw={"inputmode": "tel"})
+    contact_email = StringField("이메일", validators=[Optional(), Length(max=120)])
+    address = StringField("주소", validators=[Optional(), Length(max=200)])
+    last_confirmed_on = DateField("최종 확인일", validators=[Optional()])
+
+    FIELDS = ("name", "description", "domains", "min_age", "max_age", "capacity_status", "areas", "schedule",
+              "contact_phone", "contact_email", "address", "last_confirmed_on")
+
+    def to_fields(self) -> dict:
+        """The service's field dict."""
+        data = {name: getattr(self, name).data for name in self.FIELDS}
+        data["languages"] = [x.strip() for x in (self.languages.data or "").split(",") if x.strip()]
+        return data
+
+    def fill(self, service) -> None:
+        """Show a service's current values (GET of the edit page)."""
+        for name in self.FIELDS:
+            getattr(self, name).data = getattr(service, name) if name != "areas" else [a.gu_id for a in service.areas]
+        self.languages.data = ", ".join(service.languages or [])
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField("유관기관 목록 CSV 파일", validators=[FileRequired("CSV 파일을 선택해 주세요."),
+                                                   FileAllowed(["csv"], "확장자가 .csv인 파일만 올릴 수 있습니다.")],
+                     render_kw={"accept": ".csv,text/csv"})
+
+    def validate_file(self, field):
+        """Refuse a file too large for a directory (without reading all of it)."""
+        data = field.data.read(MAX_IMPORT_BYTES + 1)
+        field.data.seek(0)
+        if len(data) > MAX_IMPORT_BYTES:
+            field.errors.append("파일이 너무 큽니다. 1MB 이하의 CSV 파일을 올려 주세요.")
+        elif not data.strip():
+            field.errors.append("빈 파일입니다.")
+
+
+class ButtonForm(FlaskForm):
+    """Just a button: the CSRF token is its only field."""

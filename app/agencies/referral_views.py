@@ -1,0 +1,152 @@
+"""Referral screens of the school side: write and send a referral, follow it, cancel it, and the
+district coordinator's list of overdue referrals.  The agency's side lives in portal_views.py."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..auth.models import Organisation
+from ..cases.chronology import case_events
+from ..cases.loaders import UID_MAX, deny_not_found, load_case_or_404
+from ..db import today_kst
+from ..domain import DomainError, NotPermitted, attach_to_form
+from ..extensions import db
+from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, can_view_referral, referral_scope, roles_required
+from . import bp
+from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, AgencyService, Referral
+from .referral_forms import CancelForm, SendForm, office_agencies, referral_form
+from .referrals import (allowed_referral_transitions, cancel_referral, create_referral, is_overdue,
+                        is_school_side, overdue_referrals, send_referral)
+
+bp.add_app_template_global(SHAREABLE_ITEMS, "REFERRAL_ITEMS")
+bp.add_app_template_global(REFERRAL_STATUSES, "REFERRAL_STATUSES")
+bp.add_app_template_global(DECLINE_REASONS, "DECLINE_REASONS")
+bp.add_app_template_global(SERVICE_KINDS, "SERVICE_KINDS")
+
+
+def _by_uid(model, uid):
+    if not uid or len(str(uid)) > UID_MAX:
+        return None
+    return db.session.execute(select(model).where(model.uid == str(uid))).scalar_one_or_none()
+
+
+def load_referral_or_404(uid, school_side: bool = False) -> Referral:
+    """The referral if the current user may see it (``school_side``: as its school or
+    coordinator); otherwise an audited 404, like a case out of scope."""
+    referral = _by_uid(Referral, uid)
+    if referral is None or not can_view_referral(current_user, referral) or (
+            school_side and not is_school_side(current_user, referral.case)):
+        deny_not_found(Referral.__tablename__, uid)
+    return referral
+
+
+def _is_lead(case) -> bool:
+    return current_user.role == SCHOOL_LEAD and current_user.organisation_id == case.school_id
+
+
+def _run(form, run) -> bool:
+    """Run a service on a valid form and commit; a refused rule goes to the form (False)."""
+    if not form.validate():
+        return False
+    try:
+        run(form)
+    except NotPermitted:
+        db.session.rollback()
+        abort(403)
+    except DomainError as error:
+        db.session.rollback()
+        attach_to_form(form, error)
+        return False
+    db.session.commit()
+    return True
+
+
+@bp.route("/referrals/new/<case_uid>", methods=["GET", "POST"], endpoint="new_referral")
+@login_required
+def new_referral(case_uid: str):
+    """Write a referral: agency, service, reason and exactly which items to share."""
+    case = load_case_or_404(case_uid)
+    if not is_school_side(current_user, case):
+        abort(403)
+    chosen = _by_uid(Organisation, request.args.get("agency"))
+    agencies = office_agencies(case.school.office_code, extra=chosen)
+    if request.method == "GET":
+        form = referral_form(agencies, agency=chosen.id if chosen in agencies else None)
+        return render_template("agencies/referral_new.html", case=case, form=form, is_lead=_is_lead(case))
+    form = referral_form(agencies, formdata=request.form)
+    sending = request.form.get("action") == "send"
+    created = []
+
+    def run(f):
+        agency = db.session.get(Organisation, f.agency.data)
+        service = db.session.get(AgencyService, f.service.data) if f.service.data else None
+        referral = create_referral(case, current_user, agency=agency, service=service, reason=f.reason.data,
+                                   shared_items=list(f.shared_items.data or []))
+        if sending:
+            send_referral(referral, current_user, override_reason=f.override_reason.data)
+        created.append(referral)
+    if _run(form, run):
+        flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 임시 저장했습니다.", "success")
+        return redirect(url_for("agencies.referral", uid=created[0].uid))
+    return render_template("agencies/referral_new.html", case=case, form=form, is_lead=_is_lead(case)), 400
+
+
+def render_referral(referral: Referral, status: int = 200, forms: dict | None = None):
+    """The referral page with the forms the user may use; the view is audited."""
+    case = referral.case
+    allowed = allowed_referral_transitions(referral, current_user)
+    page_forms = {}
+    if "send" in allowed:
+        page_forms["send"] = SendForm(formdata=None)
+    if "cancel" in allowed:
+        page_forms["cancel"] = CancelForm(formdata=None)
+    page_forms.update(forms or {})
+    prefix = f"{referral.agency.name}:"
+    history = [e for e in case_events(case, "referral") if (e.text or "").startswith(prefix)]
+    html = render_template("agencies/referral.html", referral=referral, case=case, history=history,
+                           forms=page_forms, is_lead=_is_lead(case), overdue=is_overdue(referral, today_kst()))
+    record("referral_viewed", obj=referral, subject=case.student)
+    db.session.commit()
+    return html, status
+
+
+@bp.get("/referrals/<uid>", endpoint="referral")
+@login_required
+def referral_view(uid: str):
+    """One referral for its school and coordinator: status, dates, what was shared, history."""
+    return render_referral(load_referral_or_404(uid, school_side=True))
+
+
+@bp.post("/referrals/<uid>/send", endpoint="send_referral")
+@login_required
+def send_view(uid: str):
+    """Send a draft (a school lead may override missing consent with a written reason)."""
+    referral = load_referral_or_404(uid, school_side=True)
+    form = SendForm()
+    if _run(form, lambda f: send_referral(referral, current_user, override_reason=f.override_reason.data)):
+        flash("기관에 의뢰를 보냈습니다.", "success")
+        return redirect(url_for("agencies.referral", uid=referral.uid))
+    return render_referral(referral, 400, {"send": form})
+
+
+@bp.post("/referrals/<uid>/cancel", endpoint="cancel_referral")
+@login_required
+def cancel_view(uid: str):
+    """Cancel a referral that is not finished, with the reason."""
+    referral = load_referral_or_404(uid, school_side=True)
+    form = CancelForm()
+    if _run(form, lambda f: cancel_referral(referral, current_user, f.reason.data)):
+        flash("의뢰를 취소했습니다.", "success")
+        return redirect(url_for("agencies.referral", uid=referral.uid))
+    return render_referral(referral, 400, {"cancel": form})
+
+
+@bp.get("/referrals/overdue", endpoint="overdue_referrals")
+@roles_required(DISTRICT_COORDINATOR)
+def overdue_view():
+    """Referrals of the district's schools whose agency has not answered in time."""
+    today = today_kst()
+    return render_template("agencies/overdue.html", referrals=overdue_referrals(referral_scope(current_user), today),
+                           today=today)

@@ -1,0 +1,338 @@
+"""Referral services: the closed loop from a school to an agency and back.
+
+Like the case lifecycle, every transition is named in TRANSITIONS, checked by
+``check_referral_transition`` (role and side first, then status), and leaves a chronology line
+on the case and an audit event (codes only, never shared values) in the caller's transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..audit.services import record
+from ..auth.models import Organisation, User
+from ..business_days import add_business_days
+from ..cases.chronology import add_event
+from ..cases.consent import consent_covers
+from ..db import today_kst, utcnow
+from ..domain import DomainError, NotPermitted
+from ..extensions import db
+from ..notifications.services import notify
+from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
+from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
+from .referral_queries import shared_values
+# the reads live in referral_queries.py; callers may import them from here
+from .referral_queries import is_overdue, overdue_referrals, overridden_referrals  # noqa: F401
+from .referral_queries import referrals_for_case, shared_items_visible  # noqa: F401
+
+SCHOOL, AGENCY = "school", "agency"
+TEXT_MAX = 2000
+#: statuses a consent withdrawal stops outright (the agency has not taken the referral on)
+STOPPABLE = ("draft", "sent")
+FINISHED_CASES = ("closed", "not_selected")
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str
+    side: str
+    label: str
+
+
+#: the referral lifecycle of DESIGN.md
+TRANSITIONS: dict[str, Transition] = {
+    "send": Transition(("draft",), "sent", SCHOOL, "의뢰 보내기"),
+    "accept": Transition(("sent",), "accepted", AGENCY, "접수"),
+    "decline": Transition(("sent",), "declined", AGENCY, "거절"),
+    "start_service": Transition(("accepted",), "in_service", AGENCY, "서비스 시작"),
+    "complete": Transition(("in_service",), "completed", AGENCY, "완료"),
+    "fail": Transition(("in_service",), "failed", AGENCY, "종결(미완료)"),
+    "cancel": Transition(("draft", "sent", "accepted", "in_service"), "cancelled", SCHOOL, "의뢰 취소"),
+}
+#: the audit action of each transition
+ACTIONS = {"send": "referral_sent", "accept": "referral_accepted", "decline": "referral_declined",
+           "start_service": "referral_service_started", "complete": "referral_completed",
+           "fail": "referral_failed", "cancel": "referral_cancelled"}
+
+
+def is_school_side(actor, case) -> bool:
+    """The school team of the case's school, or the coordinator of its district office."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if actor.role in SCHOOL_ROLES:
+        return actor.organisation_id == case.school_id
+    return (actor.role == DISTRICT_COORDINATOR and actor.organisation is not None
+            and actor.organisation.office_code == case.school.office_code)
+
+
+def is_agency_side(actor, referral: Referral) -> bool:
+    """A coordinator of the agency the referral went to."""
+    return bool(actor is not None and actor.role == AGENCY_COORDINATOR
+                and actor.organisation_id == referral.agency_id)
+
+
+def _require_side(referral: Referral, side: str, actor) -> None:
+    ok = is_school_side(actor, referral.case) if side == SCHOOL else is_agency_side(actor, referral)
+    if not ok:
+        raise NotPermitted("이 의뢰를 처리할 권한이 없습니다.")
+
+
+def check_referral_transition(referral: Referral, name: str, actor) -> None:
+    """Refuse a wrong side first, then a status the transition does not start from."""
+    rule = TRANSITIONS[name]
+    _require_side(referral, rule.side, actor)
+    if referral.status not in rule.sources:
+        raise DomainError(f"'{REFERRAL_STATUSES[referral.status]}' 상태에서는 '{rule.label}'을(를) "
+                          "할 수 없습니다.", "status")
+
+
+def allowed_referral_transitions(referral: Referral, actor) -> list[str]:
+    """Transitions the actor may start from the referral's current status."""
+    result = []
+    for name, rule in TRANSITIONS.items():
+        try:
+            check_referral_transition(referral, name, actor)
+        except DomainError:
+            continue
+        result.append(name)
+    return result
+
+
+def _transition(referral: Referral, name: str, actor, details: dict | None = None, text: str = "",
+                reason: str | None = None) -> None:
+    rule = TRANSITIONS[name]
+    source = referral.status
+    referral.status = rule.target
+    case = referral.case
+    line = f"{referral.agency.name}: {REFERRAL_STATUSES[source]} → {REFERRAL_STATUSES[rule.target]}"
+    add_event(case, "referral", line + (f" ({text})" if text else ""), actor)
+    record(ACTIONS[name], obj=referral, subject=case.student, actor=actor, reason=reason,
+           details={"from": source, "to": rule.target, "agency": referral.agency.uid, **(details or {})})
+
+
+def _link(referral: Referral) -> str:
+    return f"/agencies/referrals/{referral.uid}"
+
+
+def _agency_users(agency_id: int) -> list[User]:
+    return list(db.session.execute(select(User).where(
+        User.role == AGENCY_COORDINATOR, User.organisation_id == agency_id, User.active.is_(True))).scalars())
+
+
+def _office_coordinators(office_code: str) -> list[User]:
+    return list(db.session.execute(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
+        User.role == DISTRICT_COORDINATOR, User.active.is_(True), Organisation.kind == "district_office",
+        Organisation.office_code == office_code)).scalars())
+
+
+def _notify_sender(referral: Referral, text: str) -> None:
+    user_id = referral.sent_by_id or referral.created_by_id
+    notify(user_id, "referral", f"{referral.agency.name}: {text}", link=_link(referral), case_id=referral.case_id)
+
+
+def _notify_agency(referral: Referral, text: str) -> None:
+    for user in _agency_users(referral.agency_id):
+        notify(user.id, "referral", text, link=f"/agencies/inbox/{referral.uid}")
+
+
+def _required(value: str | None, message: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message, field)
+    if len(value) > TEXT_MAX:
+        raise DomainError("내용이 너무 깁니다.", field)
+    return value
+
+
+def _check_content(agency, service, reason, shared_items) -> tuple[str, list[str]]:
+    if agency is None or agency.kind != "agency" or not agency.active:
+        raise DomainError("의뢰할 기관을 선택해 주세요.", "agency")
+    if service is not None and service.organisation_id != agency.id:
+        raise DomainError("선택한 기관의 서비스가 아닙니다.", "service")
+    items = list(dict.fromkeys(shared_items or []))
+    if not items:
+        raise DomainError("기관에 보낼 정보를 하나 이상 선택해 주세요.", "shared_items")
+    if any(item not in SHAREABLE_ITEMS for item in items):
+        raise DomainError("보낼 수 없는 정보입니다.", "shared_items")
+    return _required(reason, "의뢰 사유를 입력해 주세요.", "reason"), items
+
+
+def create_referral(case, actor, *, agency, service=None, reason: str, shared_items: list[str]) -> Referral:
+    """A draft referral of the case to ``agency`` sharing only ``shared_items``."""
+    if not is_school_side(actor, case):
+        raise NotPermitted("이 사례를 의뢰할 권한이 없습니다.")
+    if case.status in FINISHED_CASES:
+        raise DomainError("종결되었거나 미선정된 사례는 의뢰할 수 없습니다.", "status")
+    reason, items = _check_content(agency, service, reason, shared_items)
+    referral = Referral(case_id=case.id, agency_id=agency.id, service_id=service.id if service else None,
+                        status="draft", created_by_id=actor.id, shared_items=items)
+    referral.reason = reason
+    referral.case, referral.agency, referral.service = case, agency, service
+    db.session.add(referral)
+    db.session.flush()
+    add_event(case, "referral", f"{agency.name}: 의뢰 작성", actor)
+    record("referral_created", obj=referral, subject=case.student, actor=actor,
+           details={"agency": agency.uid, "service": service.uid if service else None, "items": items})
+    return referral
+
+
+def update_referral_draft(referral: Referral, actor, *, agency, service=None, reason: str,
+                          shared_items: list[str]) -> None:
+    """Change a draft's agency, service, reason or items."""
+    _require_side(referral, SCHOOL, actor)
+    if referral.status != "draft":
+        raise DomainError("보내기 전의 의뢰만 고칠 수 있습니다.", "status")
+    reason, items = _check_content(agency, service, reason, shared_items)
+    referral.agency_id, referral.agency = agency.id, agency
+    referral.service_id, referral.service = (service.id if service else None), service
+    referral.reason, referral.shared_items = reason, items
+    record("referral_updated", obj=referral, subject=referral.case.student, actor=actor,
+           details={"agency": agency.uid, "service": service.uid if service else None, "items": items})
+
+
+def send_referral(referral: Referral, actor, override_reason: str | None = None) -> None:
+    """Send a draft: consent must cover the agency, or a school lead overrides with a reason."""
+    check_referral_transition(referral, "send", actor)
+    case, agency = referral.case, referral.agency
+    override = (override_reason or "").strip() or None
+    if override is not None:
+        if actor.role != SCHOOL_LEAD or actor.organisation_id != case.school_id:
+            raise NotPermitted("동의 없이 보내기는 학교 지원팀장만 할 수 있습니다.")
+        _required(override, "동의 없이 보내는 사유를 입력해 주세요.", "override_reason")
+    elif not consent_covers(case, "agency_referral", agency):
+        raise DomainError("학생과 보호자 모두가 이 기관(또는 기관 종류)으로의 의뢰에 동의해야 보낼 수 있습니다.",
+                          "consent")
+    if not agency.active:
+        raise DomainError("운영하지 않는 기관입니다.", "agency")
+    referral.shared = shared_values(case, list(referral.shared_items))
+    referral.sent_at, referral.sent_by_id = utcnow(), actor.id
+    referral.respond_by = add_business_days(today_kst(), current_app.config["REFERRAL_RESPONSE_BUSINESS_DAYS"])
+    if override is not None:
+        referral.override_by_id, referral.override_reason = actor.id, override
+    _transition(referral, "send", actor, {"items": list(referral.shared_items), "override": override is not None,
+                                          "respond_by": referral.respond_by.isoformat()},
+                text="동의 없이 긴급 의뢰" if override else "", reason=override)
+    _notify_agency(referral, f"새 의뢰가 도착했습니다. {referral.respond_by.isoformat()}까지 회신해 주세요.")
+    if override is not None:
+        for user in _office_coordinators(case.school.office_code):
+            notify(user.id, "referral_override", f"{case.school.name}: 동의 없이 {agency.name}에 긴급 의뢰",
+                   link=_link(referral), case_id=case.id)
+
+
+def accept_referral(referral: Referral, actor) -> None:
+    """The agency takes the referral on."""
+    check_referral_transition(referral, "accept", actor)
+    referral.responded_at, referral.responded_by_id = utcnow(), actor.id
+    _transition(referral, "accept", actor)
+    _notify_sender(referral, "의뢰를 접수했습니다.")
+
+
+def decline_referral(referral: Referral, actor, reason_code: str, comment: str = "") -> None:
+    """The agency declines with a coded reason (and a comment, required for 'other')."""
+    check_referral_transition(referral, "decline", actor)
+    if reason_code not in DECLINE_REASONS:
+        raise DomainError("거절 사유를 선택해 주세요.", "reason_code")
+    comment = (comment or "").strip()
+    if reason_code == "other" and not comment:
+        raise DomainError("기타 사유를 적어 주세요.", "comment")
+    if len(comment) > TEXT_MAX:
+        raise DomainError("내용이 너무 깁니다.", "comment")
+    referral.decline_reason, referral.decline_comment = reason_code, comment or None
+    referral.responded_at, referral.responded_by_id = utcnow(), actor.id
+    referral.closed_at = utcnow()
+    _transition(referral, "decline", actor, {"reason": reason_code}, text=DECLINE_REASONS[reason_code])
+    _notify_sender(referral, f"의뢰를 거절했습니다 ({DECLINE_REASONS[reason_code]}).")
+
+
+def start_service(referral: Referral, actor) -> None:
+    """The agency starts delivering the service."""
+    check_referral_transition(referral, "start_service", actor)
+    _transition(referral, "start_service", actor)
+    _notify_sender(referral, "서비스를 시작했습니다.")
+
+
+def add_service_record(referral: Referral, actor, occurred_on: dt.date, kind: str, note: str = "") -> ServiceRecord:
+    """Record a delivered service; the first record moves an accepted referral into service."""
+    _require_side(referral, AGENCY, actor)
+    if referral.status not in ("accepted", "in_service"):
+        raise DomainError("접수했거나 서비스 중인 의뢰에만 기록할 수 있습니다.", "status")
+    if kind not in SERVICE_KINDS:
+        raise DomainError("서비스 종류를 선택해 주세요.", "kind")
+    if not isinstance(occurred_on, dt.date) or occurred_on > today_kst():
+        raise DomainError("서비스 날짜를 확인해 주세요.", "occurred_on")
+    if referral.sent_at and occurred_on < referral.sent_at.date() - dt.timedelta(days=1):
+        raise DomainError("의뢰 전 날짜는 기록할 수 없습니다.", "occurred_on")
+    note = (note or "").strip()
+    if len(note) > TEXT_MAX:
+        raise DomainError("내용이 너무 깁니다.", "note")
+    if referral.status == "accepted":
+        start_service(referral, actor)
+    item = ServiceRecord(referral_id=referral.id, occurred_on=occurred_on, kind=kind, created_by_id=actor.id)
+    item.note = note or None
+    db.session.add(item)
+    db.session.flush()
+    add_event(referral.case, "referral", f"{referral.agency.name}: 서비스 제공 ({SERVICE_KINDS[kind]}, "
+                                         f"{occurred_on.isoformat()})", actor)
+    record("referral_service_recorded", obj=item, subject=referral.case.student, actor=actor,
+           details={"referral": referral.uid, "kind": kind, "occurred_on": occurred_on.isoformat()})
+    return item
+
+
+def _close(referral: Referral, name: str, actor, outcome_note: str, message: str) -> None:
+    check_referral_transition(referral, name, actor)
+    referral.outcome_note = _required(outcome_note, "결과를 입력해 주세요.", "outcome_note")
+    referral.closed_at = utcnow()
+    _transition(referral, name, actor)
+    _notify_sender(referral, message)
+
+
+def complete_referral(referral: Referral, actor, outcome_note: str) -> None:
+    """The agency closes the referral as completed, with its outcome."""
+    _close(referral, "complete", actor, outcome_note, "서비스를 완료했습니다.")
+
+
+def fail_referral(referral: Referral, actor, outcome_note: str) -> None:
+    """The agency closes the referral without completing the service, with the reason."""
+    _close(referral, "fail", actor, outcome_note, "서비스를 마치지 못하고 종결했습니다.")
+
+
+def cancel_referral(referral: Referral, actor, reason: str) -> None:
+    """The school side withdraws the referral; the reason is kept as its outcome note."""
+    check_referral_transition(referral, "cancel", actor)
+    referral.outcome_note = _required(reason, "취소 사유를 입력해 주세요.", "reason")
+    was_sent = referral.sent_at is not None
+    referral.closed_at = utcnow()
+    _transition(referral, "cancel", actor)
+    if was_sent:
+        _notify_agency(referral, f"{referral.case.school.name}에서 의뢰를 취소했습니다.")
+
+
+def stop_referrals_on_withdrawal(case, actor) -> list[Referral]:
+    """After a withdrawal: cancel draft and sent referrals whose agency is no longer covered and
+    mark accepted ones (their items are hidden from now on); override referrals are kept."""
+    referrals = db.session.execute(select(Referral).where(
+        Referral.case_id == case.id, Referral.override_by_id.is_(None),
+        Referral.consent_withdrawn_at.is_(None),
+        Referral.status.in_((*STOPPABLE, "accepted", "in_service")))).scalars().all()
+    touched = []
+    for referral in referrals:
+        if consent_covers(case, "agency_referral", referral.agency):
+            continue
+        referral.consent_withdrawn_at = utcnow()
+        if referral.status in STOPPABLE:
+            was_sent = referral.sent_at is not None
+            referral.closed_at = referral.consent_withdrawn_at
+            _transition(referral, "cancel", actor, {"cause": "consent_withdrawn"}, text="동의 철회")
+            if was_sent:
+                _notify_agency(referral, f"{case.school.name}의 의뢰가 동의 철회로 중단되었습니다.")
+        else:
+            add_event(case, "referral", f"{referral.agency.name}: 동의 철회로 공유 정보 비공개", actor)
+            record("referral_items_hidden", obj=referral, subject=case.student, actor=actor,
+                   details={"status": referral.status, "cause": "consent_withdrawn"})
+            _notify_agency(referral, "동의 철회로 의뢰의 공유 정보가 더 이상 보이지 않습니다.")
+        touched.append(referral)
+    return touched

@@ -1,0 +1,140 @@
+"""The school side's referral screens over HTTP: write and send, follow and cancel, the
+coordinator's overdue list; out of scope is an audited 404."""
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+
+import pytest
+from flask import g, render_template
+from sqlalchemy import select
+
+from app.agencies import referrals as r
+from app.agencies.models import Referral
+from app.audit.models import AuditEvent
+from app.db import today_kst
+
+from ..factories import DEFAULT_PASSWORD
+from .test_referrals import draft, make_world
+
+
+def sign_in(app, user):
+    g.pop("_login_user", None)
+    client = app.test_client()
+    assert client.post("/login", data={"login": user.login, "password": DEFAULT_PASSWORD}).status_code == 302
+    return client
+
+
+def text(response) -> str:
+    return htmllib.unescape(response.get_data(as_text=True))
+
+
+def form_data(w, action: str, **extra) -> dict:
+    return {"agency": str(w.agency.id), "service": str(w.service.id), "reason": "정서 상담 필요",
+            "shared_items": ["student_name", "needs"], "action": action, **extra}
+
+
+@pytest.fixture
+def world(build, agency_with_service):
+    return make_world(build, agency_with_service)
+
+
+def test_new_referral_page_offers_office_agencies_nothing_checked(app, db, world):
+    client = sign_in(app, world.lead)
+    page = text(client.get(f"/agencies/referrals/new/{world.case.uid}?agency={world.agency.uid}"))
+    assert world.agency.name in page and world.service.name in page
+    assert f'<option selected value="{world.agency.id}">' in page
+    assert "checked" not in page
+    assert "동의 없이 보내는 사유" in page
+    staff_page = text(sign_in(app, world.staff).get(f"/agencies/referrals/new/{world.case.uid}"))
+    assert "동의 없이 보내는 사유" not in staff_page
+
+
+def test_save_draft_then_send_from_the_referral_page(app, db, world):
+    client = sign_in(app, world.staff)
+    response = client.post(f"/agencies/referrals/new/{world.case.uid}", data=form_data(world, "draft"))
+    assert response.status_code == 302
+    referral = db.session.execute(select(Referral)).scalar_one()
+    assert referral.status == "draft" and referral.shared_items == ["student_name", "needs"]
+    page = text(client.get(f"/agencies/referrals/{referral.uid}"))
+    assert "작성 중" in page and 'data-testid="send-form"' in page
+    assert client.post(f"/agencies/referrals/{referral.uid}/send", data={}).status_code == 302
+    db.session.refresh(referral)
+    assert referral.status == "sent"
+    assert db.session.execute(select(AuditEvent).filter_by(action="referral_viewed")).first()
+
+
+def test_send_without_consent_is_refused_and_nothing_saved(app, db, build, agency_with_service):
+    w = make_world(build, agency_with_service, consent=False)
+    client = sign_in(app, w.staff)
+    response = client.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send"))
+    assert response.status_code == 400 and "동의해야 보낼 수 있습니다" in text(response)
+    assert db.session.execute(select(Referral)).first() is None
+    forced = client.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send", override_reason="긴급"))
+    assert forced.status_code == 403
+    lead = sign_in(app, w.lead)
+    ok = lead.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send", override_reason="학대 의심"))
+    assert ok.status_code == 302
+    referral = db.session.execute(select(Referral)).scalar_one()
+    assert referral.status == "sent" and referral.override_by_id == w.lead.id
+
+
+def test_no_items_is_a_form_error(app, db, world):
+    data = form_data(world, "draft")
+    data.pop("shared_items")
+    response = sign_in(app, world.staff).post(f"/agencies/referrals/new/{world.case.uid}", data=data)
+    assert response.status_code == 400 and "하나 이상" in text(response)
+
+
+def test_cancel_with_reason(app, db, world):
+    referral = draft(world)
+    r.send_referral(referral, world.staff)
+    db.session.commit()
+    client = sign_in(app, world.staff)
+    assert client.post(f"/agencies/referrals/{referral.uid}/cancel", data={"reason": ""}).status_code == 400
+    assert client.post(f"/agencies/referrals/{referral.uid}/cancel", data={"reason": "전학"}).status_code == 302
+    db.session.refresh(referral)
+    assert referral.status == "cancelled" and referral.outcome_note == "전학"
+    again = client.post(f"/agencies/referrals/{referral.uid}/cancel", data={"reason": "전학"})
+    assert again.status_code == 400
+
+
+def test_other_school_and_agency_get_an_audited_404(app, db, build, world):
+    referral = draft(world)
+    r.send_referral(referral, world.staff)
+    db.session.commit()
+    stranger = build.user("school_lead", organisation=build.school())
+    for user in (stranger, world.agent):  # the agency reads it in its portal, not here
+        client = sign_in(app, user)
+        assert client.get(f"/agencies/referrals/{referral.uid}").status_code == 404
+        assert client.post(f"/agencies/referrals/{referral.uid}/cancel", data={"reason": "x"}).status_code == 404
+    denied = db.session.execute(select(AuditEvent).filter_by(action="permission_denied",
+                                                             object_type="referral")).scalars().all()
+    assert len(denied) == 4
+    assert sign_in(app, stranger).get(f"/agencies/referrals/new/{world.case.uid}").status_code == 404
+
+
+def test_overdue_list_for_coordinators_only(app, db, build, world):
+    referral = draft(world)
+    r.send_referral(referral, world.staff)
+    referral.respond_by = today_kst() - dt.timedelta(days=1)
+    db.session.commit()
+    page = sign_in(app, world.coordinator).get("/agencies/referrals/overdue")
+    assert page.status_code == 200 and world.agency.name in text(page)
+    assert text(page).count('data-testid="overdue-referral"') == 1
+    far = build.user("district_coordinator", organisation=build.organisation("district_office", gu="강남구"))
+    assert 'data-testid="overdue-referral"' not in text(sign_in(app, far).get("/agencies/referrals/overdue"))
+    assert sign_in(app, world.staff).get("/agencies/referrals/overdue").status_code == 403
+    page = text(sign_in(app, world.staff).get(f"/agencies/referrals/{referral.uid}"))
+    assert 'data-testid="overdue"' in page
+
+
+def test_case_partial_renders(app, db, world):
+    referral = draft(world)
+    r.send_referral(referral, world.staff)
+    referral.respond_by = today_kst() - dt.timedelta(days=1)
+    db.session.commit()
+    with app.test_request_context("/"):
+        html = render_template("cases/_referrals.html", referrals=[referral], case=world.case, today=today_kst(),
+                               can_edit=True)
+    assert "의뢰됨" in html and "회신 기한 지남" in html and "학생 이름" in html
