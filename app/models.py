@@ -7,3 +7,4 @@ from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSe
 from .guardians.models import ActivityLog, Assignment, Guardian, GuardianConflict, RecordCheck  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .agencies.models import AgencyService, Referral, ServiceArea, ServiceRecord  # noqa: F401
+from .conferences.models import ActionItem, Conference, ConferenceCase, ConferenceParticipant  # noqa: F401

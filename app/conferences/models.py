@@ -1,0 +1,104 @@
+"""Integrated case conferences (통합사례협의회): meetings, participants, the cases discussed,
+decisions per case, action items and review dates."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import Organisation, User
+from ..db import Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column
+from ..extensions import db
+
+CONFERENCE_KINDS = {"school_meeting": "학교 사례회의(솔루션 회의)", "living_area": "학생 생활권 협의체",
+                    "district": "교육지원청 통합사례협의회"}
+CONFERENCE_STATUSES = {"scheduled": "예정", "held": "개최", "cancelled": "취소"}
+DECISIONS = {"continue": "지원 유지", "modify": "계획 수정", "escalate": "교육지원청 요청", "refer": "기관 의뢰",
+             "close": "종결"}
+ACTION_OWNER_KINDS = {"user": "담당자", "agency": "유관기관", "school_team": "학교 지원팀"}
+ACTION_ITEM_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소"}
+
+
+class Conference(UidMixin, TimestampMixin, db.Model):
+    """One meeting about one or several cases."""
+
+    __tablename__ = "conference"
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="scheduled", index=True)
+    #: the school or district office that organises it
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False, index=True)
+    office_code: Mapped[str] = mapped_column(ForeignKey("district_office.code"), nullable=False, index=True)
+    #: when it starts (UTC)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, index=True)
+    place: Mapped[Optional[str]] = mapped_column(String(200))
+    online_link: Mapped[Optional[str]] = mapped_column(String(300))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    held_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    #: the minutes, encrypted
+    minutes_enc: Mapped[Ciphertext] = ciphertext_column()
+    minutes = EncryptedText()
+
+    organiser: Mapped[Organisation] = relationship()
+    cases: Mapped[list["ConferenceCase"]] = relationship(back_populates="conference", order_by="ConferenceCase.id")
+    participants: Mapped[list["ConferenceParticipant"]] = relationship(
+        back_populates="conference", order_by="ConferenceParticipant.id")
+
+    @property
+    def kind_label(self) -> str:
+        return CONFERENCE_KINDS[self.kind]
+
+
+class ConferenceCase(UidMixin, db.Model):
+    """A case discussed at a conference, with the decision taken for it."""
+
+    __tablename__ = "conference_case"
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), nullable=False, index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    decision: Mapped[Optional[str]] = mapped_column(String(12))
+    next_review_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
+    decision_note_enc: Mapped[Ciphertext] = ciphertext_column()
+    decision_note = EncryptedText()
+
+    conference: Mapped[Conference] = relationship(back_populates="cases")
+    case = relationship("SupportCase")
+    __table_args__ = (UniqueConstraint("conference_id", "case_id"),)
+
+
+class ConferenceParticipant(UidMixin, db.Model):
+    """A participant: a user of Ieum, or an external person (name and organisation encrypted)."""
+
+    __tablename__ = "conference_participant"
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), nullable=False, index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    attended: Mapped[Optional[bool]] = mapped_column(Boolean)
+    external_name_enc: Mapped[Ciphertext] = ciphertext_column()
+    external_name = EncryptedText()
+    external_organisation_enc: Mapped[Ciphertext] = ciphertext_column()
+    external_organisation = EncryptedText()
+
+    conference: Mapped[Conference] = relationship(back_populates="participants")
+    user: Mapped[Optional[User]] = relationship()
+
+
+class ActionItem(UidMixin, TimestampMixin, db.Model):
+    """Something a conference asked someone to do for a case, by a date; it joins the case plan."""
+
+    __tablename__ = "conference_action_item"
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), nullable=False, index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    owner_kind: Mapped[str] = mapped_column(String(12), nullable=False, default="user")
+    owner_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    owner_agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    due_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="open")
+    #: the plan action created for it on the case
+    plan_action_id: Mapped[Optional[int]] = mapped_column(ForeignKey("plan_action.id"))
+    description_enc: Mapped[Ciphertext] = ciphertext_column()
+    description = EncryptedText()
+
+    owner_user: Mapped[Optional[User]] = relationship(foreign_keys=[owner_user_id])
+    owner_agency: Mapped[Optional[Organisation]] = relationship(foreign_keys=[owner_agency_id])
+
+    __table_args__ = (Index("ix_conference_action_item_status_due", "status", "due_on"),)
