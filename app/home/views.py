@@ -64,12 +64,18 @@ def _agency_panels() -> dict:
 PANELS = {p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels,
           p.GUARDIAN: _guardian_panels, p.AGENCY_COORDINATOR: _agency_panels}
 
+#: roles whose home page also shows the conference panels
+CONFERENCE_ROLES = (p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR, p.GUARDIAN, p.AGENCY_COORDINATOR)
+
 
 def _home(role: str, segment: str):
     @p.roles_required(role)
     def view():
         builder = PANELS.get(role)
         panels = builder() if builder else {}
+        if role in CONFERENCE_ROLES:
+            from ..conferences.panels import conference_panels
+            panels.update(conference_panels(current_user))
         shown = sum(len(v) for v in panels.values() if isinstance(v, list))
         if shown:
             # the panels list students by name: a view of personal data, recorded like a list page

@@ -1,0 +1,106 @@
+"""`flask conferences remind`: items and reviews due within 3 days or overdue, once per state."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.conferences import services as cs
+from app.conferences.models import ActionItem
+from app.db import today_kst
+from app.notifications.models import Notification
+
+from .conftest import in_days
+
+
+@pytest.fixture
+def held(db, conference_world, make_conference):
+    """A held conference on the guardian case: a guardian item and a school-team item due in 10
+    days, a done item, and a review in 20 days; returns (conference, due, review)."""
+    w = conference_world
+    today = today_kst()
+    due, review = today + dt.timedelta(days=10), today + dt.timedelta(days=20)
+    conf = make_conference(cases=[w.guardian_case])
+    cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="m", decisions={
+        w.guardian_case.id: dict(decision="modify", note="", next_review_on=review, actions=[
+            dict(description="학습 지원", owner_kind="user", owner_user_id=w.guardian_user.id, due_on=due),
+            dict(description="담임 면담", owner_kind="school_team", due_on=due),
+            dict(description="끝난 일", owner_kind="user", owner_user_id=w.staff.id, due_on=due)])})
+    db.session.commit()
+    item = db.session.execute(select(ActionItem).filter_by(owner_user_id=w.staff.id)).scalar_one()
+    cs.set_action_item_status(item, w.staff, "done")
+    db.session.commit()
+    return conf, due, review
+
+
+def keys(db, prefix: str) -> set[str]:
+    db.session.expire_all()
+    return set(db.session.execute(select(Notification.dedupe_key)
+                                  .where(Notification.dedupe_key.like(f"{prefix}%"))).scalars())
+
+
+def run(app, day: dt.date):
+    with freeze_time(dt.datetime.combine(day, dt.time(0, 30))):  # 09:30 in Seoul
+        result = app.test_cli_runner().invoke(args=["conferences", "remind"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def school_team(db, w) -> set[int]:
+    return set(db.session.execute(select(User.id).where(User.organisation_id == w.school.id)).scalars())
+
+
+def test_items_due_then_overdue_once_each(app, db, conference_world, held):
+    w = conference_world
+    conf, due, review = held
+    run(app, due - dt.timedelta(days=4))
+    assert keys(db, "ai-") == set()
+    for _ in range(2):
+        output = run(app, due - dt.timedelta(days=3))
+        team = school_team(db, w)
+        assert {k.split(":")[2] for k in keys(db, "ai-due:")} == {str(u) for u in team | {w.guardian_user.id}}
+        assert len(keys(db, "ai-due:")) == len(team) + 1
+    assert "실행 과제 알림 0건" in output  # the second run sent nothing new
+    run(app, due)
+    assert keys(db, "ai-overdue:") == set()
+    for _ in range(2):
+        run(app, due + dt.timedelta(days=1))
+        assert len(keys(db, "ai-overdue:")) == len(school_team(db, w)) + 1
+    notes = db.session.execute(select(Notification).filter_by(user_id=w.guardian_user.id, kind="action_item")).scalars()
+    assert {n.link for n in notes} == {f"/conferences/{conf.uid}"}
+
+
+def test_done_items_are_not_reminded(app, db, conference_world, held):
+    w = conference_world
+    conf, due, review = held
+    run(app, due + dt.timedelta(days=1))
+    staff_keys = [k for k in keys(db, "ai-") if k.endswith(f":{w.staff.id}")]
+    assert len(staff_keys) == 1  # the school-team item only; the staff's own item is done
+
+
+def test_reviews_due_then_overdue_to_the_school_team_once(app, db, conference_world, held):
+    w = conference_world
+    conf, due, review = held
+    run(app, review - dt.timedelta(days=4))
+    assert keys(db, "review-") == set()
+    for _ in range(2):
+        run(app, review - dt.timedelta(days=3))
+        assert len(keys(db, "review-due:")) == len(school_team(db, w))
+    for _ in range(2):
+        run(app, review + dt.timedelta(days=1))
+        assert len(keys(db, "review-overdue:")) == len(school_team(db, w))
+    assert not any(k.endswith(f":{w.guardian_user.id}") for k in keys(db, "review-"))
+
+
+def test_a_later_conference_supersedes_the_review(app, db, conference_world, make_conference, held):
+    w = conference_world
+    conf, due, review = held
+    later = make_conference(cases=[w.guardian_case], starts_at=in_days(5))
+    cs.record_meeting(later, w.lead, attended_participant_ids=[], minutes="m", decisions={
+        w.guardian_case.id: dict(decision="continue", note="", next_review_on=None, actions=[])})
+    db.session.commit()
+    run(app, review + dt.timedelta(days=1))
+    assert keys(db, "review-") == set()
