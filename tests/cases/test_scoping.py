@@ -121,7 +121,7 @@ def test_foreign_and_missing_answer_alike(app, build, db, world):
 
     def normalised(response, asked):
         html = response.get_data(as_text=True).replace(asked, "UID")
-        return re.sub(r'(name="csrf_token"[^>]*?value=")[^"]*"', r"\1TOKEN", html)
+        return re.sub(r'(name="csrf_token"[^>]*?value=")[^"]*"', r"\1TOKEN\"", html)
     assert normalised(foreign, uid) == normalised(missing, MISSING_UID)
 
 
