@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..cases.forms.consent import MultiCheckboxField
 from ..cases.models import DOMAINS
-from ..students.forms import MAX_IMPORT_BYTES, ImportConfirmForm  # noqa: F401  (the confirm step is the same)
+from ..csv_import import CsvUploadForm, csv_file_field
 from .models import AGENCY_KINDS, CAPACITY_STATUSES
 
 REQUIRED = "값을 입력해 주세요."
@@ -79,19 +78,8 @@ class ServiceForm(FlaskForm):
         self.languages.data = ", ".join(service.languages or [])
 
 
-class ImportUploadForm(FlaskForm):
-    file = FileField("유관기관 목록 CSV 파일", validators=[FileRequired("CSV 파일을 선택해 주세요."),
-                                                   FileAllowed(["csv"], "확장자가 .csv인 파일만 올릴 수 있습니다.")],
-                     render_kw={"accept": ".csv,text/csv"})
-
-    def validate_file(self, field):
-        """Refuse a file too large for a directory (without reading all of it)."""
-        data = field.data.read(MAX_IMPORT_BYTES + 1)
-        field.data.seek(0)
-        if len(data) > MAX_IMPORT_BYTES:
-            field.errors.append("파일이 너무 큽니다. 1MB 이하의 CSV 파일을 올려 주세요.")
-        elif not data.strip():
-            field.errors.append("빈 파일입니다.")
+class ImportUploadForm(CsvUploadForm):
+    file = csv_file_field("유관기관 목록 CSV 파일")
 
 
 class ButtonForm(FlaskForm):

@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 
 from .. import permissions as p
 from ..audit.services import record
+from ..csv_import import two_step_import
 from ..auth.models import Gu, Organisation
 from ..cases.loaders import UID_MAX, deny_not_found, load_case_or_404
 from ..cases.models import DOMAINS
@@ -20,7 +21,7 @@ from . import bp
 from . import services as svc
 from .csv_io import import_directory, parse_directory
 from .csv_io import export_csv as build_csv
-from .forms import AgencyForm, ButtonForm, DirectoryFilterForm, ImportConfirmForm, ImportUploadForm, ServiceForm
+from .forms import AgencyForm, ButtonForm, DirectoryFilterForm, ImportUploadForm, ServiceForm
 from .models import AGENCY_KINDS, CAPACITY_STATUSES, AgencyService, ServiceArea
 from .suggestions import suggest_agencies
 
@@ -195,42 +196,12 @@ def confirm_service(uid: str):
 @coordinators
 def import_csv():
     """Upload a directory CSV, check every row in a preview, then save all rows or none."""
-    if "payload" in request.form:
-        confirm = ImportConfirmForm()
-        raw = confirm.raw() if confirm.validate_on_submit() else None
-        if raw is None:
-            upload = ImportUploadForm(formdata=None)
-            upload.form_errors.append("업로드한 파일을 확인할 수 없습니다. 파일을 다시 올려 주세요.")
-            return render_template("agencies/import.html", form=upload), 400
-        try:
-            count = import_directory(current_user, raw)
-        except DomainError as error:
-            db.session.rollback()
-            return _preview(raw, confirm.filename.data, error)
-        db.session.commit()
+    def saved(count: int):
         flash(f"서비스 {count}건을 등록했습니다.", "success")
         return redirect(url_for(".directory"))
-    form = ImportUploadForm()
-    if form.validate_on_submit():
-        return _preview(form.file.data.read(), form.file.data.filename or "", None, form)
-    return render_template("agencies/import.html", form=form), (400 if form.errors else 200)
-
-
-def _preview(raw: bytes, filename: str, refused: DomainError | None, form: ImportUploadForm | None = None):
-    """Parse the file again and show its rows and errors; only a clean file can be confirmed."""
-    form = form or ImportUploadForm(formdata=None)
-    try:
-        preview = parse_directory(current_user, raw)
-    except DomainError as error:
-        attach_to_form(form, error)
-        return render_template("agencies/import.html", form=form), 400
-    confirm = ImportConfirmForm(formdata=None, payload=ImportConfirmForm.encode(raw), filename=filename)
-    if refused is not None and not preview.errors:
-        confirm.form_errors.append(refused.message)
-    ok = preview.ok and refused is None
-    gus = dict(_gu_choices())
-    return render_template("agencies/import.html", form=form, preview=preview, confirm=confirm, ok=ok, gus=gus,
-                           filename=filename, capacity=CAPACITY_STATUSES), (200 if ok else 400)
+    return two_step_import("agencies/import.html", ImportUploadForm, lambda raw: parse_directory(current_user, raw),
+                          lambda raw: import_directory(current_user, raw), saved,
+                          gus=dict(_gu_choices()), capacity=CAPACITY_STATUSES)
 
 
 @bp.get("/export.csv")

@@ -1,16 +1,12 @@
 """Student forms: shape checks only (with Korean messages); services enforce the rules."""
 from __future__ import annotations
 
-import base64
-import binascii
-
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField
+from wtforms import BooleanField, DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
-#: a class list of 2,000 rows is far below this; anything bigger is not a class list
-MAX_IMPORT_BYTES = 1_000_000
+from ..csv_import import CsvUploadForm, csv_file_field
+
 PHONE = Regexp(r"^[0-9+][0-9\- ]{6,18}$", message="전화번호는 숫자와 '-'로 입력해 주세요. (예: 010-1234-5678)")
 DATE_HINT = "날짜를 2014-03-05 형식으로 입력해 주세요."
 
@@ -66,35 +62,5 @@ class StudentSearchForm(FlaskForm):
     q = StringField("이름 또는 학생 개인번호", validators=[Optional(), Length(max=50, message="50자 이내로 입력해 주세요.")])
 
 
-class ImportUploadForm(FlaskForm):
-    file = FileField("학급 명단 CSV 파일", validators=[FileRequired("CSV 파일을 선택해 주세요."),
-                                                FileAllowed(["csv"], "확장자가 .csv인 파일만 올릴 수 있습니다.")],
-                     render_kw={"accept": ".csv,text/csv"})
-
-    def validate_file(self, field):
-        """Refuse a file too large to be a class list (without reading all of it)."""
-        data = field.data.read(MAX_IMPORT_BYTES + 1)
-        field.data.seek(0)
-        if len(data) > MAX_IMPORT_BYTES:
-            field.errors.append("파일이 너무 큽니다. 1MB 이하의 CSV 파일을 올려 주세요.")
-        elif not data.strip():
-            field.errors.append("빈 파일입니다.")
-
-
-class ImportConfirmForm(FlaskForm):
-    """The preview's confirm button: carries the uploaded bytes, which are parsed again."""
-
-    payload = HiddenField("업로드한 파일", validators=[DataRequired("파일을 다시 올려 주세요.")])
-    filename = HiddenField()
-
-    def raw(self) -> bytes | None:
-        """The uploaded bytes, or None when the payload is not the base64 this page wrote."""
-        try:
-            raw = base64.b64decode(self.payload.data or "", validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        return raw if 0 < len(raw) <= MAX_IMPORT_BYTES else None
-
-    @staticmethod
-    def encode(raw: bytes) -> str:
-        return base64.b64encode(raw).decode("ascii")
+class ImportUploadForm(CsvUploadForm):
+    file = csv_file_field("학급 명단 CSV 파일")

@@ -12,13 +12,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions as p
 from ..audit.services import record
+from ..csv_import import two_step_import
 from ..cases.loaders import load_student_or_404
 from ..cases.models import OPEN_STATUSES, SupportCase
 from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
 from ..navigation import add_nav
 from . import bp
-from .forms import ImportConfirmForm, ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
+from .forms import ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
 from .importer import parse_class_list, import_class_list
 from .models import Student
 from .queries import search_condition
@@ -141,43 +142,12 @@ def edit(uid):
 def import_csv():
     """Upload a class list, check every row in a preview, then save all rows or none."""
     school = current_user.organisation
-    if "payload" in request.form:
-        confirm = ImportConfirmForm()
-        raw = confirm.raw() if confirm.validate_on_submit() else None
-        if raw is None:
-            upload = ImportUploadForm(formdata=None)
-            upload.form_errors.append("업로드한 파일을 확인할 수 없습니다. 파일을 다시 올려 주세요.")
-            return render_template("students/import.html", form=upload), 400
-        try:
-            count = import_class_list(current_user, school, raw)
-        except NotPermitted:
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            return _preview(raw, confirm.filename.data, error)
-        db.session.commit()
+
+    def saved(count: int):
         flash(f"학생 {count}명을 등록했습니다.", "success")
         return redirect(url_for(".index"))
-    form = ImportUploadForm()
-    if form.validate_on_submit():
-        return _preview(form.file.data.read(), form.file.data.filename or "", None, form)
-    return render_template("students/import.html", form=form), (400 if form.errors else 200)
-
-
-def _preview(raw: bytes, filename: str, refused: DomainError | None, form: ImportUploadForm | None = None):
-    """Parse the file again and show its rows and errors; only a clean file can be confirmed."""
-    form = form or ImportUploadForm(formdata=None)
-    try:
-        preview = parse_class_list(raw, current_user.organisation)
-    except DomainError as error:
-        attach_to_form(form, error)
-        return render_template("students/import.html", form=form), 400
-    confirm = ImportConfirmForm(formdata=None, payload=ImportConfirmForm.encode(raw), filename=filename)
-    if refused is not None and not preview.errors:
-        confirm.form_errors.append(refused.message)
-    ok = preview.ok and refused is None
-    return render_template("students/import.html", form=form, preview=preview, confirm=confirm, ok=ok,
-                           filename=filename), (200 if ok else 400)
+    return two_step_import("students/import.html", ImportUploadForm, lambda raw: parse_class_list(raw, school),
+                          lambda raw: import_class_list(current_user, school, raw), saved)
 
 
 @bp.route("/import/template.csv")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
-from app.students import forms as student_forms
+from app import csv_import
 from app.students.importer import parse_class_list
 from app.students.models import Student
 
@@ -103,7 +103,7 @@ def test_confirm_checks_again(client, teacher, build, school, db):
 ])
 def test_malformed_file_is_explained(raw, message, client, teacher, db, monkeypatch):
     # a small limit: werkzeug's test client leaks the temp file it spools big bodies into
-    monkeypatch.setattr(student_forms, "MAX_IMPORT_BYTES", 2000)
+    monkeypatch.setattr(csv_import, "MAX_IMPORT_BYTES", 2000)
     response = upload(client, raw) if raw else client.post("/students/import", data={},
                                                             content_type="multipart/form-data")
     page = response.get_data(as_text=True)
