@@ -32,6 +32,7 @@ auditor_only = p.roles_required(p.AUDITOR)
 add_nav("audit.search", "접속기록 조회", p.AUDITOR)
 add_nav("audit.review", "접속기록 점검", p.AUDITOR)
 add_nav("audit.export", "접속기록 내보내기", p.AUDITOR)
+add_nav("audit.overrides", "동의 예외 의뢰", p.AUDITOR)
 
 
 @bp.app_template_filter("kdatetime_seconds")
@@ -222,3 +223,21 @@ def export():
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return render_template("audit/export.html", form=form), (400 if form.errors else 200)
+
+
+#: actions a user may take without the usual consent, with a written reason (emergency overrides)
+OVERRIDE_ACTIONS = ("referral_sent",)
+
+
+@bp.get("/overrides")
+@auditor_only
+def overrides():
+    """Referrals sent without covering consent on a school lead's written reason, newest first."""
+    from .models import AuditEvent
+    query = (db.select(AuditEvent).where(AuditEvent.action.in_(OVERRIDE_ACTIONS), AuditEvent.reason.is_not(None))
+             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))
+    page = db.paginate(query, per_page=SEARCH_PAGE_SIZE, error_out=False, count=True)
+    record("audit_overrides_viewed", object_type="audit_event", details={"page": page.page, "shown": len(page.items)})
+    html = render_template("audit/overrides.html", page=page, **_labels())
+    db.session.commit()
+    return html

@@ -1,0 +1,31 @@
+"""Auditors see every referral sent without covering consent, with the lead's written reason."""
+import pytest
+
+from app.agencies import referrals as r
+from tests.agencies.conftest import agency_with_service  # noqa: F401  (fixture)
+from tests.agencies.test_referrals import draft, make_world
+
+
+@pytest.mark.parametrize("role", ["school_staff", "school_lead", "district_coordinator", "guardian",
+                                  "agency_coordinator", "admin"])
+def test_only_auditors_see_the_override_list(client, login, build, role):
+    login(build.user(role))
+    assert client.get("/audit/overrides").status_code == 403
+
+
+def test_override_listed_with_reason_and_without_the_students_name(client, login, build, db, agency_with_service):
+    w = make_world(build, agency_with_service, consent=False)
+    consented = make_world(build, agency_with_service)
+    r.send_referral(draft(w), w.lead, override_reason="아동학대 의심, 보호자 연락 불가")
+    r.send_referral(draft(consented), consented.lead)  # an ordinary referral is not an override
+    db.session.commit()
+    login(build.user("auditor"))
+    html = client.get("/audit/overrides").get_data(as_text=True)
+    assert html.count("<tr data-event=") == 1
+    assert "아동학대 의심, 보호자 연락 불가" in html and w.case.student.uid in html
+    assert w.case.student.name not in html
+
+
+def test_empty_override_list_says_so(client, login, build):
+    login(build.user("auditor"))
+    assert "동의 없이 보낸 의뢰가 없습니다." in client.get("/audit/overrides").get_data(as_text=True)
