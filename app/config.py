@@ -11,7 +11,8 @@ class Config:
     IEUM_ENV = "development"
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite in instance/, set in create_app
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: database errors in logs and tracebacks never carry bound values (logins, names, notes)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
     #: path of the key ring; IEUM_KEYS (JSON text) wins over it
     IEUM_KEYS_FILE = None
     IEUM_KEYS = None

@@ -304,3 +304,14 @@ def test_the_interface_chrome_is_translated_to_english():
     missing = [f"{path}: {msgid}" for path, msgid in wanted
                if catalog.get(msgid) is None or not catalog.get(msgid).string or catalog.get(msgid).fuzzy]
     assert len(wanted) > 50 and missing == []
+
+
+def test_database_errors_do_not_carry_values(app, db):
+    """An error raised by the database shows no bound parameter, so no value reaches a log."""
+    import pytest
+    import sqlalchemy as sa
+    with pytest.raises(sa.exc.IntegrityError) as error:
+        db.session.execute(sa.text("INSERT INTO district_office (code, name_ko, name_en) VALUES (:c, :k, :e)"),
+                           {"c": "SEOBU", "k": "비밀값-홍길동", "e": "x"})
+    db.session.rollback()
+    assert "비밀값-홍길동" not in str(error.value) and "hidden" in str(error.value)

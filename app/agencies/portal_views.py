@@ -13,8 +13,8 @@ from .. import permissions as p
 from ..audit.services import record
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..db import today_kst
-from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
+from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
 from .models import DECLINE_REASONS, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
@@ -135,16 +135,8 @@ def _act(uid: str, name: str, form, run, message: str):
     the page again (400) with the message next to its field and nothing saved."""
     referral = _own_referral(uid)
     if form.validate():
-        try:
-            run(referral, form)
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
+        ok, _ = save_or_show(form, lambda: run(referral, form))
+        if ok:
             flash(message, "success")
             return redirect(url_for("agencies.inbox_referral", uid=referral.uid))
     return render_referral(referral, failed=(name, form), status=400)

@@ -14,8 +14,9 @@ from ..csv_import import two_step_import
 from ..auth.models import Gu, Organisation
 from ..cases.loaders import UID_MAX, deny_not_found, load_case_or_404
 from ..cases.models import DOMAINS
-from ..domain import DomainError, NotPermitted, attach_to_form
+from ..domain import DomainError, attach_to_form
 from ..extensions import db
+from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
 from . import services as svc
@@ -139,16 +140,8 @@ def _service_form(agency, service, run):
         else:
             form.areas.data = [agency.gu_id] if agency.gu_id else []
     elif form.validate_on_submit():
-        try:
-            run(form.to_fields())
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
+        ok, _ = save_or_show(form, lambda: run(form.to_fields()))
+        if ok:
             flash("저장했습니다.", "success")
             return redirect(url_for("agencies.detail", uid=agency.uid))
     return render_template("agencies/service_form.html", form=form, agency=agency, service=service,

@@ -13,8 +13,9 @@ from .. import permissions as p
 from ..audit.services import record
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..db import today_kst
-from ..domain import DomainError, NotPermitted, attach_to_form
+from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
 from .activity import month_bounds, monthly_totals, monthly_totals_xlsx
@@ -92,17 +93,10 @@ def log(uid: str):
     assignment = _own_assignment(uid)
     form = ActivityForm()
     if form.validate():
-        try:
-            log_activity(assignment, current_user, occurred_on=form.occurred_on.data, minutes=form.minutes.data,
-                         kind=form.kind.data, notes=form.notes.data or "", concern=form.concern.data)
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
+        ok, _ = save_or_show(form, lambda: log_activity(
+            assignment, current_user, occurred_on=form.occurred_on.data, minutes=form.minutes.data,
+            kind=form.kind.data, notes=form.notes.data or "", concern=form.concern.data))
+        if ok:
             flash("활동일지를 저장했습니다." + (" 우려 사항을 학교 지원팀과 교육지원청에 알렸습니다."
                                            if form.concern.data else ""), "success")
             return redirect(url_for("guardians.assignment", uid=assignment.uid))

@@ -1,7 +1,7 @@
 """Coordinator screens: the guardian roster, register/edit, and the vetting page (checks, status, login)."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case as sql_case
@@ -13,8 +13,8 @@ from ..audit.services import record
 from ..auth.models import Gu, Organisation
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..db import today_kst
-from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
+from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
 from . import services as gs
@@ -72,16 +72,8 @@ def roster():
 def _save_form(form: GuardianForm, run, template_args: dict):
     """Validate, run the service, commit and go to the guardian; else re-render with the errors."""
     if form.validate_on_submit():
-        try:
-            guardian = run(form.to_fields())
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
+        ok, guardian = save_or_show(form, lambda: run(form.to_fields()))
+        if ok:
             flash("저장했습니다.", "success")
             return redirect(url_for("guardians.detail", uid=guardian.uid))
     status = 400 if request.method == "POST" else 200
@@ -149,16 +141,8 @@ def detail(uid: str):
 def _act(guardian: Guardian, key, form, run, message: str):
     """Run one vetting action from the detail page; refusals re-render it (400) with nothing saved."""
     if form.validate_on_submit():
-        try:
-            run(form)
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
+        ok, _ = save_or_show(form, lambda: run(form))
+        if ok:
             flash(message, "success")
             return redirect(url_for("guardians.detail", uid=guardian.uid))
     return render_detail(guardian, 400, {key: form})

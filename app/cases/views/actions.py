@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
+from ...form_actions import save_or_show
 from ...permissions import can_edit_case, can_reply_escalation
 from .. import bp
 from .. import services as s
@@ -27,16 +28,8 @@ def _apply(case, key: str, form, run, message: str, refused: bool = False):
     ``message``; a refused rule re-renders the page (400) with nothing saved, and a refused
     role answers 403 (the error handler audits it).  ``refused``: already refused, show why."""
     if not refused and form.validate():
-        try:
-            run(form)
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
+        ok, _ = save_or_show(form, lambda: run(form))
+        if ok:
             flash(message, "success")
             return redirect(url_for("cases.view", uid=case.uid))
     return render_case(case, status=400, forms={key: form})
