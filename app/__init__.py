@@ -56,7 +56,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         for part in parts:
             if hasattr(part, "register_cli"):
                 part.register_cli(app)
-    from . import cli
+    from . import cli, signals
+    signals.connect_reactions()  # each feature's reactions.py connects its receivers on import
     cli.init_app(app)
     return app
 

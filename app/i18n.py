@@ -4,6 +4,11 @@ from flask_babel import format_date, format_datetime, get_locale
 
 from .extensions import babel
 
+def korean_date(day) -> str:
+    """'2026. 12. 8.': the Korean way to write a date in a sentence (alerts, chronology lines)."""
+    return f"{day.year}. {day.month}. {day.day}." if day else ""
+
+
 def N_(text: str) -> str:
     """Marks a message for pybabel extract where it cannot be translated yet (translate it later)."""
     return text

@@ -4,7 +4,9 @@ from .auth.models import DistrictOffice, Gu, LoginThrottle, Organisation, User  
 from .students.models import Student  # noqa: F401
 from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSelection,  # noqa: F401
                            Consent, ConsentPurpose, PlanAction, SupportCase)
-from .guardians.models import ActivityLog, Assignment, Guardian, GuardianConflict, RecordCheck  # noqa: F401
+from .guardians.models import (ActivityLog, Assignment, Guardian, GuardianConcern, GuardianConflict,  # noqa: F401
+                               RecordCheck)
 from .notifications.models import Notification  # noqa: F401
 from .agencies.models import AgencyService, Referral, ServiceArea, ServiceRecord  # noqa: F401
-from .conferences.models import ActionItem, Conference, ConferenceCase, ConferenceParticipant  # noqa: F401
+from .conferences.models import (ActionItem, Conference, ConferenceAmendment, ConferenceCase,  # noqa: F401
+                                 ConferenceParticipant)

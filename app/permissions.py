@@ -167,6 +167,13 @@ def can_manage_guardian(user, guardian) -> bool:
             and user.organisation.office_code == guardian.office_code)
 
 
+def can_view_concern(user, concern) -> bool:
+    """A guardian's concern report: the school team of the case's school or a coordinator of its
+    office reads it in full (the guardian who wrote it sees only whether it was acknowledged)."""
+    return concern is not None and has_role(user, *SCHOOL_ROLES, DISTRICT_COORDINATOR) and can_view_case(
+        user, concern.case)
+
+
 def guardian_for_user(user):
     """The Guardian row of a guardian-role user, or None."""
     if not has_role(user, GUARDIAN):

@@ -93,6 +93,8 @@ class Builder:
                 s.not_select_case(case, lead, meeting_on=today_kst(), members="교감, 담임", reason="지원 필요성 낮음")
             elif step == "consent":
                 consent_both(case, lead)
+            elif step == "withdraw_request":
+                s.withdraw_request(case, lead, reason="잘못 접수한 요청")
             elif step == "close":
                 s.close_case(case, lead, reason="goals_met",
                              outcomes={need.id: ("improved", "") for need in case.needs})
@@ -112,6 +114,7 @@ PATH_TO = {
     "closed": ["start_screening", "select", "start_planning", "consent", "start_support", "close"],
     "follow_up": ["start_screening", "select", "start_planning", "consent", "start_support", "close",
                   "start_follow_up"],
+    "withdrawn": ["withdraw_request"],
 }
 
 

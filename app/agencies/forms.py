@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..cases.forms.consent import MultiCheckboxField
@@ -42,6 +42,12 @@ class AgencyForm(FlaskForm):
                               validators=[InputRequired("기관 유형을 선택해 주세요.")])
     gu_id = SelectField("자치구", coerce=_int_or_none, choices=[], validate_choice=False,
                         validators=[InputRequired("자치구를 선택해 주세요.")])
+
+
+class AgencyEditForm(AgencyForm):
+    """기관 정보 수정: as AgencyForm; ``active`` only for the district office (the view drops it otherwise)."""
+
+    active = BooleanField("운영 중 (유관기관 목록과 의뢰 대상에 보입니다)")
 
 
 class ServiceForm(FlaskForm):

@@ -8,9 +8,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import false, select
+from sqlalchemy.orm import joinedload
 
 from .. import permissions as p
 from ..audit.services import record
+from ..cases.models import SupportCase
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..db import today_kst
 from ..extensions import db
@@ -19,6 +21,7 @@ from ..navigation import add_nav
 from . import bp
 from .models import DECLINE_REASONS, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
 from .portal_forms import AcceptForm, DeclineForm, InboxFilterForm, OutcomeForm, ServiceRecordForm
+from .referral_queries import HIDDEN_REASONS, hidden_reason, is_overdue, shared_items_visible
 
 add_nav("agencies.inbox", _l("받은 의뢰"), p.AGENCY_COORDINATOR)
 
@@ -34,6 +37,8 @@ class InboxRow:
     referral: Referral
     shared: dict
     overdue: bool
+    #: why nothing is shown any more (referral_queries.HIDDEN_REASONS), or None
+    hidden: str | None = None
 
     @property
     def student_name(self) -> str | None:
@@ -41,22 +46,28 @@ class InboxRow:
 
     @property
     def withdrawn(self) -> bool:
-        """Consent no longer covers the agency: the shared items are gone (status and dates stay)."""
-        return bool(self.referral.consent_withdrawn_at) or (bool(self.referral.shared_items) and not self.shared)
+        """The shared items are gone (consent withdrawn, referral cancelled or case ended): status and dates stay."""
+        return self.hidden is not None
+
+    @property
+    def hidden_message(self) -> str:
+        return HIDDEN_REASONS.get(self.hidden, "")
 
 
 def inbox_row(referral: Referral, day=None) -> InboxRow:
     """The row for one referral (shared items as the service releases them)."""
-    from .referrals import is_overdue, shared_items_visible
     day = day or today_kst()
-    return InboxRow(referral, shared_items_visible(referral, day) or {}, bool(is_overdue(referral, day)))
+    hidden = hidden_reason(referral, day) if referral.sent_at else None
+    shared = shared_items_visible(referral, day) if hidden is None else {}
+    return InboxRow(referral, shared or {}, bool(is_overdue(referral, day)), hidden)
 
 
 def agency_referrals(user):
     """The scope query of the inbox: referrals sent to the user's own agency (never drafts)."""
     if not p.has_role(user, p.AGENCY_COORDINATOR):
         return select(Referral).where(false())
-    return p.referrals_visible_to(user).where(Referral.status != "draft")
+    return (p.referrals_visible_to(user).where(Referral.status != "draft")
+            .options(joinedload(Referral.case).joinedload(SupportCase.school)))
 
 
 def agency_panels(user) -> dict:

@@ -4,11 +4,25 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..cases.consent import consent_covers
+from ..cases.models import SupportCase
 from ..db import today_kst
 from ..extensions import db
+from ..permissions import referral_scope
 from .models import Referral
+
+#: case statuses in which the agency no longer sees the student (the case ended or never started)
+ENDED_CASES = ("closed", "not_selected", "withdrawn")
+#: why an agency sees none of a sent referral's shared items -> the sentence its pages show
+HIDDEN_REASONS = {
+    "cancelled": "학교가 의뢰를 취소하여 공유된 정보를 더 이상 볼 수 없습니다.",
+    "case_ended": "학교의 지원이 종결되어 공유된 정보를 더 이상 볼 수 없습니다.",
+    "consent": "동의가 철회되거나 만료되어 공유된 정보를 더 이상 볼 수 없습니다.",
+}
+#: how an alert or list names a student whose name the referral does not share (or no longer shows)
+UNNAMED_STUDENT = "이름 비공개 학생"
 
 
 def shared_values(case, items: list[str]) -> dict[str, str]:
@@ -31,15 +45,33 @@ def shared_values(case, items: list[str]) -> dict[str, str]:
     return {item: values[item]() or "" for item in items}
 
 
-def shared_items_visible(referral: Referral, day: dt.date | None = None) -> dict:
-    """What the agency may read: the frozen values while consent covers the agency (or the
-    referral went under an override); nothing from the moment consent is withdrawn."""
-    if referral.sent_at is None:
-        return {}
+def hidden_reason(referral: Referral, day: dt.date | None = None) -> str | None:
+    """Why the agency may not read a sent referral's shared items (a HIDDEN_REASONS code), or None.
+
+    Need to know ends with the referral: once the school cancelled it, or the case closed (or was
+    withdrawn), the agency keeps the referral's status and dates but no longer sees the student."""
+    if referral.status == "cancelled":
+        return "cancelled"
+    if referral.case.status in ENDED_CASES:
+        return "case_ended"
     if referral.override_by_id is None and not consent_covers(referral.case, "agency_referral", referral.agency,
                                                                on=day):
+        return "consent"
+    return None
+
+
+def shared_items_visible(referral: Referral, day: dt.date | None = None) -> dict:
+    """What the agency may read: the frozen values while consent covers the agency (or the
+    referral went under an override) and the referral and its case are still going; nothing
+    once consent is withdrawn, the referral cancelled or the case closed."""
+    if referral.sent_at is None or hidden_reason(referral, day) is not None:
         return {}
     return dict(referral.shared or {})
+
+
+def agency_student_label(referral: Referral, day: dt.date | None = None) -> str:
+    """The student as the agency may see them: the shared name, else "이름 비공개 학생"."""
+    return shared_items_visible(referral, day).get("student_name") or UNNAMED_STUDENT
 
 
 def is_overdue(referral: Referral, day: dt.date | None = None) -> bool:
@@ -48,12 +80,23 @@ def is_overdue(referral: Referral, day: dt.date | None = None) -> bool:
     return referral.status == "sent" and referral.respond_by is not None and referral.respond_by < day
 
 
-def overdue_referrals(scope_condition, day: dt.date | None = None) -> list[Referral]:
-    """Overdue referrals within ``scope_condition`` (e.g. permissions.referral_scope(user)), oldest first."""
+def overdue_referrals(scope_condition, day: dt.date | None = None, limit: int | None = None) -> list[Referral]:
+    """Overdue referrals within ``scope_condition`` (e.g. permissions.referral_scope(user)), oldest
+    deadline first, with case, student, school and agency loaded (a constant number of queries)."""
     day = day or today_kst()
-    return list(db.session.execute(select(Referral).where(
-        scope_condition, Referral.status == "sent", Referral.respond_by < day)
-        .order_by(Referral.respond_by, Referral.id)).scalars())
+    query = (select(Referral).where(scope_condition, Referral.status == "sent", Referral.respond_by < day)
+             .options(joinedload(Referral.agency), joinedload(Referral.case).options(
+                 joinedload(SupportCase.school), selectinload(SupportCase.student)))
+             .order_by(Referral.respond_by, Referral.id))
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.execute(query).unique().scalars())
+
+
+def overdue_referrals_for(user, limit: int = 5, day: dt.date | None = None) -> list[Referral]:
+    """The user's overdue referrals, at most ``limit``: their school's, or their district's for a
+    coordinator (the district coordinator's home panel; the full list is agencies.overdue_referrals)."""
+    return overdue_referrals(referral_scope(user), day, limit)
 
 
 def overridden_referrals(scope_condition=None) -> list[Referral]:
@@ -67,4 +110,5 @@ def overridden_referrals(scope_condition=None) -> list[Referral]:
 def referrals_for_case(case) -> list[Referral]:
     """The case's referrals, newest first (for the case page's partial)."""
     return list(db.session.execute(select(Referral).where(Referral.case_id == case.id)
+                                   .options(joinedload(Referral.agency))
                                    .order_by(Referral.created_at.desc(), Referral.id.desc())).scalars())

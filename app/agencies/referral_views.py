@@ -1,5 +1,5 @@
-"""Referral screens of the school side: write and send a referral, follow it, cancel it, and the
-district coordinator's list of overdue referrals.  The agency's side lives in portal_views.py."""
+"""Referral screens of the school side: write, correct and send a referral, follow it, cancel it,
+and the list of overdue referrals.  The agency's side lives in portal_views.py."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,12 +13,13 @@ from ..cases.loaders import UID_MAX, deny_not_found, load_case_or_404
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
-from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, can_view_referral, referral_scope, roles_required
+from ..permissions import (DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES, can_view_referral, referral_scope,
+                           roles_required)
 from . import bp
 from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, AgencyService, Referral
 from .referral_forms import CancelForm, SendForm, office_agencies, referral_form
 from .referrals import (allowed_referral_transitions, cancel_referral, create_referral, is_overdue,
-                        is_school_side, overdue_referrals, send_referral)
+                        is_school_side, overdue_referrals, send_referral, update_referral_draft)
 
 bp.add_app_template_global(SHAREABLE_ITEMS, "REFERRAL_ITEMS")
 bp.add_app_template_global(REFERRAL_STATUSES, "REFERRAL_STATUSES")
@@ -63,6 +64,18 @@ def _run(form, run) -> bool:
     return True
 
 
+def _chosen(form) -> tuple[Organisation | None, AgencyService | None]:
+    agency = db.session.get(Organisation, form.agency.data) if form.agency.data else None
+    return agency, (db.session.get(AgencyService, form.service.data) if form.service.data else None)
+
+
+def _render_form(case, form, referral=None, status: int = 200):
+    action = (url_for("agencies.edit_referral", uid=referral.uid) if referral is not None
+              else url_for("agencies.new_referral", case_uid=case.uid))
+    return render_template("agencies/referral_new.html", case=case, form=form, is_lead=_is_lead(case),
+                           referral=referral, action=action), status
+
+
 @bp.route("/referrals/new/<case_uid>", methods=["GET", "POST"], endpoint="new_referral")
 @login_required
 def new_referral(case_uid: str):
@@ -74,14 +87,13 @@ def new_referral(case_uid: str):
     agencies = office_agencies(case.school.office_code, extra=chosen)
     if request.method == "GET":
         form = referral_form(agencies, agency=chosen.id if chosen in agencies else None)
-        return render_template("agencies/referral_new.html", case=case, form=form, is_lead=_is_lead(case))
+        return _render_form(case, form)
     form = referral_form(agencies, formdata=request.form)
     sending = request.form.get("action") == "send"
     created = []
 
     def run(f):
-        agency = db.session.get(Organisation, f.agency.data)
-        service = db.session.get(AgencyService, f.service.data) if f.service.data else None
+        agency, service = _chosen(f)
         referral = create_referral(case, current_user, agency=agency, service=service, reason=f.reason.data,
                                    shared_items=list(f.shared_items.data or []))
         if sending:
@@ -90,7 +102,39 @@ def new_referral(case_uid: str):
     if _run(form, run):
         flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 임시 저장했습니다.", "success")
         return redirect(url_for("agencies.referral", uid=created[0].uid))
-    return render_template("agencies/referral_new.html", case=case, form=form, is_lead=_is_lead(case)), 400
+    return _render_form(case, form, status=400)
+
+
+@bp.route("/referrals/<uid>/edit", methods=["GET", "POST"], endpoint="edit_referral")
+@login_required
+def edit_referral(uid: str):
+    """Correct a draft (agency, service, reason, shared items), then keep it as a draft or send it."""
+    referral = load_referral_or_404(uid, school_side=True)
+    case = referral.case
+    if referral.status != "draft":
+        flash("보내기 전의 의뢰만 고칠 수 있습니다.", "error")
+        return redirect(url_for("agencies.referral", uid=referral.uid))
+    agencies = office_agencies(case.school.office_code, extra=referral.agency)
+    if request.method == "GET":
+        form = referral_form(agencies, agency=referral.agency_id, service=referral.service_id,
+                             reason=referral.reason, shared_items=list(referral.shared_items))
+        page = _render_form(case, form, referral)
+        record("referral_viewed", obj=referral, subject=case.student, details={"page": "edit"})
+        db.session.commit()
+        return page
+    form = referral_form(agencies, formdata=request.form)
+    sending = request.form.get("action") == "send"
+
+    def run(f):
+        agency, service = _chosen(f)
+        update_referral_draft(referral, current_user, agency=agency, service=service, reason=f.reason.data,
+                              shared_items=list(f.shared_items.data or []))
+        if sending:
+            send_referral(referral, current_user, override_reason=f.override_reason.data)
+    if _run(form, run):
+        flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 고쳤습니다.", "success")
+        return redirect(url_for("agencies.referral", uid=referral.uid))
+    return _render_form(case, form, referral, status=400)
 
 
 def render_referral(referral: Referral, status: int = 200, forms: dict | None = None):
@@ -106,7 +150,8 @@ def render_referral(referral: Referral, status: int = 200, forms: dict | None = 
     prefix = f"{referral.agency.name}:"
     history = [e for e in case_events(case, "referral") if (e.text or "").startswith(prefix)]
     html = render_template("agencies/referral.html", referral=referral, case=case, history=history,
-                           forms=page_forms, is_lead=_is_lead(case), overdue=is_overdue(referral, today_kst()))
+                           forms=page_forms, is_lead=_is_lead(case), overdue=is_overdue(referral, today_kst()),
+                           can_edit=referral.status == "draft" and is_school_side(current_user, case))
     record("referral_viewed", obj=referral, subject=case.student)
     db.session.commit()
     return html, status
@@ -144,9 +189,10 @@ def cancel_view(uid: str):
 
 
 @bp.get("/referrals/overdue", endpoint="overdue_referrals")
-@roles_required(DISTRICT_COORDINATOR)
+@roles_required(DISTRICT_COORDINATOR, *SCHOOL_ROLES)
 def overdue_view():
-    """Referrals of the district's schools whose agency has not answered in time."""
+    """Referrals whose agency has not answered in time: the district's schools for a coordinator,
+    the own school's for its team."""
     today = today_kst()
     return render_template("agencies/overdue.html", referrals=overdue_referrals(referral_scope(current_user), today),
                            today=today)

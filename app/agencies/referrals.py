@@ -10,29 +10,30 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
+from .. import signals
 from ..audit.services import record
-from ..auth.models import Organisation, User
 from ..business_days import add_business_days
 from ..cases.chronology import add_event
 from ..cases.consent import consent_covers
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..notifications.services import notify
+from ..i18n import korean_date
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
 from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
-from .referral_queries import shared_values
+from .referral_alerts import notify_agency, notify_agency_new, notify_override, notify_sender, sent_on
+from .referral_queries import ENDED_CASES, shared_values
 # the reads live in referral_queries.py; callers may import them from here
 from .referral_queries import is_overdue, overdue_referrals, overridden_referrals  # noqa: F401
 from .referral_queries import referrals_for_case, shared_items_visible  # noqa: F401
 
 SCHOOL, AGENCY = "school", "agency"
 TEXT_MAX = 2000
-#: statuses a consent withdrawal stops outright (the agency has not taken the referral on)
-STOPPABLE = ("draft", "sent")
-FINISHED_CASES = ("closed", "not_selected")
+#: a case in these statuses takes no new referral
+FINISHED_CASES = ENDED_CASES
+#: the targets that answer (accepted, declined) or end a referral: each sends ``referral_resolved``
+RESOLVING = ("accepted", "declined", "completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -112,31 +113,8 @@ def _transition(referral: Referral, name: str, actor, details: dict | None = Non
     add_event(case, "referral", line + (f" ({text})" if text else ""), actor)
     record(ACTIONS[name], obj=referral, subject=case.student, actor=actor, reason=reason,
            details={"from": source, "to": rule.target, "agency": referral.agency.uid, **(details or {})})
-
-
-def _link(referral: Referral) -> str:
-    return f"/agencies/referrals/{referral.uid}"
-
-
-def _agency_users(agency_id: int) -> list[User]:
-    return list(db.session.execute(select(User).where(
-        User.role == AGENCY_COORDINATOR, User.organisation_id == agency_id, User.active.is_(True))).scalars())
-
-
-def _office_coordinators(office_code: str) -> list[User]:
-    return list(db.session.execute(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
-        User.role == DISTRICT_COORDINATOR, User.active.is_(True), Organisation.kind == "district_office",
-        Organisation.office_code == office_code)).scalars())
-
-
-def _notify_sender(referral: Referral, text: str) -> None:
-    user_id = referral.sent_by_id or referral.created_by_id
-    notify(user_id, "referral", f"{referral.agency.name}: {text}", link=_link(referral), case_id=referral.case_id)
-
-
-def _notify_agency(referral: Referral, text: str) -> None:
-    for user in _agency_users(referral.agency_id):
-        notify(user.id, "referral", text, link=f"/agencies/inbox/{referral.uid}")
+    if rule.target in RESOLVING:  # after the change and its audit event, as every owner sends
+        signals.referral_resolved.send(referral, actor=actor, status=rule.target)
 
 
 def _required(value: str | None, message: str, field: str) -> str:
@@ -166,7 +144,7 @@ def create_referral(case, actor, *, agency, service=None, reason: str, shared_it
     if not is_school_side(actor, case):
         raise NotPermitted("이 사례를 의뢰할 권한이 없습니다.")
     if case.status in FINISHED_CASES:
-        raise DomainError("종결되었거나 미선정된 사례는 의뢰할 수 없습니다.", "status")
+        raise DomainError("종결·미선정되었거나 요청이 철회된 사례는 의뢰할 수 없습니다.", "status")
     reason, items = _check_content(agency, service, reason, shared_items)
     referral = Referral(case_id=case.id, agency_id=agency.id, service_id=service.id if service else None,
                         status="draft", created_by_id=actor.id, shared_items=items)
@@ -190,6 +168,7 @@ def update_referral_draft(referral: Referral, actor, *, agency, service=None, re
     referral.agency_id, referral.agency = agency.id, agency
     referral.service_id, referral.service = (service.id if service else None), service
     referral.reason, referral.shared_items = reason, items
+    add_event(referral.case, "referral", f"{agency.name}: 의뢰 내용 수정 (작성 중)", actor)
     record("referral_updated", obj=referral, subject=referral.case.student, actor=actor,
            details={"agency": agency.uid, "service": service.uid if service else None, "items": items})
 
@@ -216,11 +195,9 @@ def send_referral(referral: Referral, actor, override_reason: str | None = None)
     _transition(referral, "send", actor, {"items": list(referral.shared_items), "override": override is not None,
                                           "respond_by": referral.respond_by.isoformat()},
                 text="동의 없이 긴급 의뢰" if override else "", reason=override)
-    _notify_agency(referral, f"새 의뢰가 도착했습니다. {referral.respond_by.isoformat()}까지 회신해 주세요.")
+    notify_agency_new(referral)
     if override is not None:
-        for user in _office_coordinators(case.school.office_code):
-            notify(user.id, "referral_override", f"{case.school.name}: 동의 없이 {agency.name}에 긴급 의뢰",
-                   link=_link(referral), case_id=case.id)
+        notify_override(referral)
 
 
 def accept_referral(referral: Referral, actor) -> None:
@@ -228,7 +205,7 @@ def accept_referral(referral: Referral, actor) -> None:
     check_referral_transition(referral, "accept", actor)
     referral.responded_at, referral.responded_by_id = utcnow(), actor.id
     _transition(referral, "accept", actor)
-    _notify_sender(referral, "의뢰를 접수했습니다.")
+    notify_sender(referral, "의뢰를 접수했습니다.")
 
 
 def decline_referral(referral: Referral, actor, reason_code: str, comment: str = "") -> None:
@@ -245,14 +222,14 @@ def decline_referral(referral: Referral, actor, reason_code: str, comment: str =
     referral.responded_at, referral.responded_by_id = utcnow(), actor.id
     referral.closed_at = utcnow()
     _transition(referral, "decline", actor, {"reason": reason_code}, text=DECLINE_REASONS[reason_code])
-    _notify_sender(referral, f"의뢰를 거절했습니다 ({DECLINE_REASONS[reason_code]}).")
+    notify_sender(referral, f"의뢰를 거절했습니다 ({DECLINE_REASONS[reason_code]}).")
 
 
 def start_service(referral: Referral, actor) -> None:
     """The agency starts delivering the service."""
     check_referral_transition(referral, "start_service", actor)
     _transition(referral, "start_service", actor)
-    _notify_sender(referral, "서비스를 시작했습니다.")
+    notify_sender(referral, "서비스를 시작했습니다.")
 
 
 def add_service_record(referral: Referral, actor, occurred_on: dt.date, kind: str, note: str = "") -> ServiceRecord:
@@ -276,7 +253,7 @@ def add_service_record(referral: Referral, actor, occurred_on: dt.date, kind: st
     db.session.add(item)
     db.session.flush()
     add_event(referral.case, "referral", f"{referral.agency.name}: 서비스 제공 ({SERVICE_KINDS[kind]}, "
-                                         f"{occurred_on.isoformat()})", actor)
+                                         f"{korean_date(occurred_on)})", actor)
     record("referral_service_recorded", obj=item, subject=referral.case.student, actor=actor,
            details={"referral": referral.uid, "kind": kind, "occurred_on": occurred_on.isoformat()})
     return item
@@ -287,7 +264,7 @@ def _close(referral: Referral, name: str, actor, outcome_note: str, message: str
     referral.outcome_note = _required(outcome_note, "결과를 입력해 주세요.", "outcome_note")
     referral.closed_at = utcnow()
     _transition(referral, name, actor)
-    _notify_sender(referral, message)
+    notify_sender(referral, message)
 
 
 def complete_referral(referral: Referral, actor, outcome_note: str) -> None:
@@ -303,36 +280,21 @@ def fail_referral(referral: Referral, actor, outcome_note: str) -> None:
 def cancel_referral(referral: Referral, actor, reason: str) -> None:
     """The school side withdraws the referral; the reason is kept as its outcome note."""
     check_referral_transition(referral, "cancel", actor)
-    referral.outcome_note = _required(reason, "취소 사유를 입력해 주세요.", "reason")
+    end_referral(referral, actor, _required(reason, "취소 사유를 입력해 주세요.", "reason"))
+
+
+def end_referral(referral: Referral, actor, reason: str, *, cause: str | None = None, text: str = "",
+                 agency_text: str | None = None) -> None:
+    """Cancel a referral that is not finished, with ``reason`` as its outcome note; a sent one
+    is news for the agency.  The checked entry point is ``cancel_referral``; the case's own
+    lifecycle (close, withdrawal, consent) calls this after it was itself allowed, so ``actor``
+    may be anyone who changed the case, or None for a daily command."""
+    if referral.status not in TRANSITIONS["cancel"].sources:
+        raise DomainError(f"'{REFERRAL_STATUSES[referral.status]}' 상태의 의뢰는 취소할 수 없습니다.", "status")
+    referral.outcome_note = reason
     was_sent = referral.sent_at is not None
     referral.closed_at = utcnow()
-    _transition(referral, "cancel", actor)
+    _transition(referral, "cancel", actor, {"cause": cause} if cause else None, text=text)
     if was_sent:
-        _notify_agency(referral, f"{referral.case.school.name}에서 의뢰를 취소했습니다.")
-
-
-def stop_referrals_on_withdrawal(case, actor) -> list[Referral]:
-    """After a withdrawal: cancel draft and sent referrals whose agency is no longer covered and
-    mark accepted ones (their items are hidden from now on); override referrals are kept."""
-    referrals = db.session.execute(select(Referral).where(
-        Referral.case_id == case.id, Referral.override_by_id.is_(None),
-        Referral.consent_withdrawn_at.is_(None),
-        Referral.status.in_((*STOPPABLE, "accepted", "in_service")))).scalars().all()
-    touched = []
-    for referral in referrals:
-        if consent_covers(case, "agency_referral", referral.agency):
-            continue
-        referral.consent_withdrawn_at = utcnow()
-        if referral.status in STOPPABLE:
-            was_sent = referral.sent_at is not None
-            referral.closed_at = referral.consent_withdrawn_at
-            _transition(referral, "cancel", actor, {"cause": "consent_withdrawn"}, text="동의 철회")
-            if was_sent:
-                _notify_agency(referral, f"{case.school.name}의 의뢰가 동의 철회로 중단되었습니다.")
-        else:
-            add_event(case, "referral", f"{referral.agency.name}: 동의 철회로 공유 정보 비공개", actor)
-            record("referral_items_hidden", obj=referral, subject=case.student, actor=actor,
-                   details={"status": referral.status, "cause": "consent_withdrawn"})
-            _notify_agency(referral, "동의 철회로 의뢰의 공유 정보가 더 이상 보이지 않습니다.")
-        touched.append(referral)
-    return touched
+        notify_agency(referral, agency_text or
+                      f"{referral.case.school.name}에서 {sent_on(referral)}의뢰를 취소했습니다.")

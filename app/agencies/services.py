@@ -1,6 +1,7 @@
-"""Agency directory upkeep: agencies and their services, kept by district coordinators.
+"""Agency directory upkeep: agencies and their services, kept by the district coordinators of the
+agency's office and by the agency's own coordinators (their own entry only).
 
-Every function takes the acting user, checks the agency belongs to the actor's office, writes an
+Every function takes the acting user, checks the actor may keep that agency's entry, writes an
 audit event in the caller's transaction and raises DomainError (or NotPermitted); callers commit.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..cases.models import DOMAINS
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..permissions import DISTRICT_COORDINATOR, has_role
+from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, has_role
 from .models import AGENCY_KINDS, CAPACITY_STATUSES, AgencyService, ServiceArea
 
 MAX_AGE = 24
@@ -28,9 +29,14 @@ PHONE = re.compile(r"^[0-9+][0-9\- ]{6,18}$")
 
 
 def can_manage_agency(user, agency) -> bool:
-    """The coordinators of the agency's own district office keep its directory entry."""
-    return (agency is not None and has_role(user, DISTRICT_COORDINATOR) and user.organisation is not None
-            and agency.kind == "agency" and agency.office_code == user.organisation.office_code)
+    """The coordinators of the agency's district office, and the agency's own coordinators, keep
+    its directory entry (an agency knows best whether it takes new referrals)."""
+    if agency is None or agency.kind != "agency":
+        return False
+    if has_role(user, AGENCY_COORDINATOR):
+        return user.organisation_id == agency.id
+    return (has_role(user, DISTRICT_COORDINATOR) and user.organisation is not None
+            and agency.office_code == user.organisation.office_code)
 
 
 def _require_coordinator(actor) -> None:
@@ -95,8 +101,11 @@ def register_agency(actor, name: str, agency_kind: str, gu_id, code: str | None 
 
 
 def update_agency(actor, agency: Organisation, fields: dict) -> list[str]:
-    """Change an agency's name, kind, 자치구 or active flag; returns the changed field names."""
+    """Change an agency's name, kind, 자치구 or active flag; returns the changed field names.
+    The active flag (whether it is in the directory at all) is the district office's call."""
     _require_manager(actor, agency)
+    if "active" in fields and bool(fields["active"]) != agency.active and not has_role(actor, DISTRICT_COORDINATOR):
+        raise NotPermitted("운영 여부는 교육지원청 담당자만 바꿀 수 있습니다.")
     clean = clean_agency(actor, fields.get("name", agency.name), fields.get("agency_kind", agency.agency_kind),
                          fields.get("gu_id", agency.gu_id))
     values = {"name": clean["name"], "agency_kind": clean["agency_kind"], "gu_id": clean["gu"].id,

@@ -22,12 +22,14 @@ from . import bp
 from . import services as svc
 from .csv_io import import_directory, parse_directory
 from .csv_io import export_csv as build_csv
-from .forms import AgencyForm, ButtonForm, DirectoryFilterForm, ImportUploadForm, ServiceForm
+from .forms import AgencyEditForm, AgencyForm, ButtonForm, DirectoryFilterForm, ImportUploadForm, ServiceForm
 from .models import AGENCY_KINDS, CAPACITY_STATUSES, AgencyService, ServiceArea
 from .suggestions import suggest_agencies
 
 readers = p.roles_required(p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR, p.AGENCY_COORDINATOR)
 coordinators = p.roles_required(p.DISTRICT_COORDINATOR)
+#: who may keep an entry: the district office's coordinators, and the agency's own (``_managed`` decides which)
+keepers = p.roles_required(p.DISTRICT_COORDINATOR, p.AGENCY_COORDINATOR)
 add_nav("agencies.directory", _l("유관기관"), p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR)
 
 
@@ -54,6 +56,11 @@ def _managed(agency: Organisation) -> Organisation:
 
 def _gu_choices():
     return [(g.id, g.name_ko) for g in db.session.execute(select(Gu).order_by(Gu.name_ko)).scalars()]
+
+
+def _office_gu_choices(office_code: str):
+    return [(None, "선택해 주세요")] + [(g.id, g.name_ko) for g in db.session.execute(
+        select(Gu).where(Gu.office_code == office_code).order_by(Gu.name_ko)).scalars()]
 
 
 @bp.get("/")
@@ -93,7 +100,10 @@ def directory():
     args = {k: v for k, v in f.items() if v}
     return render_template("agencies/directory.html", form=form, page=page, services=services, args=args,
                            capacity=CAPACITY_STATUSES, domains=DOMAINS,
-                           manager=p.has_role(current_user, p.DISTRICT_COORDINATOR))
+                           manager=p.has_role(current_user, p.DISTRICT_COORDINATOR),
+                           can_see_overdue=p.has_role(current_user, p.DISTRICT_COORDINATOR, *p.SCHOOL_ROLES),
+                           own_agency=current_user.organisation
+                           if p.has_role(current_user, p.AGENCY_COORDINATOR) else None)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -101,9 +111,7 @@ def directory():
 def new_agency():
     """Register an agency in a 자치구 of the coordinator's office."""
     form = AgencyForm()
-    office = current_user.organisation.office_code
-    form.gu_id.choices = [(None, "선택해 주세요")] + [(g.id, g.name_ko) for g in db.session.execute(
-        select(Gu).where(Gu.office_code == office).order_by(Gu.name_ko)).scalars()]
+    form.gu_id.choices = _office_gu_choices(current_user.organisation.office_code)
     if form.validate_on_submit():
         try:
             agency = svc.register_agency(current_user, form.name.data, form.agency_kind.data, form.gu_id.data)
@@ -115,6 +123,29 @@ def new_agency():
             flash("기관을 등록했습니다. 서비스를 추가해 주세요.", "success")
             return redirect(url_for("agencies.new_service", uid=agency.uid))
     return render_template("agencies/service_form.html", form=form, agency=None, service=None,
+                           agency_form=True), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/<uid>/edit", methods=["GET", "POST"])
+@keepers
+def edit_agency(uid: str):
+    """Edit an agency's name, kind and 자치구 (its own coordinator, or its district office, which
+    also decides whether it operates)."""
+    agency = _managed(load_agency_or_404(uid))
+    form = AgencyEditForm(obj=agency) if request.method == "GET" else AgencyEditForm()
+    form.gu_id.choices = _office_gu_choices(agency.office_code)
+    district = p.has_role(current_user, p.DISTRICT_COORDINATOR)
+    if not district:
+        del form.active
+    if form.validate_on_submit():
+        fields = {"name": form.name.data, "agency_kind": form.agency_kind.data, "gu_id": form.gu_id.data}
+        if district:
+            fields["active"] = form.active.data
+        ok, changed = save_or_show(form, lambda: svc.update_agency(current_user, agency, fields))
+        if ok:
+            flash("기관 정보를 저장했습니다." if changed else "바뀐 내용이 없습니다.", "success")
+            return redirect(url_for("agencies.detail", uid=agency.uid))
+    return render_template("agencies/service_form.html", form=form, agency=agency, service=None,
                            agency_form=True), (400 if request.method == "POST" else 200)
 
 
@@ -149,9 +180,9 @@ def _service_form(agency, service, run):
 
 
 @bp.route("/<uid>/services/new", methods=["GET", "POST"])
-@coordinators
+@keepers
 def new_service(uid: str):
-    """Add a service to an agency of the coordinator's office."""
+    """Add a service to an agency the user keeps (of the coordinator's office, or their own)."""
     agency = _managed(load_agency_or_404(uid))
     return _service_form(agency, None, lambda fields: svc.add_service(current_user, agency, fields))
 
@@ -165,15 +196,15 @@ def _load_service(uid) -> AgencyService:
 
 
 @bp.route("/services/<uid>/edit", methods=["GET", "POST"])
-@coordinators
+@keepers
 def edit_service(uid: str):
-    """Edit a service of an agency of the coordinator's office."""
+    """Edit a service of an agency the user keeps."""
     service = _load_service(uid)
     return _service_form(service.organisation, service, lambda fields: svc.update_service(current_user, service, fields))
 
 
 @bp.post("/services/<uid>/confirm")
-@coordinators
+@keepers
 def confirm_service(uid: str):
     """Record that the agency confirmed the entry today."""
     service = _load_service(uid)

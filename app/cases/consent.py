@@ -7,9 +7,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import signals
 from ..audit.services import record
 from ..auth.models import Organisation
 from ..db import today_kst
+from ..i18n import korean_date
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..permissions import SCHOOL_ROLES
@@ -112,6 +114,28 @@ def withdraw_consent(consent: Consent, case: SupportCase, actor, *, withdrawn_on
     consent.withdrawn_on = day
     add_event(case, "consent", f"{CONSENT_PARTIES[consent.party]} 동의 철회", actor)
     record("consent_withdrawn", obj=consent, subject=case.student, actor=actor, details={"party": consent.party})
-    # withdrawal stops new sharing at once: unsent referrals stop, shared items are hidden
-    from ..agencies.referrals import stop_referrals_on_withdrawal  # local: agencies imports cases
-    stop_referrals_on_withdrawal(case, actor)
+    # withdrawal stops new sharing at once: every feature that shares under this consent reacts
+    signals.consent_withdrawn.send(case, **_consent_kwargs(consent, actor))
+
+
+def _consent_kwargs(consent: Consent, actor) -> dict:
+    return {"actor": actor, "consent": consent, "party": consent.party,
+            "purposes": sorted({p.purpose for p in consent.purposes}),
+            "agency_ids": sorted({p.agency_id for p in consent.purposes if p.agency_id})}
+
+
+def lapsed_consents(day: dt.date) -> list[int]:
+    """Ids of consents that expired before ``day`` and whose consequences have not run yet."""
+    return list(db.session.execute(select(Consent.id).where(
+        Consent.expires_on < day, Consent.withdrawn_on.is_(None), Consent.lapse_handled_on.is_(None))
+        .order_by(Consent.id)).scalars())
+
+
+def handle_lapsed_consent(consent: Consent, day: dt.date) -> None:
+    """An expired consent stops sharing like a withdrawal (actor None: the daily command)."""
+    case = db.session.get(SupportCase, consent.case_id)
+    consent.lapse_handled_on = day
+    add_event(case, "consent", f"{CONSENT_PARTIES[consent.party]} 동의 만료 ({korean_date(consent.expires_on)})")
+    record("consent_expired", obj=consent, subject=case.student, actor=None,
+           details={"party": consent.party, "expires_on": consent.expires_on.isoformat()})
+    signals.consent_expired.send(case, **_consent_kwargs(consent, None))

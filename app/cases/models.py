@@ -16,6 +16,7 @@ STATUSES = {
     "requested": "요청 접수", "screening": "검토 중", "selected": "지원 대상 선정",
     "not_selected": "미선정", "planning": "지원 계획 수립", "in_support": "지원 중",
     "monitoring": "점검(모니터링)", "closed": "종결", "follow_up": "사후 관리",
+    "withdrawn": "요청 철회",
 }
 OPEN_STATUSES = ("requested", "screening", "selected", "planning", "in_support", "monitoring", "follow_up")
 DOMAINS = {
@@ -31,7 +32,9 @@ CONSENT_METHODS = {"written": "서면", "electronic": "전자", "oral_then_writt
 CONSENT_PURPOSES = {"guardian_matching": "교육후견인 연계", "agency_referral": "유관기관 의뢰",
                     "conference_sharing": "사례회의 정보 공유"}
 NOTE_KINDS = {"counselling": "상담", "observation": "관찰", "home_contact": "가정 연락", "other": "기타"}
-ACTION_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소"}
+ACTION_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소", "case_closed": "사례 종결로 종료"}
+#: statuses a person may set on a plan action (case_closed is set only by closing the case)
+SETTABLE_ACTION_STATUSES = ("open", "done", "cancelled")
 CLOSE_REASONS = {"goals_met": "목표 달성", "transferred": "전학", "graduated": "졸업",
                  "declined": "지원 거부", "other": "기타"}
 NEED_OUTCOMES = {"resolved": "해결", "improved": "호전", "unchanged": "변화 없음", "worse": "악화",
@@ -60,6 +63,9 @@ class SupportCase(UidMixin, TimestampMixin, db.Model):
     escalation_open: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     closed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     close_reason: Mapped[Optional[str]] = mapped_column(String(20))
+    #: why a request was withdrawn before review (status withdrawn)
+    withdraw_reason_enc: Mapped[Ciphertext] = ciphertext_column()
+    withdraw_reason = EncryptedText()
     #: how many education guardians the student needs (1–4) and any stated preference
     guardians_needed: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     guardian_gender_preference: Mapped[Optional[str]] = mapped_column(String(8))
@@ -89,6 +95,10 @@ class CaseNeed(UidMixin, db.Model):
     description_enc: Mapped[Ciphertext] = ciphertext_column()
     description = EncryptedText()
     outcome: Mapped[Optional[str]] = mapped_column(String(20))
+    #: set when the need was marked resolved while the case went on (or when the case closed)
+    resolved_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    #: the day the need was added after intake (None: part of the request)
+    added_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     outcome_note_enc: Mapped[Ciphertext] = ciphertext_column()
     outcome_note = EncryptedText()
 
@@ -109,6 +119,8 @@ class Consent(UidMixin, TimestampMixin, db.Model):
     method: Mapped[str] = mapped_column(String(20), nullable=False)
     expires_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     withdrawn_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    #: the day the daily command sent consent_expired for this consent (once)
+    lapse_handled_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
 
     purposes: Mapped[list["ConsentPurpose"]] = relationship(back_populates="consent", order_by="ConsentPurpose.id")
@@ -165,9 +177,10 @@ class PlanAction(UidMixin, TimestampMixin, db.Model):
     goal = EncryptedText()
     action_enc: Mapped[Ciphertext] = ciphertext_column()
     action = EncryptedText()
+    #: a user owns it: a school team member, or (from a conference) a coordinator or guardian
     owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
-    #: who else owns it when not a user: a guardian or an agency (later features), plain label
-    owner_label: Mapped[Optional[str]] = mapped_column(String(100))
+    #: an agency owns it (from a conference); the label is derived at render time, never stored
+    owner_agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
     due_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="open")
     completed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
@@ -175,7 +188,19 @@ class PlanAction(UidMixin, TimestampMixin, db.Model):
     shared_with_guardian: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
 
     need: Mapped[Optional[CaseNeed]] = relationship()
-    owner: Mapped[Optional[User]] = relationship()
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+    owner_agency: Mapped[Optional[Organisation]] = relationship(foreign_keys=[owner_agency_id])
+
+    @property
+    def owner_name(self) -> str | None:
+        """Who owns it, for display: the user's (decrypted) name or the agency's name."""
+        if self.owner is not None:
+            return self.owner.display_name or self.owner.login
+        return self.owner_agency.name if self.owner_agency is not None else None
+
+    @property
+    def status_label(self) -> str:
+        return ACTION_STATUSES[self.status]
 
     def overdue_on(self, day: dt.date) -> bool:
         return self.status == "open" and self.due_on is not None and self.due_on < day

@@ -4,15 +4,18 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from .. import signals
 from ..audit.services import record
-from ..auth.models import User
+from ..auth.models import Organisation, User
 from ..db import today_kst
+from ..i18n import korean_date
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..permissions import SCHOOL_ROLES
 from .chronology import add_event
-from .models import ACTION_STATUSES, CaseNeed, PlanAction, SupportCase
+from .models import ACTION_STATUSES, SETTABLE_ACTION_STATUSES, CaseNeed, PlanAction, SupportCase
 
 #: statuses in which the plan may change
 PLANNABLE = ("selected", "planning", "in_support", "monitoring", "follow_up")
@@ -26,10 +29,11 @@ def _require_team(case: SupportCase, actor) -> None:
 
 
 def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id: int | None = None,
-                    owner_id: int | None = None, owner_label: str | None = None, due_on: dt.date | None = None,
-                    shared_with_guardian: bool = False) -> PlanAction:
-    """Add a goal and the action that serves it; the owner is a staff member of the school or
-    a named outside owner (a guardian or an agency, as later features add them)."""
+                    owner_id: int | None = None, owner_agency_id: int | None = None, due_on: dt.date | None = None,
+                    shared_with_guardian: bool = False, outside_owner: bool = False) -> PlanAction:
+    """Add a goal and the action that serves it.  The owner is a staff member of the school; with
+    ``outside_owner`` (a conference decision, which checked the owner itself) also a coordinator,
+    a guardian's account or an agency.  Names are never copied: the label is derived when shown."""
     _require_team(case, actor)
     if not (goal or "").strip():
         raise DomainError("목표를 입력해 주세요.", "goal")
@@ -40,38 +44,62 @@ def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id
         raise DomainError("이 사례의 지원 영역을 선택해 주세요.", "need_id")
     if owner_id is not None:
         owner = db.session.get(User, owner_id)
-        if owner is None or owner.organisation_id != case.school_id or not owner.active:
+        in_school = owner is not None and owner.organisation_id == case.school_id
+        if owner is None or not owner.active or not (in_school or outside_owner):
             raise DomainError("담당자는 이 학교의 지원팀 구성원이어야 합니다.", "owner_id")
+    if owner_agency_id is not None:
+        agency = db.session.get(Organisation, owner_agency_id)
+        if not outside_owner or agency is None or agency.kind != "agency":
+            raise DomainError("담당 기관을 확인해 주세요.", "owner_id")
     if due_on is not None and due_on < today_kst() - dt.timedelta(days=365):
-        raise DomainError("기한을 확인해 주세요.", "due_on")
-    item = PlanAction(case_id=case.id, need_id=need_id, owner_id=owner_id,
-                      owner_label=(owner_label or "").strip() or None, due_on=due_on, status="open",
-                      shared_with_guardian=bool(shared_with_guardian))
+        raise DomainError("기한은 1년 전보다 앞설 수 없습니다. 날짜를 확인해 주세요.", "due_on")
+    item = PlanAction(case_id=case.id, need_id=need_id, owner_id=owner_id, owner_agency_id=owner_agency_id,
+                      due_on=due_on, status="open", shared_with_guardian=bool(shared_with_guardian))
     item.goal, item.action = goal.strip(), action.strip()
     db.session.add(item)
     db.session.flush()
-    due = f" (기한 {due_on:%Y. %-m. %-d.})" if due_on else ""
+    due = f" (기한 {korean_date(due_on)})" if due_on else ""
     add_event(case, "plan", f"지원 계획 추가: {goal.strip()} — {action.strip()}{due}", actor)
     record("plan_action_added", obj=item, subject=case.student, actor=actor,
-           details={"due_on": due_on.isoformat() if due_on else None, "owner_id": owner_id})
+           details={"due_on": due_on.isoformat() if due_on else None, "owner_id": owner_id,
+                    "owner_agency_id": owner_agency_id})
     return item
 
 
 def set_action_status(item: PlanAction, case: SupportCase, actor, status: str) -> None:
     """Mark an action done or cancelled (or open again)."""
     _require_team(case, actor)
-    if status not in ACTION_STATUSES:
+    if status not in SETTABLE_ACTION_STATUSES:
         raise DomainError("상태를 선택해 주세요.", "status")
     if status == item.status:
         raise DomainError("이미 그 상태입니다.", "status")
+    if item.status == "case_closed":
+        raise DomainError("사례 종결로 끝난 항목입니다. 새 항목을 추가해 주세요.", "status")
     previous, item.status = item.status, status
     item.completed_on = today_kst() if status == "done" else None
     add_event(case, "plan", f"지원 계획 '{item.goal}': {ACTION_STATUSES[status]}", actor)
     record("plan_action_status", obj=item, subject=case.student, actor=actor, details={"from": previous, "to": status})
+    if previous == "open":
+        signals.plan_action_finished.send(item, actor=actor, status=status)
+
+
+def end_open_actions(case: SupportCase, actor) -> list[PlanAction]:
+    """The case closed: every open action ends as "사례 종결로 종료" and leaves the overdue lists."""
+    items = list(db.session.execute(select(PlanAction).where(
+        PlanAction.case_id == case.id, PlanAction.status == "open").order_by(PlanAction.id)).scalars())
+    for item in items:
+        item.status, item.completed_on = "case_closed", today_kst()
+        record("plan_action_status", obj=item, subject=case.student, actor=actor,
+               details={"from": "open", "to": "case_closed"})
+        signals.plan_action_finished.send(item, actor=actor, status="case_closed")
+    if items:
+        add_event(case, "plan", f"사례 종결로 진행 중인 지원 계획 {len(items)}건 종료", actor)
+    return items
 
 
 def plan_of(case: SupportCase) -> list[PlanAction]:
     """The case's plan, due first."""
     return list(db.session.execute(
         select(PlanAction).where(PlanAction.case_id == case.id)
+        .options(selectinload(PlanAction.owner), selectinload(PlanAction.owner_agency))
         .order_by(PlanAction.status, PlanAction.due_on.is_(None), PlanAction.due_on, PlanAction.id)).scalars())

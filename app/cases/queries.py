@@ -77,7 +77,8 @@ def overdue_actions(user, limit: int = 10) -> list[tuple[PlanAction, SupportCase
     """Open plan actions past their due date in the user's cases (theirs first)."""
     day = today_kst()
     query = (select(PlanAction, SupportCase).join(SupportCase, PlanAction.case_id == SupportCase.id)
-             .where(case_scope(user), PlanAction.status == "open", PlanAction.due_on < day)
+             .where(case_scope(user), SupportCase.status.in_(OPEN_STATUSES), PlanAction.status == "open",
+                    PlanAction.due_on < day)
              .options(joinedload(SupportCase.student))
              .order_by((PlanAction.owner_id == user.id).desc(), PlanAction.due_on).limit(limit))
     return list(db.session.execute(query).unique().all())

@@ -9,15 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from .. import signals
 from ..audit.services import record
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
+from ..i18n import korean_date
 from ..extensions import db
 from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
 from ..students.models import Student
 from .chronology import add_event
 from .consent import both_parties_consented
-from .models import (CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, REQUESTERS, RISK_LEVELS, STATUSES,
+from .plan import end_open_actions
+from .models import (CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, OPEN_STATUSES, REQUESTERS, RISK_LEVELS, STATUSES,
                      CaseEscalation, CaseNeed, CaseNote, CaseSelection, SupportCase)
 
 
@@ -40,6 +45,7 @@ TRANSITIONS: dict[str, Transition] = {
     "close": Transition(("in_support", "monitoring", "follow_up"), "closed", (SCHOOL_LEAD,), "종결"),
     "start_follow_up": Transition(("closed",), "follow_up", SCHOOL_ROLES, "사후 관리 시작"),
     "reopen": Transition(("closed", "follow_up"), "planning", (SCHOOL_LEAD,), "재개"),
+    "withdraw_request": Transition(("requested",), "withdrawn", SCHOOL_ROLES, "요청 철회"),
 }
 
 
@@ -65,6 +71,9 @@ def create_request(actor, student: Student, *, requested_by: str, needs: list[tu
             raise DomainError(f"{DOMAINS[domain]} 영역의 내용을 간단히 적어 주세요.", "needs")
     if len({d for d, _ in needs}) != len(needs):
         raise DomainError("같은 영역을 두 번 입력했습니다.", "needs")
+    existing = open_case_of(student)
+    if existing is not None:
+        raise OpenCaseExists(existing)
     case = SupportCase(school_id=student.school_id, student_id=student.id, status="requested",
                        risk_level=risk_level, urgency=RISK_LEVELS[risk_level][1], requested_by=requested_by,
                        requested_on=requested_on or today_kst(), created_by_id=actor.id, owner_id=actor.id)
@@ -80,6 +89,23 @@ def create_request(actor, student: Student, *, requested_by: str, needs: list[tu
     record("case_requested", obj=case, subject=student, actor=actor,
            details={"domains": [d for d, _ in needs], "risk_level": risk_level, "requested_by": requested_by})
     return case
+
+
+class OpenCaseExists(DomainError):
+    """The student already has an open case: the request is refused, pointing to it."""
+
+    def __init__(self, case: SupportCase) -> None:
+        super().__init__(f"이 학생에게는 이미 진행 중인 지원 사례가 있습니다 ({STATUSES[case.status]}, "
+                         f"{korean_date(case.requested_on)} 요청). "
+                         "그 사례에 지원 영역을 더하거나, 사례를 확인해 주세요.", "student")
+        self.case = case
+
+
+def open_case_of(student: Student) -> SupportCase | None:
+    """The student's open case, if any (a student has at most one)."""
+    return db.session.execute(select(SupportCase).where(
+        SupportCase.student_id == student.id, SupportCase.status.in_(OPEN_STATUSES))
+        .order_by(SupportCase.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def allowed_transitions(case: SupportCase, actor) -> list[str]:
@@ -171,21 +197,44 @@ def start_monitoring(case, actor):
     _transition(case, "start_monitoring", actor)
 
 
-def close_case(case, actor, *, reason: str, outcomes: dict[int, tuple[str, str]]) -> None:
-    """Close with a coded reason and an outcome per need ({need id: (outcome, note)})."""
+def close_case(case, actor, *, reason: str, outcomes: dict[int, tuple[str, str]],
+               choices: dict[str, str] | None = None) -> None:
+    """Close with a coded reason and an outcome per need ({need id: (outcome, note)}).
+
+    Everything that depends on the case reacts in the same transaction: open plan actions end
+    here; guardians, agencies, conferences and alerts react to ``case_closed`` with ``choices``
+    (the close form's answers about each assignment and referral) and may refuse."""
     check_transition(case, "close", actor)
     if reason not in CLOSE_REASONS:
         raise DomainError("종결 사유를 선택해 주세요.", "reason")
     for need in case.needs:
+        if need.resolved_on is not None:
+            continue
         outcome, note = outcomes.get(need.id, (None, ""))
         if outcome not in NEED_OUTCOMES:
             raise DomainError(f"{need.domain_label} 영역의 결과를 선택해 주세요.", "outcomes")
     _transition(case, "close", actor, {"reason": reason}, CLOSE_REASONS[reason])
     for need in case.needs:
+        if need.resolved_on is not None:
+            continue
         outcome, note = outcomes[need.id]
-        need.outcome = outcome
+        need.outcome, need.resolved_on = outcome, today_kst()
         need.outcome_note = (note or "").strip() or None
     case.closed_on, case.close_reason = today_kst(), reason
+    end_open_actions(case, actor)
+    signals.case_closed.send(case, actor=actor, choices=dict(choices or {}))
+
+
+def withdraw_request(case, actor, *, reason: str) -> None:
+    """Withdraw a mistaken request still in 요청 접수, with the reason (an end state)."""
+    check_transition(case, "withdraw_request", actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("철회 사유를 입력해 주세요.", "reason")
+    case.withdraw_reason = reason
+    case.closed_on = today_kst()
+    _transition(case, "withdraw_request", actor, text=reason)
+    signals.case_withdrawn.send(case, actor=actor)
 
 
 def start_follow_up(case, actor):
@@ -200,6 +249,9 @@ def reopen_case(case, actor, *, reason: str) -> None:
         raise DomainError("재개 사유를 입력해 주세요.", "reason")
     _transition(case, "reopen", actor, text=reason.strip())
     case.closed_on, case.close_reason = None, None
+    add_event(case, "status", "재개: 종결 때 끝난 교육후견인 배정, 기관 의뢰, 지원 계획은 자동으로 되살아나지 않습니다. "
+                              "필요하면 다시 연계해 주세요.", actor)
+    signals.case_reopened.send(case, actor=actor)
 
 
 def add_note(case, actor, *, kind: str, body: str) -> CaseNote:
@@ -221,8 +273,8 @@ def add_note(case, actor, *, kind: str, body: str) -> CaseNote:
 def escalate_case(case, actor, *, reason: str) -> CaseEscalation:
     """Ask the district centre for help (법 10④)."""
     _require_school_team(actor, case.school_id)
-    if case.status in ("closed", "not_selected"):
-        raise DomainError("종결되었거나 미선정된 사례는 요청할 수 없습니다.", "status")
+    if case.status in ("closed", "not_selected", "withdrawn"):
+        raise DomainError("종결·미선정·철회된 사례는 요청할 수 없습니다.", "status")
     if case.escalation_open:
         raise DomainError("이미 교육지원청에 요청한 상태입니다. 회신을 기다려 주세요.", "reason")
     if not (reason or "").strip():

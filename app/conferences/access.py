@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case as sql_case, exists, false, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from ..agencies.models import Referral
 from ..auth.models import Organisation, User
@@ -21,6 +21,8 @@ from .models import ActionItem, Conference, ConferenceCase, ConferenceParticipan
 TAKEN_ON = ("accepted", "in_service")
 SCHOOL_KINDS = ("school_meeting", "living_area")
 WITHHELD_MESSAGE = "동의가 없어 학교 지원팀만 논의할 수 있습니다."
+#: case statuses whose action items and reviews no longer belong on anyone's lists
+FINISHED_CASES = ("closed", "not_selected", "withdrawn")
 
 
 @dataclass
@@ -43,6 +45,8 @@ class MyItem:
     conference: Conference
     case: SupportCase
     overdue: bool
+    #: the student as this reader may see them (None: an agency the referral shares no name with)
+    student: str | None = None
 
 
 def _office(user) -> str | None:
@@ -69,8 +73,13 @@ def can_view_conference(user, conference: Conference) -> bool:
 
 
 def can_record_conference(user, conference: Conference) -> bool:
-    """The organiser side, while the conference is still scheduled."""
+    """The organiser side, while the conference is still scheduled (recording opens at its start)."""
     return conference is not None and conference.status == "scheduled" and is_organiser_side(user, conference)
+
+
+def can_amend_conference(user, conference: Conference) -> bool:
+    """The organiser side, once the meeting has been recorded."""
+    return conference is not None and conference.status == "held" and is_organiser_side(user, conference)
 
 
 def conference_scope(user):
@@ -153,10 +162,33 @@ def my_action_items(user, day: dt.date, limit: int = 50) -> list[MyItem]:
         select(ActionItem, Conference, SupportCase)
         .join(Conference, ActionItem.conference_id == Conference.id)
         .join(SupportCase, ActionItem.case_id == SupportCase.id)
-        .where(ActionItem.status == "open", or_(*owned))
+        .where(ActionItem.status == "open", SupportCase.status.not_in(FINISHED_CASES), or_(*owned))
+        .options(joinedload(SupportCase.student))
         .order_by(sql_case((overdue, 0), else_=1), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
         .limit(limit)).all()
-    return [MyItem(item, conf, case, item.due_on is not None and item.due_on < day) for item, conf, case in rows]
+    names = student_labels(user, [case for _item, _conf, case in rows])
+    return [MyItem(item, conf, case, item.due_on is not None and item.due_on < day, names.get(case.id))
+            for item, conf, case in rows]
+
+
+def student_labels(user, cases) -> dict[int, str | None]:
+    """{case id: the student as ``user`` may name them}: the full name for the school team and
+    coordinators, the given name for a guardian, for an agency the name only where one of its
+    referrals shares it (else None)."""
+    cases = list({c.id: c for c in cases}.values())
+    if not cases or not (user and user.is_authenticated):
+        return {}
+    if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
+        return {c.id: c.student.name for c in cases}
+    if user.role == GUARDIAN:
+        return {c.id: c.student.given_name for c in cases}
+    named = set()
+    if user.role == AGENCY_COORDINATOR and user.organisation_id:
+        for case_id, shared in db.session.execute(select(Referral.case_id, Referral.shared_items).where(
+                Referral.agency_id == user.organisation_id, Referral.case_id.in_([c.id for c in cases]))):
+            if "student_name" in (shared or []):
+                named.add(case_id)
+    return {c.id: (c.student.name if c.id in named else None) for c in cases}
 
 
 def current_reviews():
@@ -165,7 +197,7 @@ def current_reviews():
     superseded = exists().where(later.case_id == ConferenceCase.case_id, later.conference_id == later_conf.id,
                                 later_conf.status == "held", later_conf.starts_at > Conference.starts_at)
     return and_(Conference.status == "held", ConferenceCase.next_review_on.is_not(None), ~superseded,
-                SupportCase.status.not_in(("closed", "not_selected")))
+                SupportCase.status.not_in(FINISHED_CASES))
 
 
 def my_upcoming_reviews(user, day: dt.date, within: int = 14, limit: int = 50) -> list[tuple]:

@@ -12,9 +12,11 @@ from ..auth.models import User
 from ..cases.models import SupportCase
 from ..db import today_kst
 from ..extensions import db
-from ..notifications.services import notify
-from ..permissions import AGENCY_COORDINATOR, SCHOOL_ROLES
-from .access import current_reviews
+from ..i18n import korean_date
+from ..notifications.services import notify, object_key
+from ..permissions import AGENCY_COORDINATOR
+from .access import FINISHED_CASES, current_reviews, student_labels
+from .common import link, school_team
 from .models import ActionItem, Conference, ConferenceCase
 
 #: items and reviews due within this many days are reminded (overdue ones too)
@@ -26,22 +28,22 @@ def conferences():
     """사례회의 관리 명령."""
 
 
-def _school_team(school_id: int) -> list[User]:
-    return list(db.session.execute(select(User).where(
-        User.role.in_(SCHOOL_ROLES), User.organisation_id == school_id, User.active.is_(True))
-        .order_by(User.id)).scalars())
-
-
 def item_recipients(item: ActionItem, case: SupportCase) -> list[User]:
     """Who is reminded of an item: its owner, the agency's coordinators, or the school team."""
     if item.owner_kind == "school_team":
-        return _school_team(case.school_id)
+        return school_team(case.school_id)
     if item.owner_kind == "agency":
         return list(db.session.execute(select(User).where(
             User.role == AGENCY_COORDINATOR, User.organisation_id == item.owner_agency_id,
             User.active.is_(True)).order_by(User.id)).scalars())
     user = db.session.get(User, item.owner_user_id) if item.owner_user_id else None
     return [user] if user is not None and user.active else []
+
+
+def student_for(user: User, case: SupportCase) -> str | None:
+    """'<name> 학생' as this reader may see the student (access.student_labels), or None."""
+    name = student_labels(user, [case]).get(case.id)
+    return f"{name} 학생" if name else None
 
 
 def _state(day: dt.date, today: dt.date) -> str:
@@ -51,28 +53,36 @@ def _state(day: dt.date, today: dt.date) -> str:
 def remind_item(item: ActionItem, conference: Conference, case: SupportCase, today: dt.date) -> int:
     """Notify the item's recipients once per state; returns how many were new."""
     state = _state(item.due_on, today)
-    text = (f"사례회의 실행 과제의 기한이 지났습니다 ({item.due_on:%Y-%m-%d})." if state == "overdue"
-            else f"사례회의 실행 과제의 기한이 다가옵니다 ({item.due_on:%Y-%m-%d}).")
-    return sum(1 for user in item_recipients(item, case)
-               if notify(user.id, "action_item", text, link=f"/conferences/{conference.uid}", case_id=case.id,
-                         dedupe_key=f"ai-{state}:{item.id}:{user.id}"))
+    due = korean_date(item.due_on)
+    text = (f"사례회의 실행 과제의 기한({due})이 지났습니다" if state == "overdue"
+            else f"사례회의 실행 과제의 기한({due})이 다가옵니다")
+    sent = 0
+    for user in item_recipients(item, case):
+        who = student_for(user, case)
+        body = f"{text}: {item.description}" + (f" ({who})" if who else "")
+        if notify(user.id, "conference_action", body, link=link(conference), case_id=case.id,
+                  dedupe_key=f"ai-{state}:{item.id}:{user.id}", about=object_key("action_item", item)):
+            sent += 1
+    return sent
 
 
 def remind_review(cc: ConferenceCase, conference: Conference, case: SupportCase, today: dt.date) -> int:
     """Notify the case's school team once per review and state."""
     state = _state(cc.next_review_on, today)
-    text = (f"사례회의에서 정한 점검일이 지났습니다 ({cc.next_review_on:%Y-%m-%d})." if state == "overdue"
-            else f"사례회의에서 정한 점검일이 다가옵니다 ({cc.next_review_on:%Y-%m-%d}).")
-    return sum(1 for user in _school_team(case.school_id)
-               if notify(user.id, "conference_review", text, link=f"/conferences/{conference.uid}", case_id=case.id,
+    day = korean_date(cc.next_review_on)
+    text = (f"{case.student.name} 학생 사례의 점검일({day})이 지났습니다." if state == "overdue"
+            else f"{case.student.name} 학생 사례의 점검일({day})이 다가옵니다.")
+    return sum(1 for user in school_team(case.school_id)
+               if notify(user.id, "conference_review", text, link=link(conference), case_id=case.id,
                          dedupe_key=f"review-{state}:{cc.id}:{user.id}"))
 
 
 def due_work(today: dt.date) -> list[tuple[str, int]]:
     """(kind, id) of open items and current reviews due within DUE_WITHIN days or overdue."""
     soon = today + dt.timedelta(days=DUE_WITHIN)
-    items = db.session.execute(select(ActionItem.id).where(
-        ActionItem.status == "open", ActionItem.due_on.is_not(None), ActionItem.due_on <= soon)
+    items = db.session.execute(select(ActionItem.id).join(SupportCase, ActionItem.case_id == SupportCase.id).where(
+        ActionItem.status == "open", ActionItem.due_on.is_not(None), ActionItem.due_on <= soon,
+        SupportCase.status.not_in(FINISHED_CASES))
         .order_by(ActionItem.id)).scalars()
     reviews = db.session.execute(
         select(ConferenceCase.id).join(Conference, ConferenceCase.conference_id == Conference.id)

@@ -7,11 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField, TimeField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
 
-from ..cases.forms.actions import optional_int
+from ..cases.forms.actions import close_form_class, optional_int
 from ..cases.forms.consent import MultiCheckboxField
-from .models import ACTION_ITEM_STATUSES, ACTION_OWNER_KINDS, CONFERENCE_KINDS, DECISIONS
+from .models import ACTION_ITEM_STATUSES, ACTION_OWNER_KINDS, CONFERENCE_KINDS, DECISIONS, SETTABLE_ITEM_STATUSES
 
 TEXT_MAX = 4000
+REASON_MAX = 1000
 #: external participants and action items per case the forms offer
 EXTERNAL_ROWS = 3
 ACTION_ROWS = 2
@@ -76,7 +77,7 @@ class ScheduleForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Change an action item's status."""
 
-    status = SelectField("상태", choices=list(ACTION_ITEM_STATUSES.items()),
+    status = SelectField("상태", choices=[(k, ACTION_ITEM_STATUSES[k]) for k in SETTABLE_ITEM_STATUSES],
                          validators=[InputRequired("상태를 골라 주세요.")])
 
 
@@ -137,12 +138,7 @@ def record_form_class(case_ids: list[int], participants: list[tuple[int, str]], 
 
     for case_id in case_ids:
         p = case_prefix(case_id)
-        setattr(RecordForm, f"{p}_decision", RadioField(
-            "결정", choices=list(DECISIONS.items()), validators=[InputRequired("결정을 골라 주세요.")]))
-        setattr(RecordForm, f"{p}_note", TextAreaField(
-            "결정 내용", validators=[Optional(), Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
-            render_kw={"rows": 3}))
-        setattr(RecordForm, f"{p}_review", DateField("다음 점검일", validators=[Optional()]))
+        _decision_fields(RecordForm, case_id)
         for n in range(1, ACTION_ROWS + 1):
             a = f"{p}_a{n}"
             setattr(RecordForm, f"{a}_description", StringField(
@@ -155,3 +151,52 @@ def record_form_class(case_ids: list[int], participants: list[tuple[int, str]], 
                 f"실행 과제 {n} 담당 기관", choices=agency_choices, coerce=optional_int, validate_choice=False))
             setattr(RecordForm, f"{a}_due_on", DateField(f"실행 과제 {n} 기한", validators=[Optional()]))
     return RecordForm
+
+
+def close_form_for(case, formdata=None):
+    """The case page's close form (reason, outcome per need, one answer per close item) for one
+    case of the record form, posted under the case's own prefix ("c12-close-reason")."""
+    kwargs = {} if formdata is None else {"formdata": formdata}
+    return close_form_class(case)(prefix=f"{case_prefix(case.id)}-close", meta={"csrf": False}, **kwargs)
+
+
+def _decision_fields(cls, case_id: int) -> None:
+    p = case_prefix(case_id)
+    setattr(cls, f"{p}_decision", RadioField(
+        "결정", choices=list(DECISIONS.items()), validators=[InputRequired("결정을 골라 주세요.")]))
+    setattr(cls, f"{p}_note", TextAreaField(
+        "결정 내용", validators=[Optional(), Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
+        render_kw={"rows": 3}))
+    setattr(cls, f"{p}_review", DateField("다음 점검일", validators=[Optional()]))
+
+
+def amend_form_class(case_ids: list[int]):
+    """An amendment form: the reason, the minutes and per case the decision, note and review date."""
+
+    class AmendForm(FlaskForm):
+        reason = TextAreaField("수정 사유", validators=[DataRequired("수정 사유를 입력해 주세요."),
+                                                    Length(max=REASON_MAX, message="수정 사유가 너무 깁니다.")],
+                               render_kw={"rows": 2})
+        minutes = TextAreaField("회의록", validators=[DataRequired("회의록을 입력해 주세요."),
+                                                     Length(max=TEXT_MAX, message="회의록이 너무 깁니다.")],
+                                render_kw={"rows": 8})
+
+        def case_fields(self, case_id: int) -> dict:
+            p = case_prefix(case_id)
+            return {"decision": self[f"{p}_decision"], "note": self[f"{p}_note"], "next_review_on": self[f"{p}_review"]}
+
+        def decisions_data(self) -> dict:
+            return {case_id: {name: fld.data for name, fld in self.case_fields(case_id).items()}
+                    for case_id in case_ids}
+
+    for case_id in case_ids:
+        _decision_fields(AmendForm, case_id)
+    return AmendForm
+
+
+class CancelForm(FlaskForm):
+    """Cancel a scheduled conference: the reason is required."""
+
+    reason = TextAreaField("취소 사유", validators=[DataRequired("취소 사유를 입력해 주세요."),
+                                                Length(max=REASON_MAX, message="취소 사유가 너무 깁니다.")],
+                           render_kw={"rows": 3})

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation, User
-from ..db import Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column
+from ..db import Ciphertext, EncryptedJSON, EncryptedText, TimestampMixin, UidMixin, ciphertext_column
 from ..extensions import db
 
 CONFERENCE_KINDS = {"school_meeting": "학교 사례회의(솔루션 회의)", "living_area": "학생 생활권 협의체",
@@ -18,7 +18,9 @@ CONFERENCE_STATUSES = {"scheduled": "예정", "held": "개최", "cancelled": "�
 DECISIONS = {"continue": "지원 유지", "modify": "계획 수정", "escalate": "교육지원청 요청", "refer": "기관 의뢰",
              "close": "종결"}
 ACTION_OWNER_KINDS = {"user": "담당자", "agency": "유관기관", "school_team": "학교 지원팀"}
-ACTION_ITEM_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소"}
+ACTION_ITEM_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소", "case_closed": "사례 종결로 종료"}
+#: statuses a person may set on an action item (case_closed is set only by closing the case)
+SETTABLE_ITEM_STATUSES = ("open", "done", "cancelled")
 
 
 class Conference(UidMixin, TimestampMixin, db.Model):
@@ -36,6 +38,9 @@ class Conference(UidMixin, TimestampMixin, db.Model):
     online_link: Mapped[Optional[str]] = mapped_column(String(300))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
     held_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    cancelled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    cancel_reason_enc: Mapped[Ciphertext] = ciphertext_column()
+    cancel_reason = EncryptedText()
     #: the minutes, encrypted
     minutes_enc: Mapped[Ciphertext] = ciphertext_column()
     minutes = EncryptedText()
@@ -102,3 +107,19 @@ class ActionItem(UidMixin, TimestampMixin, db.Model):
     owner_agency: Mapped[Optional[Organisation]] = relationship(foreign_keys=[owner_agency_id])
 
     __table_args__ = (Index("ix_conference_action_item_status_due", "status", "due_on"),)
+
+
+class ConferenceAmendment(UidMixin, db.Model):
+    """An amendment of a recorded meeting: the reason and the record as it was before (encrypted
+    JSON: minutes and each case's decision, note and review date), so no version is lost."""
+
+    __tablename__ = "conference_amendment"
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conference.id"), nullable=False, index=True)
+    amended_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    amended_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    reason_enc: Mapped[Ciphertext] = ciphertext_column()
+    reason = EncryptedText()
+    previous_enc: Mapped[Ciphertext] = ciphertext_column()
+    previous = EncryptedJSON()
+
+    amended_by: Mapped[User] = relationship()

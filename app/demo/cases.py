@@ -26,7 +26,7 @@ STUDENTS = {
     ],
     "B100000789": [
         ("한지호", "2012-08-14", 2, 4, 11, None, False), ("오유나", "2013-10-02", 1, 2, 19, None, False),
-        ("서준혁", "2011-04-25", 3, 1, 7, None, False),
+        ("서준혁", "2011-04-25", 3, 1, 7, None, False), ("배하린", "2012-01-09", 2, 3, 4, None, False),
     ],
 }
 
@@ -53,6 +53,7 @@ CASES = {
         (0, "in_support", "intensive", [("counselling", "자해 의심 상담 필요")], "상담교사 관찰, 정신건강 연계 검토"),
         (1, "requested", "general", [("learning", "영어 기초학력 미달")], "기초학력 진단 결과 미도달"),
         (2, "planning", "crisis", [("welfare", "주거 불안정")], "잦은 이사로 결석 누적"),
+        (3, "withdrawn", "general", [("learning", "수학 보충 필요")], "다른 학생으로 잘못 접수"),
     ],
 }
 
@@ -98,6 +99,9 @@ def _case(teacher, lead, student, status, risk, needs, summary, today):
     case = s.create_request(teacher, student, requested_by="staff", needs=needs, risk_level=risk,
                             summary=summary, requested_on=today - dt.timedelta(days=40))
     db.session.flush()
+    if status == "withdrawn":
+        s.withdraw_request(case, teacher, reason="동명이인 학생으로 잘못 접수하여 철회")
+        return case
     if status == "not_selected":
         s.start_screening(case, teacher)
         s.not_select_case(case, lead, meeting_on=today - dt.timedelta(days=30), members="교감, 담임, 상담교사",

@@ -73,9 +73,12 @@ def _actions(case: SupportCase, due: dt.date, people: dict) -> list[dict]:
 
 
 def _hold(conference: Conference, actor, people: dict, decisions: list[str], days_ago: int) -> None:
-    """Record the meeting, then move it into the past (demo history only: the services accept
-    only future meetings and due dates, so the dates are set back directly afterwards)."""
+    """Move the meeting into the past, then record it (demo history only: the services schedule
+    only future meetings and accept only future due dates, so dates are set back directly)."""
     today = today_kst()
+    shift = dt.timedelta(days=days_ago + 1)
+    conference.starts_at -= shift  # results may be recorded only once the meeting has started
+    db.session.flush()
     plans = {}
     for n, cc in enumerate(conference.cases):
         plans[cc.case_id] = dict(decision=decisions[n % len(decisions)], note="지원 경과를 공유하고 역할을 나눔",
@@ -84,8 +87,6 @@ def _hold(conference: Conference, actor, people: dict, decisions: list[str], day
     cs.record_meeting(conference, actor, attended_participant_ids=[p.id for p in conference.participants],
                       minutes="참석자들이 사례별 지원 경과를 공유하고 다음 점검까지의 실행 과제를 정했다.",
                       decisions=plans)
-    shift = dt.timedelta(days=days_ago + 1)
-    conference.starts_at -= shift
     conference.held_at = conference.starts_at + dt.timedelta(hours=1)
     db.session.flush()
     items = db.session.execute(select(ActionItem).where(ActionItem.conference_id == conference.id)

@@ -104,5 +104,5 @@ def seed() -> None:
             (10, 60, "career", "관심 직업 찾기 활동", False),
             (3, 45, "daily_life", "아침을 거르고 온다고 함. 최근 집에 보호자가 없는 날이 많다고 말함", True)):
         log_activity(active, guardian_user, occurred_on=today - dt.timedelta(days=days), minutes=minutes,
-                     kind=kind, notes=notes, concern=concern)
+                     kind=kind, notes=notes, concern=concern, concern_description=notes if concern else "")
     db.session.flush()

@@ -1,4 +1,5 @@
-"""활동일지: guardians log their meetings; concerns alert the school team and the coordinator at once.
+"""활동일지: guardians log their meetings; a concern (app/guardians/concerns.py) alerts the school
+team and the coordinator at once.
 
 Callers commit.  Monthly totals are counted in SQL for the district coordinator.
 """
@@ -10,15 +11,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from ..audit.services import record
-from ..auth.models import Organisation, User
 from ..cases.chronology import add_event
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..notifications.services import notify
-from ..permissions import DISTRICT_COORDINATOR, SCHOOL_ROLES
+from ..i18n import korean_date
+from .concerns import clean_description, raise_concern
 from .eligibility import missing_requirements
 from .models import ACTIVITY_KINDS, ActivityLog, Assignment, Guardian
+from .recipients import case_team as concern_recipients  # noqa: F401  (the name callers know)
 
 MINUTES_MIN, MINUTES_MAX = 1, 600
 NOTES_MAX = 2000
@@ -29,7 +30,8 @@ def kst_date(moment: dt.datetime | None) -> dt.date | None:
     return (moment + dt.timedelta(hours=9)).date() if moment else None
 
 
-def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind, notes: str = "") -> None:
+def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind, notes: str = "",
+                   concern: bool = False, concern_description: str = "") -> None:
     """Raise the first broken rule of a new log line (NotPermitted for someone else's assignment)."""
     guardian = assignment.guardian
     if actor is None or guardian.user_id is None or actor.id != guardian.user_id:
@@ -46,19 +48,23 @@ def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind,
         raise DomainError("미래 날짜의 활동은 기록할 수 없습니다.", "occurred_on")
     accepted = kst_date(assignment.accepted_at)
     if accepted and occurred_on < accepted:
-        raise DomainError(f"배정을 수락한 날({accepted.isoformat()}) 이전의 활동은 기록할 수 없습니다.", "occurred_on")
+        raise DomainError(f"배정을 수락한 날({korean_date(accepted)}) 이전의 활동은 기록할 수 없습니다.", "occurred_on")
     if not isinstance(minutes, int) or not MINUTES_MIN <= minutes <= MINUTES_MAX:
         raise DomainError(f"활동 시간은 {MINUTES_MIN}분에서 {MINUTES_MAX}분 사이로 입력해 주세요.", "minutes")
     if kind not in ACTIVITY_KINDS:
         raise DomainError("활동 유형을 선택해 주세요.", "kind")
     if len(notes or "") > NOTES_MAX:
         raise DomainError("활동 내용이 너무 깁니다.", "notes")
+    if concern:
+        clean_description(concern_description)
 
 
 def log_activity(assignment: Assignment, actor, *, occurred_on: dt.date, minutes: int, kind: str,
-                 notes: str = "", concern: bool = False) -> ActivityLog:
-    """Record one meeting by the assignment's own, eligible guardian; a concern alerts at once."""
-    check_activity(assignment, actor, occurred_on=occurred_on, minutes=minutes, kind=kind, notes=notes)
+                 notes: str = "", concern: bool = False, concern_description: str = "") -> ActivityLog:
+    """Record one meeting by the assignment's own, eligible guardian; a concern (which needs a
+    description of at least a sentence) alerts the school team and the coordinators at once."""
+    check_activity(assignment, actor, occurred_on=occurred_on, minutes=minutes, kind=kind, notes=notes,
+                   concern=concern, concern_description=concern_description)
     case = assignment.case
     log = ActivityLog(assignment_id=assignment.id, case_id=case.id, guardian_id=assignment.guardian_id,
                       occurred_on=occurred_on, minutes=minutes, kind=kind, concern=bool(concern))
@@ -66,33 +72,11 @@ def log_activity(assignment: Assignment, actor, *, occurred_on: dt.date, minutes
     db.session.add(log)
     db.session.flush()
     add_event(case, "assignment",
-              f"교육후견인 활동: {occurred_on.isoformat()} {ACTIVITY_KINDS[kind]} {minutes}분", actor=actor)
-    if concern:
-        report_concern(assignment, log, actor)
+              f"교육후견인 활동: {korean_date(occurred_on)} {ACTIVITY_KINDS[kind]} {minutes}분", actor=actor)
     record("activity_logged", obj=log, subject=case.student, actor=actor, details={"concern": bool(concern)})
+    if concern:
+        raise_concern(assignment, log, actor, concern_description)
     return log
-
-
-def concern_recipients(case) -> list[User]:
-    """The school team of the case's school and the coordinators of its district office."""
-    office_ids = select(Organisation.id).where(Organisation.kind == "district_office",
-                                               Organisation.office_code == case.school.office_code)
-    return list(db.session.execute(
-        select(User).where(User.active.is_(True), or_(
-            (User.role.in_(SCHOOL_ROLES)) & (User.organisation_id == case.school_id),
-            (User.role == DISTRICT_COORDINATOR) & (User.organisation_id.in_(office_ids))))
-        .order_by(User.id)).scalars())
-
-
-def report_concern(assignment: Assignment, log: ActivityLog, actor) -> None:
-    """Notify everyone who must know, and add the chronology line."""
-    case = assignment.case
-    text = (f"교육후견인 우려 보고: {case.student.name} ({case.school.name}) — "
-            f"{log.occurred_on.isoformat()} 활동에서 우려 사항이 보고되었습니다.")
-    for user in concern_recipients(case):
-        notify(user.id, "concern", text, link=f"/cases/{case.uid}", case_id=case.id,
-               guardian_id=assignment.guardian_id, dedupe_key=f"concern:{log.uid}:{user.id}")
-    add_event(case, "assignment", "교육후견인 우려 보고", actor=actor)
 
 
 # -- monthly totals for the coordinator -------------------------------------------------------

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from .. import signals
 from ..audit.services import record
 from ..cases.chronology import add_event
 from ..cases.consent import consent_covers
@@ -21,10 +23,11 @@ from ..cases.models import SupportCase
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..notifications.services import notify
+from ..notifications.services import notify, object_key, resolve
 from ..permissions import DISTRICT_COORDINATOR, GUARDIAN
 from .eligibility import missing_requirements
 from .models import CLOSE_REASONS, SUSPEND_REASONS, Assignment, Guardian, GuardianConflict
+from .recipients import office_coordinators
 
 #: statuses that hold one of the guardian's places and one of the case's
 COUNTED = ("proposed", "active", "suspended")
@@ -32,6 +35,8 @@ COUNTED = ("proposed", "active", "suspended")
 MAX_GUARDIANS_PER_CASE = 4
 #: case statuses in which a guardian may be proposed
 MATCHABLE_CASE_STATUSES = ("selected", "planning", "in_support", "monitoring")
+#: the longest reason a guardian may give when asking to end an assignment
+END_NOTE_MAX = 500
 
 
 def is_office_coordinator(actor, case: SupportCase) -> bool:
@@ -142,8 +147,10 @@ def propose_assignment(case: SupportCase, guardian: Guardian, actor, score: int 
     record("assignment_proposed", obj=assignment, subject=case.student, actor=actor,
            details={"guardian": guardian.uid, "score": int(score)})
     if guardian.user_id:
-        notify(guardian.user_id, "assignment_proposed", "새 학생 연계가 제안되었습니다. 확인 후 수락해 주세요.",
-               link="/guardians/me", case_id=case.id, guardian_id=guardian.id)
+        notify(guardian.user_id, "assignment_proposed",
+               f"{case.student.given_name} 학생({case.school.name}) 연계가 제안되었습니다. 확인 후 수락해 주세요.",
+               link=f"/guardians/me/{assignment.uid}", case_id=case.id, guardian_id=guardian.id,
+               about=object_key("assignment", assignment))
     return assignment
 
 
@@ -163,6 +170,7 @@ def accept_assignment(assignment: Assignment, actor) -> None:
     _require_capacity(assignment.guardian, excluding=assignment.id)
     assignment.status, assignment.accepted_at = "active", utcnow()
     _log(assignment, actor, "assignment_accepted", "교육후견인이 연계를 수락했습니다.")
+    resolve(object_key("assignment", assignment), kinds=("assignment_proposed",))
 
 
 def decline_assignment(assignment: Assignment, actor, reason: str) -> None:
@@ -176,6 +184,7 @@ def decline_assignment(assignment: Assignment, actor, reason: str) -> None:
         raise DomainError("거절 사유는 300자 이내로 입력해 주세요.", "reason")
     assignment.status, assignment.declined_reason = "declined", reason
     _log(assignment, actor, "assignment_declined", "교육후견인이 연계를 거절했습니다.")
+    resolve(object_key("assignment", assignment), kinds=("assignment_proposed",))
 
 
 def suspend_assignment(assignment: Assignment, actor, reason: str) -> None:
@@ -189,26 +198,89 @@ def suspend_assignment(assignment: Assignment, actor, reason: str) -> None:
          {"reason": reason})
 
 
+def reactivation_refusal(assignment: Assignment, day: dt.date | None = None) -> str | None:
+    """Why a suspended assignment may not resume yet, in Korean (None when it may)."""
+    missing = missing_requirements(assignment.guardian, day or today_kst())
+    if missing:
+        return "교육후견인이 아직 활동 요건을 갖추지 못했습니다: " + "; ".join(missing)
+    if not consent_covers(assignment.case, "guardian_matching"):
+        return "학생과 보호자의 교육후견인 연계 동의가 없습니다. 동의를 다시 받은 뒤 재개할 수 있습니다."
+    if assignment.case.status not in MATCHABLE_CASE_STATUSES:
+        return f"'{assignment.case.status_label}' 상태의 사례에서는 활동을 재개할 수 없습니다."
+    return None
+
+
 def reactivate_assignment(assignment: Assignment, actor) -> None:
-    """Resume a suspended assignment once the guardian is eligible again."""
+    """Resume a suspended assignment once the guardian is eligible again (and consent covers it)."""
     _require_coordinator(actor, assignment.case)
     _require_status(assignment, "suspended")
     lock_case_and_guardian(assignment.case, assignment.guardian)
-    _require_eligible(assignment.guardian, today_kst())
+    refusal = reactivation_refusal(assignment)
+    if refusal:
+        raise DomainError(refusal, "guardian")
     assignment.status, assignment.suspended_reason = "active", None
     _log(assignment, actor, "assignment_reactivated", "교육후견인 활동 재개")
+    resolve(object_key("assignment", assignment), kinds=("assignment_suspended",))
+    _resolve_reinstatement(assignment.guardian)
 
 
 def close_assignment(assignment: Assignment, actor, reason: str, rematchable: bool) -> None:
     """End an assignment (or withdraw a proposal) with a coded reason and whether to rematch."""
     _require_coordinator(actor, assignment.case)
+    _end_assignment(assignment, actor, reason, rematchable)
+
+
+def _end_assignment(assignment: Assignment, actor, reason: str, rematchable: bool) -> None:
+    """Every way an assignment ends (a coordinator, a closed case, a lapsed consent): the state,
+    the chronology and audit, news for the guardian, then ``assignment_ended``.  Callers check
+    who may do it; this path asks for no role, so the school lead's case closing can use it."""
     _require_status(assignment, *COUNTED)
     if reason not in CLOSE_REASONS:
         raise DomainError("종료 사유를 선택해 주세요.", "reason")
+    was = assignment.status
     assignment.status, assignment.close_reason = "closed", reason
     assignment.closed_at, assignment.rematchable = utcnow(), bool(rematchable)
-    _log(assignment, actor, "assignment_closed", f"교육후견인 연계 종료: {CLOSE_REASONS[reason]}",
-         {"reason": reason, "rematchable": bool(rematchable)})
+    what = "제안 철회" if was == "proposed" else "종료"
+    _log(assignment, actor, "assignment_closed", f"교육후견인 연계 {what}: {CLOSE_REASONS[reason]}",
+         {"reason": reason, "rematchable": bool(rematchable), "was": was})
+    guardian = assignment.guardian
+    if guardian.user_id:  # news: sent because it ended, so it resolves with nothing
+        given = assignment.case.student.given_name
+        text = (f"{given} 학생 연계 제안이 철회되었습니다 ({CLOSE_REASONS[reason]})." if was == "proposed" else
+                f"{given} 학생과의 교육후견인 활동이 종료되었습니다 ({CLOSE_REASONS[reason]}).")
+        notify(guardian.user_id, "assignment_ended", text, link="/guardians/me", guardian_id=guardian.id)
+    signals.assignment_ended.send(assignment, actor=actor, reason=reason)
+    if was == "suspended":
+        _resolve_reinstatement(guardian)
+
+
+def _resolve_reinstatement(guardian: Guardian) -> None:
+    """The "may be reactivated" alert is answered once none of the guardian's paused assignments waits."""
+    from .lapse import reactivatable  # local: lapse builds on this module's neighbours
+    db.session.flush()
+    if not reactivatable(guardian):
+        resolve(object_key("guardian", guardian), kinds=("assignment_reactivatable",))
+
+
+def request_end(assignment: Assignment, actor, note: str) -> None:
+    """The guardian asks the office's coordinators to end their assignment (with a reason)."""
+    _require_own_guardian(actor, assignment)
+    _require_status(assignment, "active", "suspended")
+    if assignment.end_requested_at is not None:
+        raise DomainError("이미 종료를 요청했습니다. 교육지원청 담당자의 처리를 기다려 주세요.", "note")
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("종료를 요청하는 사유를 적어 주세요.", "note")
+    if len(note) > END_NOTE_MAX:
+        raise DomainError(f"사유는 {END_NOTE_MAX}자 이내로 적어 주세요.", "note")
+    assignment.end_requested_at, assignment.end_request_note = utcnow(), note
+    _log(assignment, actor, "assignment_end_requested", "교육후견인이 배정 종료를 요청했습니다.")
+    case, guardian = assignment.case, assignment.guardian
+    text = f"교육후견인 {guardian.name}님이 {case.student.name} 학생({case.school.name}) 배정 종료를 요청했습니다."
+    for user in office_coordinators(case.school.office_code):
+        notify(user.id, "assignment_end_requested", text, link=f"/guardians/assignments/{assignment.uid}",
+               case_id=case.id, guardian_id=guardian.id, about=object_key("assignment", assignment),
+               dedupe_key=f"assignment-end-request:{assignment.id}:{user.id}")
 
 
 def _log(assignment: Assignment, actor, action: str, text: str, details: dict | None = None) -> None:
@@ -220,7 +292,6 @@ def _log(assignment: Assignment, actor, action: str, text: str, details: dict | 
 
 def assignments_for_case(case: SupportCase) -> list[Assignment]:
     """The case's guardian assignments, current first, with their guardians (one query)."""
-    from sqlalchemy.orm import joinedload
     return list(db.session.execute(
         select(Assignment).where(Assignment.case_id == case.id).options(joinedload(Assignment.guardian))
         .order_by(Assignment.status.in_(COUNTED).desc(), Assignment.id.desc())).scalars())

@@ -1,4 +1,5 @@
-"""`flask guardians check-expiry`: the daily record-check watch (warn, then suspend)."""
+"""Daily guardian commands: `flask guardians check-expiry` (record checks: warn, then suspend) and
+`flask guardians escalate-concerns` (concerns unacknowledged after one business day)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,10 @@ from sqlalchemy import and_, exists, or_, select
 from ..audit.services import record
 from ..db import today_kst
 from ..extensions import db
+from ..i18n import korean_date
+from .concerns import escalate_concern, overdue_concerns
 from .eligibility import eligible_condition
-from .models import CHECK_KINDS, Assignment, Guardian, RecordCheck
+from .models import CHECK_KINDS, Assignment, Guardian, GuardianConcern, RecordCheck
 from .services import office_coordinators, suspend_guardian
 
 #: days before a check lapses on which the coordinators are warned (largest first)
@@ -47,12 +50,12 @@ def _warn_checks(guardian: Guardian, today: dt.date) -> dict[int, int]:
 
 def notify_expiry(user, guardian: Guardian, check: RecordCheck, window: int):
     """One warning per check, window and coordinator (dedupe key), however often the command runs."""
-    from ..notifications.services import notify
+    from ..notifications.services import notify, object_key
     return notify(user.id, "check_expiring",
                   f"교육후견인 {guardian.name}님의 {CHECK_KINDS[check.kind]} 유효기간이 "
-                  f"{check.valid_until:%Y-%m-%d}에 끝납니다 ({window}일 이내). 재조회를 요청해 주세요.",
+                  f"{korean_date(check.valid_until)}에 끝납니다 ({window}일 이내). 재조회를 요청해 주세요.",
                   link=f"/guardians/{guardian.uid}", guardian_id=guardian.id,
-                  dedupe_key=f"check-expiry-{window}:{check.id}:{user.id}")
+                  about=object_key("record_check", check), dedupe_key=f"check-expiry-{window}:{check.id}:{user.id}")
 
 
 def _reason(guardian: Guardian, today: dt.date) -> str:
@@ -98,6 +101,19 @@ def check_expiry():
             db.session.commit()  # one guardian at a time: a stopped run resumes where it was
     click.echo(f"{today:%Y-%m-%d}: 확인 {len(ids)}명, 30일 전 알림 {warned[30]}건, 7일 전 알림 {warned[7]}건, "
                f"활동 중지 {stopped}명, 배정 일시 중지 {paused}건")
+
+
+@guardians.command("escalate-concerns")
+@with_appcontext
+def escalate_concerns():
+    """매일(또는 매시간) 실행: 1영업일 넘게 확인되지 않은 우려 보고를 교육지원청 담당자 전원과 교감에게 알림."""
+    ids = overdue_concerns()
+    notified = 0
+    with click.progressbar(ids, label="미확인 우려 보고", show_pos=True) as bar:
+        for concern_id in bar:
+            notified += escalate_concern(db.session.get(GuardianConcern, concern_id))
+            db.session.commit()  # one concern at a time: escalated_at makes a rerun skip it
+    click.echo(f"{today_kst():%Y-%m-%d}: 미확인 우려 보고 {len(ids)}건, 알림 {notified}건")
 
 
 def register_cli(app) -> None:

@@ -24,9 +24,12 @@ SLOTS = {f"{d}_{p}": f"{dl} {pl}" for d, dl in DAYS.items() for p, pl in PERIODS
 ASSIGNMENT_STATUSES = {"proposed": "수락 대기", "declined": "거절", "active": "활동 중", "suspended": "일시 중지",
                        "closed": "종료"}
 SUSPEND_REASONS = {"check_lapsed": "범죄경력 조회 만료", "check_not_clear": "범죄경력 조회 결격",
-                   "guardian_suspended": "후견인 활동 중지", "other": "기타"}
+                   "guardian_suspended": "후견인 활동 중지", "consent_withdrawn": "연계 동의 철회·만료",
+                   "other": "기타"}
 CLOSE_REASONS = {"goals_met": "목표 달성", "student_moved": "학생 전출", "guardian_withdrew": "후견인 사정",
-                 "safety_concern": "안전 우려", "other": "기타"}
+                 "safety_concern": "안전 우려", "case_closed": "사례 종결", "consent_withdrawn": "연계 동의 철회·만료",
+                 "other": "기타"}
+CONCERN_STATUSES = {"open": "확인 대기", "acknowledged": "확인 완료"}
 ACTIVITY_KINDS = {"learning": "학습", "emotional": "정서", "career": "진로", "daily_life": "생활", "other": "기타"}
 GENDERS = {"female": "여성", "male": "남성"}
 
@@ -126,6 +129,10 @@ class Assignment(UidMixin, TimestampMixin, db.Model):
     rematchable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     #: the next planned meeting (shown to the guardian)
     next_meeting_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    #: the guardian asked the coordinator to end this assignment (and why, encrypted)
+    end_requested_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    end_request_note_enc: Mapped[Ciphertext] = ciphertext_column()
+    end_request_note = EncryptedText()
 
     guardian: Mapped[Guardian] = relationship()
     case = relationship("SupportCase")
@@ -153,3 +160,37 @@ class ActivityLog(UidMixin, db.Model):
     notes = EncryptedText()
 
     __table_args__ = (Index("ix_guardian_activity_guardian_day", "guardian_id", "occurred_on"),)
+
+
+class GuardianConcern(UidMixin, db.Model):
+    """A safeguarding concern a guardian raised on an activity log, until someone acknowledges it.
+
+    The school team of the case's school and the office's coordinators read it in full (audited),
+    one of them acknowledges it with the response taken; the guardian sees only that it was.
+    """
+
+    __tablename__ = "guardian_concern"
+    activity_id: Mapped[int] = mapped_column(ForeignKey("guardian_activity.id"), nullable=False, unique=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("guardian_assignment.id"), nullable=False, index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), nullable=False, index=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardian.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="open", index=True)
+    raised_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    #: when the overdue escalation to every coordinator of the office went out (once)
+    escalated_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    acknowledged_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    acknowledged_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    description_enc: Mapped[Ciphertext] = ciphertext_column()
+    description = EncryptedText()
+    response_enc: Mapped[Ciphertext] = ciphertext_column()
+    response = EncryptedText()
+
+    activity: Mapped[ActivityLog] = relationship()
+    assignment: Mapped[Assignment] = relationship()
+    guardian: Mapped[Guardian] = relationship()
+    acknowledged_by: Mapped[Optional[User]] = relationship()
+    case = relationship("SupportCase")
+
+    @property
+    def status_label(self) -> str:
+        return CONCERN_STATUSES[self.status]

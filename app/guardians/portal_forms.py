@@ -17,6 +17,8 @@ class ActivityForm(FlaskForm):
     notes = TextAreaField("활동 내용", validators=[Optional(), Length(max=2000, message="활동 내용이 너무 깁니다.")],
                           render_kw={"rows": 4})
     concern = BooleanField("우려 사항이 있습니다 (학교 지원팀과 교육지원청에 바로 알립니다)")
+    concern_description = TextAreaField("우려 내용", validators=[
+        Optional(), Length(max=2000, message="우려 내용은 2000자 이내로 적어 주세요.")], render_kw={"rows": 3})
 
 
 class AcceptForm(FlaskForm):

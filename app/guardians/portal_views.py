@@ -20,7 +20,8 @@ from ..navigation import add_nav
 from . import bp
 from .activity import month_bounds, monthly_totals, monthly_totals_xlsx
 from .eligibility import missing_requirements
-from .models import ACTIVITY_KINDS, SUSPEND_REASONS, ActivityLog, Assignment
+from .assignment_forms import EndRequestForm
+from .models import ACTIVITY_KINDS, CONCERN_STATUSES, SUSPEND_REASONS, ActivityLog, Assignment, GuardianConcern
 from .portal import card_for, portal_for, shared_goals
 from .portal_forms import AcceptForm, ActivityForm, DeclineForm
 
@@ -52,7 +53,19 @@ def portal():
     return html
 
 
-def render_assignment(assignment: Assignment, form: ActivityForm | None = None, status: int = 200):
+def _concern_states(logs) -> dict[int, str]:
+    """activity id -> the concern's status label, for the logs on this page (one query); the
+    guardian sees whether their concern was acknowledged, never the response."""
+    ids = [log.id for log in logs if log.concern]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(GuardianConcern.activity_id, GuardianConcern.status)
+                              .where(GuardianConcern.activity_id.in_(ids))).all()
+    return {activity_id: CONCERN_STATUSES[status] for activity_id, status in rows}
+
+
+def render_assignment(assignment: Assignment, form: ActivityForm | None = None, status: int = 200,
+                      end_form: EndRequestForm | None = None):
     """One assignment: the student's few fields, the log form and past logs; nothing while paused."""
     missing = missing_requirements(assignment.guardian)
     paused = bool(missing) or assignment.status == "suspended"
@@ -60,12 +73,15 @@ def render_assignment(assignment: Assignment, form: ActivityForm | None = None, 
                "suspended_reason": SUSPEND_REASONS.get(assignment.suspended_reason or "other") if
                assignment.status == "suspended" else None,
                "refusals": list(form.form_errors) if form is not None else []}
+    if assignment.status in ("active", "suspended") and assignment.end_requested_at is None:
+        context["end_form"] = end_form or EndRequestForm(formdata=None)
     if not paused:
         context["card"] = card_for(assignment, shared_goals([assignment.case_id]).get(assignment.case_id, []))
         context["logs"] = db.paginate(
             select(ActivityLog).where(ActivityLog.assignment_id == assignment.id)
             .order_by(ActivityLog.occurred_on.desc(), ActivityLog.id.desc()),
             page=request.args.get("page", 1, type=int), per_page=LOGS_PER_PAGE, error_out=False)
+        context["concern_states"] = _concern_states(context["logs"].items)
         context["kinds"] = ACTIVITY_KINDS
         if assignment.status == "active":
             context["form"] = form or ActivityForm(formdata=None, occurred_on=today_kst())
@@ -95,12 +111,28 @@ def log(uid: str):
     if form.validate():
         ok, _ = save_or_show(form, lambda: log_activity(
             assignment, current_user, occurred_on=form.occurred_on.data, minutes=form.minutes.data,
-            kind=form.kind.data, notes=form.notes.data or "", concern=form.concern.data))
+            kind=form.kind.data, notes=form.notes.data or "", concern=form.concern.data,
+            concern_description=form.concern_description.data or ""))
         if ok:
             flash("활동일지를 저장했습니다." + (" 우려 사항을 학교 지원팀과 교육지원청에 알렸습니다."
                                            if form.concern.data else ""), "success")
             return redirect(url_for("guardians.assignment", uid=assignment.uid))
     return render_assignment(assignment, form=form, status=400)
+
+
+@bp.post("/me/<uid>/end-request")
+@p.roles_required(p.GUARDIAN)
+def end_request(uid: str):
+    """Ask the office's coordinators to end this assignment, saying why."""
+    from .assignments import request_end
+    assignment = _own_assignment(uid)
+    form = EndRequestForm()
+    if form.validate():
+        ok, _ = save_or_show(form, lambda: request_end(assignment, current_user, form.note.data))
+        if ok:
+            flash("배정 종료를 요청했습니다. 교육지원청 담당자가 확인 후 처리합니다.", "success")
+            return redirect(url_for("guardians.assignment", uid=assignment.uid))
+    return render_assignment(assignment, status=400, end_form=form)
 
 
 def _respond(uid: str, run, message: str):

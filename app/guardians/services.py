@@ -15,14 +15,15 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..auth.models import Gu, Organisation, User
 from ..auth.services import create_user
-from ..cases.chronology import add_event
 from ..cases.models import DOMAINS
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..notifications.services import notify
-from ..permissions import DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_ROLES, can_manage_guardian
-from .eligibility import missing_requirements
+from ..notifications.services import object_key, resolve
+from ..permissions import DISTRICT_COORDINATOR, GUARDIAN, can_manage_guardian
+from .eligibility import is_eligible, missing_requirements
+from .lapse import offer_reinstatement, suspend_assignments_of
+from .recipients import office_coordinators  # noqa: F401  (the daily command imports it from here)
 from .models import (CHECK_KINDS, CHECK_RESULTS, GENDERS, GUARDIAN_STATUSES, SLOTS, SUSPEND_REASONS, Assignment,
                      Guardian, GuardianConflict, RecordCheck)
 
@@ -172,7 +173,10 @@ def change_guardian_status(actor, guardian: Guardian, status: str, note: str = "
             raise DomainError("활동 요건이 충족되지 않았습니다: " + " · ".join(missing), "status")
     if status in ("suspended", "retired"):
         suspend_assignments_of(guardian, "guardian_suspended", actor)
+    was_eligible = is_eligible(guardian)
     _set_status(guardian, status, note, actor)
+    if status == "active":
+        offer_reinstatement(guardian, actor, was_eligible)
 
 
 def create_guardian_login(actor, guardian: Guardian, login: str, password: str) -> User:
@@ -227,6 +231,7 @@ def record_check_result(actor, check: RecordCheck, result: str, checked_on: dt.d
     reference = (reference or "").strip()
     if not reference or len(reference) > 100:
         raise DomainError("회보서 번호를 100자 이내로 입력해 주세요.", "reference")
+    was_eligible = is_eligible(guardian)
     check.result, check.checked_on, check.verified_by_id = result, checked_on, actor.id
     check.reference = reference
     check.valid_until = (add_months(checked_on, current_app.config["CHECK_VALIDITY_MONTHS"])
@@ -235,19 +240,12 @@ def record_check_result(actor, check: RecordCheck, result: str, checked_on: dt.d
            details={"guardian": guardian.uid, "kind": check.kind, "result": result, "valid_until": check.valid_until})
     if result == "not_clear":
         suspend_guardian(guardian, "check_not_clear", actor)
-
-
-def office_coordinators(office_code: str) -> list[User]:
-    """The active coordinators of one district office."""
-    return list(db.session.execute(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
-        User.role == DISTRICT_COORDINATOR, User.active.is_(True), Organisation.kind == "district_office",
-        Organisation.office_code == office_code).order_by(User.id)).scalars())
-
-
-def _school_team(school_id: int) -> list[User]:
-    return list(db.session.execute(select(User).where(
-        User.organisation_id == school_id, User.role.in_(SCHOOL_ROLES), User.active.is_(True))
-        .order_by(User.id)).scalars())
+    else:
+        # the warnings about the older checks of this kind are answered by this one
+        for older in guardian.checks:
+            if older.kind == check.kind and older is not check:
+                resolve(object_key("record_check", older))
+        offer_reinstatement(guardian, actor, was_eligible)
 
 
 def suspend_guardian(guardian: Guardian, reason: str, actor=None) -> list[Assignment]:
@@ -256,23 +254,3 @@ def suspend_guardian(guardian: Guardian, reason: str, actor=None) -> list[Assign
     if guardian.status == "active":
         _set_status(guardian, "suspended", SUSPEND_REASONS[reason], actor)
     return paused
-
-
-def suspend_assignments_of(guardian: Guardian, reason: str, actor=None) -> list[Assignment]:
-    """Pause every active assignment of the guardian, tell each case's school team and the
-    office's coordinators once, and note it in each case's chronology (actor None = system)."""
-    assignments = list(db.session.execute(select(Assignment).where(
-        Assignment.guardian_id == guardian.id, Assignment.status == "active").order_by(Assignment.id)).scalars())
-    coordinators = office_coordinators(guardian.office_code) if assignments else []
-    label = SUSPEND_REASONS[reason]
-    for assignment in assignments:
-        case = assignment.case
-        assignment.status, assignment.suspended_reason = "suspended", reason
-        add_event(case, "assignment", f"교육후견인 활동 일시 중지: {label}", actor=actor)
-        record("assignment_suspended", obj=assignment, actor=actor, subject=case.student,
-               details={"guardian": guardian.uid, "reason": reason})
-        for user in _school_team(case.school_id) + coordinators:
-            notify(user.id, "assignment_suspended", f"교육후견인 활동이 일시 중지되었습니다 ({label}).",
-                   link=f"/cases/{case.uid}", case_id=case.id, guardian_id=guardian.id,
-                   dedupe_key=f"assignment-suspended:{reason}:{assignment.id}:{user.id}")
-    return assignments

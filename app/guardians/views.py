@@ -20,7 +20,7 @@ from . import bp
 from . import services as gs
 from .eligibility import missing_requirements
 from .forms import CheckRequestForm, CheckResultForm, GuardianForm, LoginForm, RosterFilterForm, StatusForm
-from .models import CHECK_KINDS, CHECK_RESULTS, GUARDIAN_STATUSES, RecordCheck, Guardian
+from .models import CHECK_KINDS, CHECK_RESULTS, GUARDIAN_STATUSES, SUSPEND_REASONS, Assignment, RecordCheck, Guardian
 
 coordinators = p.roles_required(p.DISTRICT_COORDINATOR)
 add_nav("guardians.roster", _l("교육후견인"), p.DISTRICT_COORDINATOR)
@@ -112,6 +112,17 @@ def _status_form(guardian: Guardian, form: StatusForm | None = None) -> StatusFo
     return form
 
 
+def _current_assignments(guardian: Guardian) -> list[Assignment]:
+    """The guardian's proposed, active and suspended assignments with case, student and school (one query)."""
+    from ..cases.models import SupportCase
+    from .assignments import COUNTED
+    return list(db.session.execute(
+        select(Assignment).where(Assignment.guardian_id == guardian.id, Assignment.status.in_(COUNTED))
+        .options(selectinload(Assignment.case).selectinload(SupportCase.student),
+                 selectinload(Assignment.case).selectinload(SupportCase.school))
+        .order_by(Assignment.status.desc(), Assignment.id)).scalars())
+
+
 def render_detail(guardian: Guardian, status: int = 200, forms: dict | None = None):
     """The vetting page; every showing of it is an audited view of personal data."""
     forms = forms or {}
@@ -125,7 +136,8 @@ def render_detail(guardian: Guardian, status: int = 200, forms: dict | None = No
         kinds=CHECK_KINDS, results=CHECK_RESULTS, result_forms=result_forms,
         status_form=_status_form(guardian, forms.get("status")),
         request_form=forms.get("request") or CheckRequestForm(formdata=None, requested_on=today, consent_on=today),
-        login_form=forms.get("login") or LoginForm(formdata=None))
+        login_form=forms.get("login") or LoginForm(formdata=None),
+        assignments=_current_assignments(guardian), suspend_reasons=SUSPEND_REASONS)
     record("guardian_viewed", obj=guardian)
     db.session.commit()
     return html, status
@@ -191,4 +203,4 @@ def create_login(uid: str):
 
 # create_app imports only each feature's views module: the guardian portal and the matching
 # screens live in their own modules and register their routes from here
-from . import match_views, portal_views  # noqa: E402,F401
+from . import assignment_views, concern_views, match_views, portal_views  # noqa: E402,F401

@@ -9,8 +9,10 @@ from ..auth.models import Organisation
 from ..cases import queries as q
 from ..db import today_kst
 from ..extensions import db
+from ..agencies.referral_queries import overdue_referrals_for
+from ..guardians.panels import guardian_figures, open_concerns
 from ..guardians.portal import portal_for
-from ..notifications.services import unread_for
+from ..notifications.services import unread_count, unread_for
 from . import bp
 
 #: role -> (url segment, template)
@@ -32,32 +34,38 @@ def index():
     return redirect(url_for(f"home.{HOMES[current_user.role]}"))
 
 
+def _alerts() -> dict:
+    """The newest unread alerts (at most 5) and how many there are in all."""
+    return {"notifications": unread_for(current_user), "unread_total": unread_count(current_user)}
+
+
 def _school_panels() -> dict:
-    """My open cases, overdue plan actions, cases waiting for consent or selection, unread alerts."""
-    return {"my_cases": q.my_open_cases(current_user), "overdue": q.overdue_actions(current_user),
-            "waiting": q.waiting_cases(current_user), "today": today_kst(),
-            "notifications": unread_for(current_user)}
+    """Open concerns first, my open cases, overdue plan actions, cases waiting, unread alerts."""
+    return {"concerns": open_concerns(current_user), "my_cases": q.my_open_cases(current_user),
+            "overdue": q.overdue_actions(current_user), "waiting": q.waiting_cases(current_user),
+            "today": today_kst(), **_alerts()}
 
 
 def _district_panels() -> dict:
-    """Escalated cases waiting for the centre's reply, and overdue plan actions in the district."""
+    """Open concerns, escalated cases, overdue plan actions and referrals, guardian figures."""
     overdue = q.overdue_actions(current_user)
     school_ids = {case.school_id for _action, case in overdue}
     if school_ids:  # one query for the school names the panel shows, not one per line
         db.session.execute(select(Organisation).where(Organisation.id.in_(school_ids))).scalars().all()
-    return {"escalated": q.escalated_cases(current_user), "overdue": overdue, "today": today_kst(),
-            "notifications": unread_for(current_user)}
+    return {"concerns": open_concerns(current_user), "escalated": q.escalated_cases(current_user),
+            "overdue": overdue, "overdue_referrals": overdue_referrals_for(current_user),
+            "guardian_figures": guardian_figures(current_user), "today": today_kst(), **_alerts()}
 
 
 def _guardian_panels() -> dict:
     """The guardian's own students with minimal fields (each view audited), or why they are paused."""
-    return {"portal": portal_for(current_user)}
+    return {"portal": portal_for(current_user), **_alerts()}
 
 
 def _agency_panels() -> dict:
     """Referrals to the agency waiting for an answer (overdue first), those in service, unread alerts."""
     from ..agencies.portal_views import agency_panels
-    return {**agency_panels(current_user), "notifications": unread_for(current_user)}
+    return {**agency_panels(current_user), **_alerts()}
 
 
 #: role -> the lists its home page shows (roles not named here show their page as it is)

@@ -25,8 +25,13 @@ class Notification(UidMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     read_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    #: the object the alert is about ("referral:12", "concern:3" …); handling it resolves the alert
+    object_key: Mapped[Optional[str]] = mapped_column(String(60), index=True)
+    #: set when the object was handled (by anyone): the alert leaves the unread lists
+    resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     #: the message may name a student or guardian, so it is encrypted
     text_enc: Mapped[Ciphertext] = ciphertext_column()
     text = EncryptedText()
 
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),
+                      Index("ix_notification_case", "case_id"))

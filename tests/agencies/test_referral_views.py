@@ -13,6 +13,7 @@ from app.agencies import referrals as r
 from app.agencies.models import Referral
 from app.audit.models import AuditEvent
 from app.db import today_kst
+from app.lifecycle import page_sections
 
 from ..factories import DEFAULT_PASSWORD
 from .test_referrals import draft, make_world
@@ -114,27 +115,40 @@ def test_other_school_and_agency_get_an_audited_404(app, db, build, world):
     assert sign_in(app, stranger).get(f"/agencies/referrals/new/{world.case.uid}").status_code == 404
 
 
-def test_overdue_list_for_coordinators_only(app, db, build, world):
+def test_overdue_list_for_coordinators_and_the_school_team(app, db, build, world):
     referral = draft(world)
     r.send_referral(referral, world.staff)
     referral.respond_by = today_kst() - dt.timedelta(days=1)
     db.session.commit()
     page = sign_in(app, world.coordinator).get("/agencies/referrals/overdue")
     assert page.status_code == 200 and world.agency.name in text(page)
-    assert text(page).count('data-testid="overdue-referral"') == 1
+    assert text(page).count('data-testid="overdue-referral"') == 1 and world.case.student.name in text(page)
     far = build.user("district_coordinator", organisation=build.organisation("district_office", gu="강남구"))
     assert 'data-testid="overdue-referral"' not in text(sign_in(app, far).get("/agencies/referrals/overdue"))
-    assert sign_in(app, world.staff).get("/agencies/referrals/overdue").status_code == 403
+    own_school = text(sign_in(app, world.staff).get("/agencies/referrals/overdue"))
+    assert own_school.count('data-testid="overdue-referral"') == 1
+    stranger = build.user("school_lead", organisation=build.school())
+    assert 'data-testid="overdue-referral"' not in text(sign_in(app, stranger).get("/agencies/referrals/overdue"))
+    for role in ("agency_coordinator", "guardian", "auditor"):
+        assert sign_in(app, build.user(role)).get("/agencies/referrals/overdue").status_code == 403
     page = text(sign_in(app, world.staff).get(f"/agencies/referrals/{referral.uid}"))
-    assert 'data-testid="overdue"' in page
+    assert 'data-testid="overdue"' in page and 'href="/agencies/referrals/overdue"' in page
 
 
-def test_case_partial_renders(app, db, world):
+def test_overdue_list_is_linked_from_the_directory(app, db, build, world):
+    for user in (world.coordinator, world.staff):
+        page = text(sign_in(app, user).get("/agencies/"))
+        assert 'data-testid="overdue-list-link"' in page and 'href="/agencies/referrals/overdue"' in page
+    assert 'data-testid="overdue-list-link"' not in text(sign_in(app, world.agent).get("/agencies/"))
+
+
+def test_case_section_renders(app, db, world):
     referral = draft(world)
     r.send_referral(referral, world.staff)
     referral.respond_by = today_kst() - dt.timedelta(days=1)
     db.session.commit()
     with app.test_request_context("/"):
-        html = render_template("cases/_referrals.html", referrals=[referral], case=world.case, today=today_kst(),
-                               can_edit=True)
+        [section] = [s for s in page_sections(world.case, world.staff) if s.template == "agencies/_case_section.html"]
+        html = render_template(section.template, section=section, case=world.case)
+    assert section.order == 20 and section.context["referrals"] == [referral]
     assert "의뢰됨" in html and "회신 기한 지남" in html and "학생 이름" in html

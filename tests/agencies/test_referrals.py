@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.agencies import referrals as r
+from app.agencies.referral_lifecycle import stop_referrals_on_withdrawal
 from app.audit.models import AuditEvent
 from app.cases.chronology import case_events
 from app.cases.consent import withdraw_consent
@@ -195,7 +196,7 @@ def test_withdrawal_stops_a_sent_referral_and_hides_items(db, world):
     sent_at, respond_by = referral.sent_at, referral.respond_by
     withdraw_consent(world.consents[1], world.case, world.lead)  # stops the referral through its hook
     db.session.commit()
-    assert r.stop_referrals_on_withdrawal(world.case, world.lead) == []  # nothing left to stop
+    assert stop_referrals_on_withdrawal(world.case, world.lead) == []  # nothing left to stop
     assert referral.status == "cancelled" and referral.consent_withdrawn_at is not None
     assert (referral.sent_at, referral.respond_by) == (sent_at, respond_by)  # the record stays
     assert r.shared_items_visible(referral) == {}
@@ -222,7 +223,7 @@ def test_withdrawal_leaves_an_override_referral_alone(db, build, agency_with_ser
     referral = draft(w)
     r.send_referral(referral, w.lead, override_reason="긴급")
     withdraw_consent(w.consents[0], w.case, w.lead)
-    assert r.stop_referrals_on_withdrawal(w.case, w.lead) == []
+    assert stop_referrals_on_withdrawal(w.case, w.lead) == []
     assert referral.status == "sent"
 
 

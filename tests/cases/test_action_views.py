@@ -38,11 +38,13 @@ def request_for(name: str, case) -> tuple[str, dict]:
         return f"{base}/close", {"close-reason": "goals_met", **{f"close-outcome_{n.id}": "resolved" for n in case.needs}}
     if name == "reopen":
         return f"{base}/reopen", {"reopen-reason": "다시 어려움을 호소함"}
+    if name == "withdraw_request":
+        return f"{base}/withdraw-request", {"wr-reason": "다른 학생으로 잘못 접수"}
     return f"{base}/transition/{name}", {}
 
 
 SUCCESS = {"select": "지원 대상으로 선정했습니다.", "not_select": "미선정으로 결정했습니다.",
-           "close": "사례를 종결했습니다.", "reopen": "사례를 재개했습니다."}
+           "close": "사례를 종결했습니다.", "reopen": "사례를 재개했습니다.", "withdraw_request": "지원 요청을 철회했습니다."}
 
 
 def fresh(db, case) -> SupportCase:

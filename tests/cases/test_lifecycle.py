@@ -23,6 +23,8 @@ def run(name, case, actor):
         return s.close_case(case, actor, reason="goals_met", outcomes={n.id: ("resolved", "") for n in case.needs})
     if name == "reopen":
         return s.reopen_case(case, actor, reason="다시 어려움 호소")
+    if name == "withdraw_request":
+        return s.withdraw_request(case, actor, reason="다른 학생으로 잘못 입력")
     return getattr(s, name)(case, actor)
 
 

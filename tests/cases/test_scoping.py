@@ -71,7 +71,8 @@ def _screens(world):
             ("post", "/students/new", {"name": "새학생", "birth_date": "2014-01-02", "grade": 4, "class_no": 1,
                                        "number": 1}, SCHOOL),
             ("post", "/cases/new", {"student_mode": "existing", "student": uid, "requested_by": "staff",
-                                    "needs": ["learning"], "desc_learning": "기초학력", "risk_level": "general"}, SCHOOL)]
+                                    "needs": ["welfare"], "desc_welfare": "돌봄 공백", "risk_level": "general",
+                                    "add_to_open_case": "y"}, SCHOOL)]
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
@@ -90,7 +91,10 @@ def test_role_matrix(role, app, build, db, world):
     db.session.expire_all()
     assert (world["cases"]["home"].student.name == "바뀐이름") == (role in SCHOOL)
     assert count(db, Student) == (4 if role in SCHOOL else 3)
-    assert count(db, SupportCase) == (4 if role in SCHOOL else 3)
+    # the request for a student with an open case joined that case (one open case per student)
+    assert count(db, SupportCase) == 3
+    needs = {n.domain for n in world["cases"]["home"].needs}
+    assert ("welfare" in needs) == (role in SCHOOL)
 
 
 @pytest.mark.parametrize("role", sorted(SCHOOL))

@@ -60,14 +60,23 @@ def in_days(days: int, hour: int = 15) -> dt.datetime:
     return dt.datetime.combine(kst_today + dt.timedelta(days=days), dt.time(hour, 0))
 
 
+def start(conference) -> None:
+    """Move a scheduled conference's start an hour into the past, as time would have made it
+    (results may be recorded only once the meeting has started; test_started.py tests the rule
+    itself under freezegun)."""
+    conference.starts_at = utcnow() - dt.timedelta(hours=1)
+    db.session.commit()
+
+
 @pytest.fixture
 def make_conference(conference_world):
-    """``make_conference(actor=None, kind="school_meeting", cases=None, users=None, externals=(), **kw)``:
-    scheduled (by default by the lead, about the guardian and referral cases, with the staff, the
-    guardian and the agent where their case is discussed, and the coordinator) and committed."""
+    """``make_conference(actor=None, kind="school_meeting", cases=None, users=None, externals=(),
+    started=False, **kw)``: scheduled (by default by the lead, about the guardian and referral
+    cases, with the staff, the guardian and the agent where their case is discussed, and the
+    coordinator) and committed; ``started`` moves its start into the past so it can be recorded."""
     w = conference_world
 
-    def _make(actor=None, kind: str = "school_meeting", cases=None, users=None, externals=(), **kw):
+    def _make(actor=None, kind: str = "school_meeting", cases=None, users=None, externals=(), started=False, **kw):
         cases = cases if cases is not None else [w.guardian_case, w.referral_case]
         if users is None:
             users = [w.staff] + ([w.guardian_user] if w.guardian_case in cases else []) + \
@@ -78,5 +87,7 @@ def make_conference(conference_world):
                                             participant_user_ids=[u.id for u in users], externals=list(externals),
                                             **values)
         db.session.commit()
+        if started:
+            start(conference)
         return conference
     return _make

@@ -6,6 +6,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app.audit.models import AuditEvent
+from app.cases.chronology import case_events
 from app.cases.consent import withdraw_consent
 from app.cases.models import Consent
 from app.conferences import access as a
@@ -46,14 +48,33 @@ def test_case_without_sharing_consent_is_withheld_from_outsiders(db, conference_
     assert shown(w.guardian_user, conf) == {w.guardian_case.id: False}
 
 
-def test_withdrawn_consent_withholds_at_once(db, conference_world, make_conference):
+def test_withdrawn_sharing_consent_drops_the_case_out_of_a_future_conference(db, conference_world,
+                                                                               make_conference):
+    """Withdrawal (here the parent's) stops outside sharing at once: the coordinator's view of the
+    coming conference withholds the case, the school team still sees it, the chronology says so."""
     w = conference_world
     conf = make_conference()
+    assert shown(w.coordinator, conf)[w.guardian_case.id] is False
     consent = db.session.execute(select(Consent).filter_by(case_id=w.guardian_case.id, party="parent")
                                  .order_by(Consent.id)).scalars().first()
     withdraw_consent(consent, w.guardian_case, w.lead, withdrawn_on=today_kst())
     db.session.commit()
-    assert shown(w.guardian_user, conf) == {w.guardian_case.id: True}
+    assert shown(w.coordinator, conf)[w.guardian_case.id] is True
+    assert shown(w.staff, conf)[w.guardian_case.id] is False  # inside the school it is still discussed
+    assert w.guardian_case.id not in shown(w.guardian_user, conf)  # matching consent went too: paused
+    lines = [e.text for e in case_events(w.guardian_case, "conference")]
+    assert "사례회의 정보 공유 동의 철회: 이후 회의에서 학교 지원팀만 논의" in lines
+    stopped = db.session.execute(select(AuditEvent).filter_by(action="conference_sharing_stopped")).scalar_one()
+    assert stopped.object_id == w.guardian_case.uid and "parent" in stopped.details
+
+
+def test_withdrawing_a_consent_without_sharing_writes_no_line(db, build, conference_world):
+    w = conference_world
+    consent = db.session.execute(select(Consent).filter_by(case_id=w.referral_case.id)
+                                 .order_by(Consent.id.desc())).scalars().first()
+    withdraw_consent(consent, w.referral_case, w.lead, withdrawn_on=today_kst())
+    db.session.commit()
+    assert not any("사례회의 정보 공유" in e.text for e in case_events(w.referral_case, "conference"))
 
 
 def test_non_participants_see_nothing(db, build, conference_world, make_conference):
@@ -100,7 +121,7 @@ def test_guardian_without_active_assignment_sees_nothing(db, conference_world, m
 
 def test_home_reads_are_scoped(db, conference_world, make_conference):
     w = conference_world
-    conf = make_conference()
+    conf = make_conference(started=True)
     soon = today_kst() + dt.timedelta(days=5)
     actions = [dict(description="가정 방문", owner_kind="user", owner_user_id=w.guardian_user.id, due_on=soon),
                dict(description="학교 회의", owner_kind="school_team", due_on=soon)]

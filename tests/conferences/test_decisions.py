@@ -14,7 +14,6 @@ from app.conferences import services as cs
 from app.conferences.models import ActionItem, ConferenceCase
 from app.db import today_kst
 from app.domain import DomainError, NotPermitted
-from app.guardians.assignments import close_assignment
 
 
 def rows(db, model) -> int:
@@ -38,44 +37,87 @@ def team_action(text: str = "담임 상담 주 1회", days: int = 7) -> dict:
     return dict(description=text, owner_kind="school_team", due_on=today_kst() + dt.timedelta(days=days))
 
 
-def test_close_with_open_referral_or_assignment_is_refused_and_nothing_saved(db, conference_world, make_conference):
+def closing(case, reason: str = "goals_met", outcome: str = "resolved", **choices) -> dict:
+    """The close answers for ``case``: a reason, one outcome per open need, the given choices."""
+    return dict(reason=reason, outcomes={n.id: (outcome, "목표 달성 확인") for n in case.needs if n.resolved_on is None},
+                choices=choices)
+
+
+def test_close_without_every_answer_is_refused_and_nothing_saved(db, conference_world, make_conference):
+    """No made-up reason or outcome: each missing answer is named, and nothing is recorded."""
     w = conference_world
-    conf = make_conference()
+    conf = make_conference(started=True)
     before = snapshot(db, w)
-    decisions = {w.guardian_case.id: decision("escalate", actions=[team_action()]),
-                 w.referral_case.id: decision("close", actions=[team_action("종결 안내")])}
-    with pytest.raises(DomainError, match=r"먼저 진행 중인 기관 의뢰 1건을\(를\) 종료해 주세요"):
-        cs.record_meeting(conf, w.lead, attended_participant_ids=[p.id for p in conf.participants], minutes="회의록",
-                          decisions=decisions)
-    db.session.rollback()
-    decisions = {w.guardian_case.id: decision("close"), w.referral_case.id: decision("continue")}
-    with pytest.raises(DomainError, match="먼저 교육후견인 배정 1건"):
-        cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="회의록", decisions=decisions)
+    g, r = w.guardian_case, w.referral_case
+    assignment_key, referral_key = f"assignment_{w.assignment.id}", f"referral_{w.referral.id}"
+    attempts = [
+        ({}, f"{g.student.name} 학생 사례의 종결 사유를 선택"),
+        ({g.id: dict(reason="made_up", outcomes={}, choices={})}, "종결 사유를 선택"),
+        ({g.id: closing(g)}, f"{g.student.name} 학생 사례를 종결하려면 '교육후견인 .* 배정 종료 사유'"),
+        ({g.id: closing(g, **{assignment_key: "not_a_code"})}, "배정 종료 사유"),
+        ({g.id: dict(closing(g, **{assignment_key: "goals_met"}), outcomes={})},
+         f"{g.student.name} 학생 사례를 종결할 수 없습니다: .*영역의 결과를 선택"),
+    ]
+    for closings, message in attempts:
+        with pytest.raises(DomainError, match=message):
+            cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="회의록", closings=closings,
+                              decisions={g.id: decision("close"), r.id: decision("continue")})
+        db.session.rollback()
+    # the referral the agency has in hand: cancelled only with a reason written on the form
+    with pytest.raises(DomainError, match=f"{r.student.name} 학생 사례를 종결할 수 없습니다: .*진행 중입니다"):
+        cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="회의록",
+                          decisions={g.id: decision("continue"), r.id: decision("close")},
+                          closings={r.id: closing(r, **{referral_key: ""})})
     db.session.rollback()
     assert snapshot(db, w) == before
     assert conf.status == "scheduled" and conf.minutes is None
     assert all(p.attended is None for p in conf.participants)
+    assert w.assignment.status == "active" and w.referral.status == "accepted"
 
 
-def test_close_after_ending_them_goes_through_close_case(db, conference_world, make_conference):
+def test_close_with_every_answer_ends_assignment_referral_and_open_tasks(db, conference_world, make_conference):
     w = conference_world
-    conf = make_conference()
-    r.start_service(w.referral, w.agent)
-    r.complete_referral(w.referral, w.agent, "상담 10회 완료")
-    close_assignment(w.assignment, w.coordinator, "goals_met", rematchable=False)
+    g, r = w.guardian_case, w.referral_case
+    earlier = make_conference(cases=[g], started=True)
+    cs.record_meeting(earlier, w.lead, attended_participant_ids=[], minutes="m", decisions={
+        g.id: decision("modify", actions=[team_action("주 1회 상담")])})
     db.session.commit()
+    conf = make_conference(started=True)
     cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="회의록", decisions={
-        w.guardian_case.id: decision("close"), w.referral_case.id: decision("close")},
-        close_reasons={w.referral_case.id: ("other", {n.id: ("resolved", "") for n in w.referral_case.needs})})
+        g.id: decision("close"), r.id: decision("close")}, closings={
+        g.id: closing(g, "other", "improved", **{f"assignment_{w.assignment.id}": "goals_met"}),
+        r.id: closing(r, "goals_met", "resolved", **{f"referral_{w.referral.id}": "학교에서 지원 종결"})})
     db.session.commit()
-    assert w.guardian_case.status == w.referral_case.status == "closed"
-    assert w.referral_case.close_reason == "other" and w.guardian_case.close_reason == "goals_met"
+    db.session.expire_all()
+    assert g.status == r.status == "closed"
+    assert (g.close_reason, r.close_reason) == ("other", "goals_met")  # as answered, not a default
+    assert {n.outcome for n in g.needs} == {"improved"} and {n.outcome for n in r.needs} == {"resolved"}
+    assert w.assignment.status == "closed" and w.assignment.close_reason == "goals_met"
+    assert w.referral.status == "cancelled"
+    item = db.session.execute(select(ActionItem).filter_by(conference_id=earlier.id)).scalar_one()
+    assert item.status == "case_closed"
+    assert db.session.get(PlanAction, item.plan_action_id).status == "case_closed"
     assert db.session.execute(select(func.count()).select_from(AuditEvent).filter_by(action="case_close")).scalar_one() == 2
+    assert any(e.text == "사례 종결로 사례회의 실행 과제 1건 종료" for e in case_events(g, "conference"))
+
+
+def test_close_takes_no_action_items_or_review(db, conference_world, make_conference):
+    w = conference_world
+    r = w.referral_case
+    conf = make_conference(cases=[r], started=True)
+    answers = {r.id: closing(r, **{f"referral_{w.referral.id}": "종결"})}
+    for given, message in ((decision("close", actions=[team_action()]), "실행 과제를 정할 수 없습니다"),
+                           (decision("close", review=today_kst() + dt.timedelta(days=7)), "점검일을 정할 수 없습니다")):
+        with pytest.raises(DomainError, match=message):
+            cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="m", decisions={r.id: given},
+                              closings=answers)
+        db.session.rollback()
+    assert r.status == "in_support" and conf.status == "scheduled"
 
 
 def test_close_needs_the_school_lead(db, conference_world, make_conference):
     w = conference_world
-    conf = make_conference(cases=[w.private_case])
+    conf = make_conference(cases=[w.private_case], started=True)
     with pytest.raises(NotPermitted, match="지원팀장"):
         cs.record_meeting(conf, w.staff, attended_participant_ids=[], minutes="회의록",
                           decisions={w.private_case.id: decision("close")})
@@ -86,7 +128,7 @@ def test_close_needs_the_school_lead(db, conference_world, make_conference):
 
 def test_record_escalate_and_actions(db, conference_world, make_conference):
     w = conference_world
-    conf = make_conference(externals=[("홍길동", "구청")])
+    conf = make_conference(externals=[("홍길동", "구청")], started=True)
     review = today_kst() + dt.timedelta(days=30)
     attended = [p.id for p in conf.participants if p.user_id in (w.staff.id, w.agent.id) or p.user_id is None]
     plan_before = rows(db, PlanAction)
@@ -112,10 +154,13 @@ def test_record_escalate_and_actions(db, conference_world, make_conference):
     assert len(items) == 4 and all(i.plan_action_id for i in items)
     plans = {p.id: p for p in db.session.execute(select(PlanAction)).scalars()}
     assert rows(db, PlanAction) == plan_before + 4
-    labels = [(plans[i.plan_action_id].owner_id, plans[i.plan_action_id].owner_label) for i in items]
-    assert labels == [(None, "학교 지원팀"), (None, w.guardian_user.display_name), (w.staff.id, w.staff.display_name),
-                      (None, w.agency.name)]
-    assert plans[items[0].plan_action_id].goal == "사례회의 결정"
+    owners = [(plans[i.plan_action_id].owner_id, plans[i.plan_action_id].owner_agency_id,
+               plans[i.plan_action_id].owner_name) for i in items]
+    assert owners == [(None, None, None), (w.guardian_user.id, None, w.guardian_user.display_name),
+                      (w.staff.id, None, w.staff.display_name), (None, w.agency.id, w.agency.name)]
+    # the plan line says what the task is, never a constant title (no name copied in plain text)
+    assert [plans[i.plan_action_id].goal for i in items] == ["담임 상담 주 1회", "주 2회 학습 지원", "담임 면담", "집단 상담"]
+    assert all(plans[i.plan_action_id].action == i.description for i in items)
     texts = [e.text for e in case_events(w.guardian_case, "conference")]
     assert any(t.startswith("사례회의 결정: 교육지원청 요청 — 위기 수준 상향") for t in texts)
     recorded = db.session.execute(select(AuditEvent).filter_by(action="conference_recorded")).scalar_one()
@@ -127,7 +172,7 @@ def test_record_escalate_and_actions(db, conference_world, make_conference):
 
 def test_validation_refusals(db, build, conference_world, make_conference):
     w = conference_world
-    conf = make_conference()
+    conf = make_conference(started=True)
     ok = {w.guardian_case.id: decision("continue"), w.referral_case.id: decision("continue")}
     other_agency = build.agency()
     bad = [
@@ -162,8 +207,8 @@ def test_validation_refusals(db, build, conference_world, make_conference):
 
 def test_escalate_twice_is_refused(db, conference_world, make_conference):
     w = conference_world
-    first = make_conference(cases=[w.guardian_case])
-    second = make_conference(cases=[w.guardian_case])
+    first = make_conference(cases=[w.guardian_case], started=True)
+    second = make_conference(cases=[w.guardian_case], started=True)
     cs.record_meeting(first, w.lead, attended_participant_ids=[], minutes="m",
                       decisions={w.guardian_case.id: decision("escalate")})
     db.session.commit()
@@ -175,7 +220,7 @@ def test_escalate_twice_is_refused(db, conference_world, make_conference):
 def test_case_service_refusal_inside_the_savepoint_rolls_everything_back(db, conference_world, make_conference):
     """A refusal raised only while applying (bad close outcomes) leaves nothing behind."""
     w = conference_world
-    conf = make_conference()
+    conf = make_conference(started=True)
     r.start_service(w.referral, w.agent)
     r.complete_referral(w.referral, w.agent, "완료")
     db.session.commit()
@@ -183,8 +228,8 @@ def test_case_service_refusal_inside_the_savepoint_rolls_everything_back(db, con
     with pytest.raises(DomainError, match="결과를 선택"):
         cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="m", decisions={
             w.guardian_case.id: decision("escalate", actions=[team_action()]),
-            w.referral_case.id: decision("close", actions=[team_action()])},
-            close_reasons={w.referral_case.id: ("goals_met", {})})
+            w.referral_case.id: decision("close")},
+            closings={w.referral_case.id: dict(reason="goals_met", outcomes={}, choices={})})
     db.session.rollback()
     assert snapshot(db, w) == before and conf.status == "scheduled"
     assert db.session.execute(select(AuditEvent).filter_by(action="case_escalated")).first() is None
@@ -192,7 +237,8 @@ def test_case_service_refusal_inside_the_savepoint_rolls_everything_back(db, con
 
 def test_district_conference_actions_stay_without_plan(db, conference_world, make_conference):
     w = conference_world
-    conf = make_conference(actor=w.coordinator, kind="district", cases=[w.guardian_case], users=[w.staff])
+    conf = make_conference(actor=w.coordinator, kind="district", cases=[w.guardian_case], users=[w.staff],
+                           started=True)
     with pytest.raises(NotPermitted, match="학교의 지원팀"):
         cs.record_meeting(conf, w.coordinator, attended_participant_ids=[], minutes="m",
                           decisions={w.guardian_case.id: decision("escalate")})
@@ -205,7 +251,7 @@ def test_district_conference_actions_stay_without_plan(db, conference_world, mak
 
 def test_action_item_status(db, conference_world, make_conference):
     w = conference_world
-    conf = make_conference(cases=[w.guardian_case])
+    conf = make_conference(cases=[w.guardian_case], started=True)
     cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="m", decisions={
         w.guardian_case.id: decision("modify", actions=[dict(description="학습 지원", owner_kind="user",
                                                              owner_user_id=w.guardian_user.id)])})

@@ -11,6 +11,7 @@ from app.auth.models import User
 from app.conferences import services as cs
 from app.conferences.models import ActionItem
 from app.db import today_kst
+from app.i18n import korean_date
 from app.notifications.models import Notification
 
 from .conftest import in_days
@@ -23,7 +24,7 @@ def held(db, conference_world, make_conference):
     w = conference_world
     today = today_kst()
     due, review = today + dt.timedelta(days=10), today + dt.timedelta(days=20)
-    conf = make_conference(cases=[w.guardian_case])
+    conf = make_conference(cases=[w.guardian_case], started=True)
     cs.record_meeting(conf, w.lead, attended_participant_ids=[], minutes="m", decisions={
         w.guardian_case.id: dict(decision="modify", note="", next_review_on=review, actions=[
             dict(description="학습 지원", owner_kind="user", owner_user_id=w.guardian_user.id, due_on=due),
@@ -69,8 +70,42 @@ def test_items_due_then_overdue_once_each(app, db, conference_world, held):
     for _ in range(2):
         run(app, due + dt.timedelta(days=1))
         assert len(keys(db, "ai-overdue:")) == len(school_team(db, w)) + 1
-    notes = db.session.execute(select(Notification).filter_by(user_id=w.guardian_user.id, kind="action_item")).scalars()
+    notes = db.session.execute(select(Notification).filter_by(user_id=w.guardian_user.id,
+                                                              kind="conference_action")).scalars().all()
     assert {n.link for n in notes} == {f"/conferences/{conf.uid}"}
+    item = db.session.execute(select(ActionItem).filter_by(owner_user_id=w.guardian_user.id)).scalar_one()
+    assert {n.object_key for n in notes} == {f"action_item:{item.id}"}
+    student = w.guardian_case.student
+    # the guardian reads the given name only, and a Korean date
+    assert {n.text for n in notes} == {
+        f"사례회의 실행 과제의 기한({korean_date(due)})이 다가옵니다: 학습 지원 ({student.given_name} 학생)",
+        f"사례회의 실행 과제의 기한({korean_date(due)})이 지났습니다: 학습 지원 ({student.given_name} 학생)"}
+    team_note = db.session.execute(select(Notification).filter_by(user_id=w.lead.id, kind="conference_action")
+                                   .order_by(Notification.id)).scalars().first()
+    assert f"({student.name} 학생)" in team_note.text
+
+
+def test_marking_the_item_done_resolves_its_reminders(app, db, conference_world, held):
+    w = conference_world
+    conf, due, review = held
+    run(app, due + dt.timedelta(days=1))
+    item = db.session.execute(select(ActionItem).filter_by(owner_user_id=w.guardian_user.id)).scalar_one()
+    other = db.session.execute(select(ActionItem).filter_by(owner_kind="school_team")).scalar_one()
+    cs.set_action_item_status(item, w.guardian_user, "done")
+    db.session.commit()
+    db.session.expire_all()
+    notes = db.session.execute(select(Notification).where(Notification.kind == "conference_action")).scalars().all()
+    assert all(n.resolved_at is not None for n in notes if n.object_key == f"action_item:{item.id}")
+    assert all(n.resolved_at is None for n in notes if n.object_key == f"action_item:{other.id}")
+    assert any(n.object_key == f"action_item:{other.id}" for n in notes)
+
+
+def test_review_reminder_names_the_student_with_a_korean_date(app, db, conference_world, held):
+    w = conference_world
+    conf, due, review = held
+    run(app, review + dt.timedelta(days=1))
+    note = db.session.execute(select(Notification).filter_by(user_id=w.lead.id, kind="conference_review")).scalar_one()
+    assert note.text == f"{w.guardian_case.student.name} 학생 사례의 점검일({korean_date(review)})이 지났습니다."
 
 
 def test_done_items_are_not_reminded(app, db, conference_world, held):
@@ -99,6 +134,8 @@ def test_a_later_conference_supersedes_the_review(app, db, conference_world, mak
     w = conference_world
     conf, due, review = held
     later = make_conference(cases=[w.guardian_case], starts_at=in_days(5))
+    later.starts_at = conf.starts_at + dt.timedelta(minutes=30)  # it met after the first one
+    db.session.commit()
     cs.record_meeting(later, w.lead, attended_participant_ids=[], minutes="m", decisions={
         w.guardian_case.id: dict(decision="continue", note="", next_review_on=None, actions=[])})
     db.session.commit()

@@ -64,9 +64,10 @@ def test_refusals_change_nothing(db, build, conference_world, make_conference):
     cases = [
         (dict(cases=[w.guardian_case, w.other_case]), "다룰 수 없는 사례"),  # a foreign case
         (dict(cases=[]), "하나 이상"),
-        (dict(users=[stranger]), "관계없는 사용자"),
-        (dict(users=[other_agent]), "관계없는 사용자"),
-        (dict(cases=[w.referral_case], users=[w.guardian_user]), "관계없는 사용자"),  # not this case's guardian
+        (dict(users=[stranger]), f"^{stranger.display_name}님은 이 회의의 사례와 관계가 없어 초대할 수 없습니다.$"),
+        (dict(users=[w.staff, other_agent]), f"^{other_agent.display_name}님은 이 회의의"),
+        # not this case's guardian: named, as the invite list offered them for another case
+        (dict(cases=[w.referral_case], users=[w.guardian_user]), f"^{w.guardian_user.display_name}님은"),
         (dict(starts_at=in_days(-1)), "지난 시간"),
         (dict(place=" ", online_link=None), "장소나 온라인"),
         (dict(place=None, online_link="zoom.us/j/1"), "https://"),
@@ -92,15 +93,31 @@ def test_online_only_conference(db, conference_world, make_conference):
     assert conf.place is None and conf.online_link.endswith("/abc")
 
 
-def test_cancel(db, conference_world, make_conference):
+def test_cancel_with_reason_alerts_participants_and_leaves_chronology(db, conference_world, make_conference):
     w = conference_world
     conf = make_conference()
+    invitations = db.session.execute(select(Notification).filter_by(kind="conference")).scalars().all()
+    assert {n.object_key for n in invitations} == {f"conference:{conf.id}"}
     with pytest.raises(NotPermitted):
-        cs.cancel_conference(conf, w.agent)
-    cs.cancel_conference(conf, w.staff)
+        cs.cancel_conference(conf, w.agent, reason="일정 변경")
+    with pytest.raises(DomainError, match="취소 사유를 입력해 주세요."):
+        cs.cancel_conference(conf, w.staff, reason="  ")
+    db.session.rollback()
+    assert conf.status == "scheduled"
+    cs.cancel_conference(conf, w.staff, reason="담임 출장으로 일정 변경")
     db.session.commit()
-    assert conf.status == "cancelled"
-    assert db.session.execute(select(func.count()).select_from(Notification)
-                              .where(Notification.dedupe_key.like("conf-cancel:%"))).scalar_one() == 3
+    assert conf.status == "cancelled" and conf.cancelled_at is not None
+    assert conf.cancel_reason == "담임 출장으로 일정 변경" and "출장" not in conf.cancel_reason_enc
+    news = db.session.execute(select(Notification).where(Notification.dedupe_key.like("conf-cancel:%"))).scalars().all()
+    assert {n.user_id for n in news} == {w.guardian_user.id, w.agent.id, w.coordinator.id}  # not the canceller
+    when = cs.kst_label(conf.starts_at)
+    assert all(n.text == f"{conf.kind_label}({when})이 취소되었습니다." and n.object_key is None for n in news)
+    assert "-" not in when.split(" ")[0]  # a Korean date, never ISO
+    db.session.expire_all()
+    assert all(n.resolved_at is not None for n in invitations)  # the invitations are void
+    for case in (w.guardian_case, w.referral_case):
+        assert f"{conf.kind_label}({when}) 취소: 담임 출장으로 일정 변경" in [e.text for e in case_events(case, "conference")]
+    cancelled = db.session.execute(select(AuditEvent).filter_by(action="conference_cancelled")).scalar_one()
+    assert "출장" not in cancelled.details and cancelled.actor_id == w.staff.id
     with pytest.raises(DomainError, match="예정된 회의만"):
-        cs.cancel_conference(conf, w.staff)
+        cs.cancel_conference(conf, w.staff, reason="다시")

@@ -13,7 +13,7 @@ from app.conferences.models import ActionItem, Conference
 from app.db import today_kst
 from app.extensions import db as _db
 
-from .conftest import in_days
+from .conftest import in_days, start
 
 
 def page(client, url: str, status: int = 200) -> str:
@@ -31,7 +31,8 @@ def count(model) -> int:
 
 
 def held(w, conference, minutes: str = "두 사례 모두 지원 유지, 다음 달 점검"):
-    """Record the meeting through the service: one action item each, reviews in two weeks."""
+    """Record the meeting through the service (started first): one action item each, reviews soon."""
+    start(conference)
     due = today_kst() + dt.timedelta(days=7)
     cs.record_meeting(conference, w.lead, attended_participant_ids=[p.id for p in conference.participants],
                       minutes=minutes, decisions={
@@ -63,7 +64,7 @@ def test_conference_page_matrix(db, client, login, conference_world, make_confer
                                          ("guardian_user", 403), ("agent", 403), ("other_lead", 404)])
 def test_record_page_matrix(db, client, login, conference_world, make_conference, who, status):
     w = conference_world
-    conference = make_conference()
+    conference = make_conference(started=True)
     login(getattr(w, who))
     page(client, f"/conferences/{conference.uid}/record", status)
     assert client.post(f"/conferences/{conference.uid}/record", data={}).status_code == (
@@ -81,7 +82,7 @@ def test_guardian_sees_only_their_students_case_in_district_conference(db, clien
                                                                          make_conference):
     w = conference_world
     conference = make_conference(actor=w.coordinator, kind="district", cases=[w.guardian_case, w.referral_case],
-                                 users=[w.guardian_user, w.agent, w.lead])
+                                 users=[w.guardian_user, w.agent, w.lead], started=True)
     cs.record_meeting(conference, w.coordinator, attended_participant_ids=[], minutes="두 학생 모두 논의",
                       decisions={w.guardian_case.id: dict(decision="continue", note="후견인 활동 유지", actions=[]),
                                  w.referral_case.id: dict(decision="modify", note="기관 상담 조정", actions=[])})
@@ -184,7 +185,7 @@ def _record_data(w, conference, **over) -> dict:
 
 def test_record_through_the_form_and_mark_item_done(db, client, login, conference_world, make_conference):
     w = conference_world
-    conference = make_conference()
+    conference = make_conference(started=True)
     login(w.lead)
     response = client.post(f"/conferences/{conference.uid}/record", data=_record_data(w, conference))
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -217,7 +218,7 @@ def test_record_through_the_form_and_mark_item_done(db, client, login, conferenc
 ])
 def test_record_form_errors_save_nothing(db, client, login, conference_world, make_conference, over, message):
     w = conference_world
-    conference = make_conference()
+    conference = make_conference(started=True)
     login(w.lead)
     over = {k.replace("{g}", str(w.guardian_case.id)): v for k, v in over.items()}
     response = client.post(f"/conferences/{conference.uid}/record", data=_record_data(w, conference, **over))

@@ -3,6 +3,7 @@ the school team and the coordinator at once; monthly totals for the coordinator.
 import app.guardians.portal_views  # noqa: F401  (routes exist before apps are created)
 
 import datetime as dt
+import re
 
 import pytest
 from freezegun import freeze_time
@@ -11,11 +12,13 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.cases.models import CaseEvent
+from app import signals
 from app.db import today_kst
 from app.domain import DomainError, NotPermitted
 from app.extensions import db
 from app.guardians.activity import log_activity, monthly_totals, monthly_totals_xlsx
-from app.guardians.models import ActivityLog
+from app.guardians.models import ActivityLog, GuardianConcern
+from app.i18n import korean_date
 from app.notifications.models import Notification
 
 from .portal_setup import matched
@@ -96,16 +99,50 @@ def test_a_lapsed_guardian_may_not_log(pair):
 def test_a_concern_alerts_the_school_team_and_the_coordinator_at_once(build, pair, coordinator):
     staff = build.user("school_staff", organisation=pair.case.school)
     build.user("school_staff")  # another school: not told
-    _log(pair, concern=True)
+    log = _log(pair, concern=True, concern_description="학생이 집에 가기 싫다고 여러 번 말했습니다.")
     db.session.commit()
+    concern = db.session.execute(select(GuardianConcern)).scalar_one()
+    assert (concern.activity_id, concern.case_id, concern.status) == (log.id, pair.case.id, "open")
+    assert concern.description == "학생이 집에 가기 싫다고 여러 번 말했습니다."
+    assert "집에 가기" not in (concern.description_enc or "")
     notes = list(db.session.execute(select(Notification).filter_by(kind="concern")).scalars())
     assert {n.user_id for n in notes} == {pair.lead.id, staff.id, coordinator.id}
-    assert all(n.link == f"/cases/{pair.case.uid}" and n.case_id == pair.case.id for n in notes)
-    assert "우려" in notes[0].text
+    assert all(n.link == f"/guardians/concerns/{concern.uid}" and n.case_id == pair.case.id
+               and n.object_key == f"concern:{concern.id}" for n in notes)
+    day = korean_date(today_kst())
+    assert notes[0].text == f"교육후견인 우려 보고: {pair.case.student.name} ({pair.case.school.name}) — {day}"
+    assert "집에 가기" not in notes[0].text
     texts = [e.text for e in db.session.execute(select(CaseEvent).filter_by(case_id=pair.case.id)).scalars()]
-    assert "교육후견인 우려 보고" in texts
+    assert f"교육후견인 우려 보고 ({day} 활동)" in texts
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}", t) for t in texts)  # Korean dates, never ISO
     event = db.session.execute(select(AuditEvent).filter_by(action="activity_logged")).scalar_one()
     assert '"concern":true' in event.details
+    raised = db.session.execute(select(AuditEvent).filter_by(action="concern_raised")).scalar_one()
+    assert raised.subject_ref == pair.case.student.uid and "집에" not in (raised.details or "")
+
+
+@pytest.mark.parametrize("description", ["", "   ", "걱정됨", " 집에 안 가려 함 "])
+def test_a_concern_needs_a_description_of_a_sentence(pair, description):
+    with pytest.raises(DomainError) as error:
+        _log(pair, concern=True, concern_description=description, notes="오늘 함께 숙제를 했습니다. 길게 씀")
+    assert error.value.message == "우려 내용을 한 문장 이상 적어 주세요."
+    assert error.value.field == "concern_description"
+    db.session.rollback()
+    assert _count(ActivityLog) == 0 and _count(GuardianConcern) == 0
+    assert not db.session.execute(select(Notification).filter_by(kind="concern")).first()
+
+
+def test_a_concern_signal_is_sent(pair):
+    seen = []
+
+    def receiver(concern, **kwargs):
+        seen.append((concern, kwargs))
+    signals.concern_raised.connect(receiver)
+    try:
+        _log(pair, concern=True, concern_description="학생이 많이 지쳐 보이고 잠을 못 잤다고 합니다.")
+    finally:
+        signals.concern_raised.disconnect(receiver)
+    assert len(seen) == 1 and seen[0][1]["case"] is pair.case and seen[0][1]["actor"] is pair.user
 
 
 def test_monthly_totals_per_guardian_and_xlsx(build, pair, eligible_guardian, coordinator, tmp_path):

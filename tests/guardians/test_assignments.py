@@ -10,6 +10,7 @@ from sqlalchemy import select
 import app.guardians.match_views  # noqa: F401  (routes registered before the first app)
 from app.audit.models import AuditEvent
 from app.cases.models import CaseEvent
+from app.cases.services import close_case
 from app.db import today_kst
 from app.domain import DomainError, NotPermitted
 from app.guardians import services as gs
@@ -96,6 +97,9 @@ def test_declined_before_refused_for_this_student(db, build, case, coordinator, 
     db.session.commit()
     with pytest.raises(DomainError, match="거절"):
         propose_assignment(case, guardian, coordinator)
+    close_case(case, build.user("school_lead", organisation=case.school), reason="goals_met",
+               outcomes={need.id: ("improved", "") for need in case.needs})
+    db.session.commit()
     later = build.case(case.school, status="in_support", student=case.student)  # a new case, same student
     with pytest.raises(DomainError, match="거절"):
         propose_assignment(later, guardian, coordinator)

@@ -8,6 +8,7 @@ from app.audit.models import AuditEvent
 from app.db import today_kst
 from app.extensions import db
 from app.guardians.activity import log_activity
+from app.guardians.models import GuardianConcern
 from app.notifications.models import Notification
 from app.notifications.services import notify
 
@@ -19,7 +20,8 @@ def concern(build, eligible_guardian, coordinator):
     pair = matched(build, eligible_guardian, coordinator)
     pair.staff = build.user("school_staff", organisation=pair.case.school)
     log_activity(pair.assignment, pair.user, occurred_on=today_kst(), minutes=40, kind="emotional",
-                 notes="학생이 집에 가기 싫다고 함", concern=True)
+                 notes="학생이 집에 가기 싫다고 함", concern=True,
+                 concern_description="학생이 집에 가기 싫다고 여러 번 말했습니다.")
     db.session.commit()
     return pair
 
@@ -35,7 +37,8 @@ def test_a_concern_shows_on_the_school_team_and_coordinator_home_pages(concern, 
     response = client.get("/", follow_redirects=True)
     panel = _panel(response.get_data(as_text=True))
     assert 'data-testid="concern-badge"' in panel and "우려" in panel
-    assert f'href="/cases/{concern.case.uid}"' in panel
+    concern_uid = db.session.execute(select(GuardianConcern.uid)).scalar_one()
+    assert f'href="/guardians/concerns/{concern_uid}"' in panel
     assert "학생이 집에 가기 싫다고 함" not in panel  # the notes stay on the log
     assert "확인" in panel
 

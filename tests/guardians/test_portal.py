@@ -95,8 +95,13 @@ def test_logging_through_the_form(pair, client, login):
                                       "minutes": "30", "kind": "learning"})
     assert response.status_code == 400 and "미래 날짜" in response.get_data(as_text=True)
     assert db.session.execute(select(ActivityLog)).first() is None
-    response = client.post(url, data={"occurred_on": today_kst().isoformat(), "minutes": "45", "kind": "emotional",
-                                      "notes": "학교 생활 이야기", "concern": "y"}, follow_redirects=True)
+    concern = {"occurred_on": today_kst().isoformat(), "minutes": "45", "kind": "emotional",
+               "notes": "학교 생활 이야기", "concern": "y"}
+    response = client.post(url, data={**concern, "concern_description": "걱정됨"})
+    assert response.status_code == 400 and "우려 내용을 한 문장 이상 적어 주세요." in response.get_data(as_text=True)
+    assert db.session.execute(select(ActivityLog)).first() is None
+    response = client.post(url, data={**concern, "concern_description": "친구들이 괴롭힌다고 말했습니다."},
+                           follow_redirects=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "우려 사항을 학교 지원팀과 교육지원청에 알렸습니다" in html
     assert "학교 생활 이야기" in html and "45분" in html

@@ -91,8 +91,8 @@ def test_empty_list_offers_registration(client, teacher):
 
 def test_open_case_counts(client, teacher, build, school):
     student = build.student(school, actor=teacher)
-    build.case(school, student=student)
     build.case(school, student=student, status="closed")
+    build.case(school, student=student)
     page = client.get("/students/").get_data(as_text=True)
     assert re.search(rf'data-student="{student.uid}">.*?<td class="num">1</td>', page, re.S)
 

@@ -13,13 +13,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ...auth.models import User
 from ...extensions import db
 from ...permissions import SCHOOL_ROLES
-from ..models import ACTION_STATUSES, CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS
+from ...lifecycle import close_items
+from ..models import CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, SETTABLE_ACTION_STATUSES
 
 TEXT_MAX = 2000
 #: the prefix each form is posted with; the case page and the POST views agree on these
 PREFIXES = {"transition": "tr", "select": "sel", "not_select": "nsel", "close": "close", "reopen": "reopen",
             "consent": "consent", "withdraw": "wd", "plan": "plan", "plan_status": "ps", "note": "note",
-            "escalate": "esc", "reply": "reply"}
+            "escalate": "esc", "reply": "reply", "withdraw_request": "wr", "need": "need",
+            "resolve_need": "rn", "risk": "risk"}
 
 
 def optional_int(value):
@@ -59,22 +61,31 @@ class NotSelectForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    """The reason; ``close_form_class`` adds an outcome and a note per need of the case."""
+    """The reason; ``close_form_class`` adds an outcome and a note per open need of the case and
+    one field per question the other features ask (app.lifecycle.close_items)."""
 
     reason = SelectField("종결 사유", choices=[("", "선택해 주세요"), *CLOSE_REASONS.items()],
                          validators=[InputRequired("종결 사유를 선택해 주세요.")])
     #: carries the service's "outcome per need" error next to the outcome fields
     outcomes = StringField("영역별 결과", validators=[Optional()])
+    #: the CloseItems the dependent features asked about (set by close_form_class)
+    close_items: tuple = ()
 
     def need_fields(self, need):
         return getattr(self, f"outcome_{need.id}"), getattr(self, f"note_{need.id}")
 
+    def item_fields(self):
+        return [(item, getattr(self, item.key)) for item in self.close_items]
 
-def close_form_class(needs) -> type[CloseForm]:
-    """A CloseForm with one outcome select and one note per need."""
+
+def close_form_class(case) -> type[CloseForm]:
+    """A CloseForm for ``case``: outcome and note per need still open, and one field per
+    dependent object (assignment closure code, referral cancel reason …)."""
     class CaseCloseForm(CloseForm):
         pass
-    for need in needs:
+    for need in case.needs:
+        if need.resolved_on is not None:
+            continue
         label = DOMAINS.get(need.domain, need.domain)
         setattr(CaseCloseForm, f"outcome_{need.id}", SelectField(
             f"{label} 결과", choices=[("", "선택해 주세요"), *NEED_OUTCOMES.items()],
@@ -82,7 +93,51 @@ def close_form_class(needs) -> type[CloseForm]:
         setattr(CaseCloseForm, f"note_{need.id}", TextAreaField(
             f"{label} 결과 메모", validators=[Optional(), Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
             render_kw={"rows": 2}))
+    items = tuple(close_items(case))
+    for item in items:
+        if item.kind == "choice":
+            validators = [InputRequired(f"{item.label}를 선택해 주세요.")] if item.required else [Optional()]
+            setattr(CaseCloseForm, item.key, SelectField(item.label, choices=[("", "선택해 주세요"), *item.options],
+                                                         validators=validators, description=item.hint))
+        else:
+            setattr(CaseCloseForm, item.key, TextAreaField(
+                item.label, validators=[Optional(), Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
+                render_kw={"rows": 2}, description=item.hint))
+    CaseCloseForm.close_items = items
     return CaseCloseForm
+
+
+def close_outcomes(form: CloseForm, case) -> dict:
+    """{need id: (outcome, note)} from a submitted close form."""
+    return {need.id: tuple(f.data for f in form.need_fields(need)) for need in case.needs if need.resolved_on is None}
+
+
+def close_choices(form: CloseForm, case=None) -> dict[str, str]:
+    """The answers about dependent objects, keyed as the CloseItems (for ``case_closed``)."""
+    return {item.key: (field.data or "").strip() for item, field in form.item_fields()}
+
+
+class WithdrawRequestForm(FlaskForm):
+    reason = _text("철회 사유", "철회 사유를 입력해 주세요.", rows=2)
+
+
+class NeedForm(FlaskForm):
+    domain = SelectField("지원 영역", choices=[("", "선택해 주세요"), *DOMAINS.items()],
+                         validators=[InputRequired("지원 영역을 선택해 주세요.")])
+    description = StringField("내용", validators=[DataRequired("내용을 간단히 적어 주세요."),
+                                                 Length(max=200, message="200자 이내로 간단히 적어 주세요.")])
+
+
+class ResolveNeedForm(FlaskForm):
+    outcome = SelectField("결과", choices=[("", "선택해 주세요"), *NEED_OUTCOMES.items()],
+                          validators=[InputRequired("결과를 선택해 주세요.")])
+    note = _text("결과 메모", "", rows=2, required=False)
+
+
+class RiskForm(FlaskForm):
+    risk_level = RadioField("위기 수준", choices=[(k, label) for k, (label, _rank) in RISK_LEVELS.items()][::-1],
+                            validators=[InputRequired("위기 수준을 선택해 주세요.")])
+    reason = _text("바꾸는 이유", "바꾸는 이유를 입력해 주세요.", rows=2)
 
 
 class ReopenForm(FlaskForm):
@@ -101,7 +156,7 @@ class PlanActionForm(FlaskForm):
 class PlanStatusForm(FlaskForm):
     """Rendered as one button per status (``name=ps-status``), not as a select."""
 
-    status = SelectField("상태", choices=list(ACTION_STATUSES.items()),
+    status = SelectField("상태", choices=[(k, k) for k in SETTABLE_ACTION_STATUSES],
                          validators=[InputRequired("상태를 선택해 주세요.")])
 
 

@@ -36,6 +36,8 @@ class RequestForm(FlaskForm):
     new_class_no = IntegerField("반", validators=[Optional()], render_kw={"min": 1, "max": 30, "inputmode": "numeric"})
     new_number = IntegerField("번호", validators=[Optional()], render_kw={"min": 1, "max": 99, "inputmode": "numeric"})
     confirm_duplicate = BooleanField("같은 이름의 다른 학생입니다")
+    #: the student has an open case: add this request's needs to it instead of a second case
+    add_to_open_case = BooleanField("진행 중인 사례에 이 요청의 지원 영역을 더합니다")
 
     requested_by = RadioField("요청한 사람", choices=list(REQUESTERS.items()), default="staff",
                               validators=[InputRequired("요청한 사람을 선택해 주세요.")])

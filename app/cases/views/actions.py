@@ -15,7 +15,8 @@ from .. import bp
 from .. import services as s
 from ..consent import record_consent, withdraw_consent
 from ..forms.actions import (PREFIXES, ButtonForm, EscalateForm, NoteForm, NotSelectForm, PlanStatusForm,
-                             ReopenForm, ReplyForm, SelectForm, close_form_class, plan_action_form)
+                             ReopenForm, ReplyForm, SelectForm, WithdrawRequestForm, close_choices,
+                             close_form_class, close_outcomes, plan_action_form)
 from ..forms.consent import consent_form
 from ..loaders import deny_not_found, load_case_or_404
 from ..models import ACTION_STATUSES, CONSENT_PARTIES, STATUSES, CaseEscalation, Consent, PlanAction
@@ -105,13 +106,24 @@ def not_select(uid: str):
 def close(uid: str):
     """Close the case with a coded reason and an outcome per need (school lead)."""
     case = load_case_or_404(uid)
-    form = close_form_class(case.needs)(prefix=PREFIXES["close"])
+    form = close_form_class(case)(prefix=PREFIXES["close"])
     refused = _check_transition(case, "close", form)
 
     def run(f):
-        outcomes = {need.id: (f.need_fields(need)[0].data, f.need_fields(need)[1].data) for need in case.needs}
-        s.close_case(case, current_user, reason=f.reason.data, outcomes=outcomes)
-    return _apply(case, "close", form, run, "사례를 종결했습니다.", refused)
+        s.close_case(case, current_user, reason=f.reason.data, outcomes=close_outcomes(f, case),
+                     choices=close_choices(f, case))
+    return _apply(case, "close", form, run, "사례를 종결했습니다. 관련 배정·의뢰·계획도 함께 정리했습니다.", refused)
+
+
+@bp.post("/<uid>/withdraw-request")
+@login_required
+def withdraw_request(uid: str):
+    """Withdraw a mistaken request still in 요청 접수, with the reason (school team)."""
+    case = load_case_or_404(uid)
+    form = WithdrawRequestForm(prefix=PREFIXES["withdraw_request"])
+    refused = _check_transition(case, "withdraw_request", form)
+    return _apply(case, "withdraw_request", form, lambda f: s.withdraw_request(case, current_user, reason=f.reason.data),
+                  "지원 요청을 철회했습니다.", refused)
 
 
 @bp.post("/<uid>/reopen")

@@ -7,22 +7,20 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ...agencies.referrals import referrals_for_case
 from ...audit.services import record
-from ...auth.models import User
 from ...db import today_kst
 from ...extensions import db
-from ...guardians.assignments import MATCHABLE_CASE_STATUSES, assignments_for_case, is_office_coordinator
-from ...guardians.models import SUSPEND_REASONS
+from ...lifecycle import page_sections
 from ...permissions import can_decide_case, can_edit_case, can_reply_escalation
 from .. import bp
 from ..chronology import EVENT_KINDS, case_events
 from ..consent import consent_state
-from ..forms.actions import (PREFIXES, ButtonForm, EscalateForm, NoteForm, NotSelectForm, PlanStatusForm,
-                             ReopenForm, ReplyForm, SelectForm, close_form_class, plan_action_form)
+from ..forms.actions import (PREFIXES, ButtonForm, EscalateForm, NeedForm, NoteForm, NotSelectForm, PlanStatusForm,
+                             ReopenForm, ReplyForm, ResolveNeedForm, RiskForm, SelectForm, WithdrawRequestForm,
+                             close_form_class, plan_action_form)
 from ..forms.consent import consent_form
 from ..loaders import load_case_or_404
-from ..models import (ACTION_STATUSES, CLOSE_REASONS, CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES,
+from ..models import (ACTION_STATUSES, CLOSE_REASONS, OPEN_STATUSES, CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES,
                       NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, STATUSES, CaseEscalation, CaseSelection,
                       Consent, ConsentPurpose, SupportCase)
 from ..plan import PLANNABLE, plan_of
@@ -31,7 +29,7 @@ from ..services import TRANSITIONS, allowed_transitions
 #: transitions that need no input: one button each, posted to cases.transition
 BUTTON_TRANSITIONS = ("start_screening", "start_planning", "start_support", "start_monitoring", "start_follow_up")
 #: statuses in which a case takes no new consent and no escalation
-FINISHED = ("closed", "not_selected")
+FINISHED = ("closed", "not_selected", "withdrawn")
 
 
 def page_forms(case: SupportCase, user) -> dict:
@@ -45,7 +43,9 @@ def page_forms(case: SupportCase, user) -> dict:
     if "not_select" in allowed:
         forms["not_select"] = NotSelectForm(formdata=None, prefix=PREFIXES["not_select"])
     if "close" in allowed:
-        forms["close"] = close_form_class(case.needs)(formdata=None, prefix=PREFIXES["close"])
+        forms["close"] = close_form_class(case)(formdata=None, prefix=PREFIXES["close"])
+    if "withdraw_request" in allowed:
+        forms["withdraw_request"] = WithdrawRequestForm(formdata=None, prefix=PREFIXES["withdraw_request"])
     if "reopen" in allowed:
         forms["reopen"] = ReopenForm(formdata=None, prefix=PREFIXES["reopen"])
     if can_edit_case(user, case):
@@ -54,6 +54,10 @@ def page_forms(case: SupportCase, user) -> dict:
         if case.status in PLANNABLE:
             forms["plan"] = plan_action_form(case, owner_id=user.id)
             forms["plan_status"] = PlanStatusForm(formdata=None, prefix=PREFIXES["plan_status"])
+        if case.status in OPEN_STATUSES:
+            forms["need"] = NeedForm(formdata=None, prefix=PREFIXES["need"])
+            forms["resolve_need"] = ResolveNeedForm(formdata=None, prefix=PREFIXES["resolve_need"])
+            forms["risk"] = RiskForm(formdata=None, prefix=PREFIXES["risk"], risk_level=case.risk_level)
         if case.status not in FINISHED:
             forms["consent"] = consent_form(case)
             if not case.escalation_open:
@@ -86,9 +90,6 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
     user, today = current_user, today_kst()
     kind = request.args.get("kind") if request.args.get("kind") in EVENT_KINDS else None
     plan = plan_of(case)
-    owner_ids = {item.owner_id for item in plan if item.owner_id}
-    if owner_ids:  # one query; item.owner then comes from the identity map
-        db.session.execute(select(User).where(User.id.in_(owner_ids))).scalars().all()
     open_dues = [item.due_on for item in plan if item.status == "open" and item.due_on]
     page_forms_ = {**page_forms(case, user), **(forms or {})}
     consents = _consents(case)
@@ -97,9 +98,8 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
         events=case_events(case, kind), plan=plan, next_due=min(open_dues) if open_dues else None,
         consent_summary=consent_state(case), consents=consents, escalations=_escalations(case),
         consent_complete={c.party for c in consents if c.active_on(today)} >= set(CONSENT_PARTIES),
-        selections=_selections(case), forms=page_forms_, assignments=assignments_for_case(case),
-        can_match=is_office_coordinator(user, case) and case.status in MATCHABLE_CASE_STATUSES,
-        suspend_reasons=SUSPEND_REASONS, referrals=referrals_for_case(case), allowed=allowed_transitions(case, user),
+        selections=_selections(case), forms=page_forms_, sections=page_sections(case, user),
+        allowed=allowed_transitions(case, user),
         button_transitions=BUTTON_TRANSITIONS, transitions=TRANSITIONS,
         can_edit=can_edit_case(user, case), can_decide=can_decide_case(user, case),
         labels={"status": STATUSES, "risk": RISK_LEVELS, "party": CONSENT_PARTIES, "method": CONSENT_METHODS,

@@ -18,7 +18,8 @@ from .. import bp
 from ..forms.request import NEW_STUDENT_FIELDS, RequestForm, desc_field
 from ..loaders import load_student_or_404
 from ..models import DOMAINS
-from ..services import create_request
+from ..needs import add_request_to_case
+from ..services import OpenCaseExists, create_request, open_case_of
 
 #: the picker lists at most this many students; a bigger school searches by name first
 PICK_LIMIT = 300
@@ -63,16 +64,27 @@ def new():
     picked = load_student_or_404(uid) if uid else None  # another school's uid: audited 404
     q = (request.args.get("q") or "").strip()[:50]
     duplicates: list[Student] = []
+    open_case = None
     if form.validate_on_submit():
         inline = form.student_mode.data == "new"
         try:
             student = (create_student(current_user, current_user.organisation, form.new_student_fields(),
                                       allow_duplicate=form.confirm_duplicate.data) if inline else picked)
-            case = create_request(current_user, student, requested_by=form.requested_by.data,
-                                  needs=form.need_list(), risk_level=form.risk_level.data,
-                                  summary=form.summary.data or "")
+            existing = open_case_of(student) if not inline and form.add_to_open_case.data else None
+            if existing is not None:  # one open case per student: the request joins it
+                add_request_to_case(existing, current_user, requested_by=form.requested_by.data,
+                                    needs=form.need_list(), summary=form.summary.data or "")
+                case = existing
+            else:
+                case = create_request(current_user, student, requested_by=form.requested_by.data,
+                                      needs=form.need_list(), risk_level=form.risk_level.data,
+                                      summary=form.summary.data or "")
         except NotPermitted:
             abort(403)
+        except OpenCaseExists as refused:
+            db.session.rollback()
+            open_case = refused.case
+            attach_to_form(form, refused)
         except DuplicateStudent as duplicate:
             db.session.rollback()
             duplicates = duplicate.existing
@@ -82,7 +94,7 @@ def new():
             attach_to_form(form, _field_for(error, inline))
         else:
             db.session.commit()
-            flash("지원 요청을 등록했습니다.", "success")
+            flash("진행 중인 사례에 요청을 더했습니다." if existing is not None else "지원 요청을 등록했습니다.", "success")
             return redirect(url_for("cases.view", uid=case.uid))
     elif request.method == "GET" and picked is not None:
         form.student_mode.data, form.student.data = "existing", picked.uid
@@ -96,7 +108,7 @@ def new():
     # the picker shows names: a view of personal data, recorded without the search text
     record("student_list_viewed", object_type="student",
            details={"screen": "case_request", "searched": bool(q), "shown": len(choices)})
-    html = render_template("cases/new.html", form=form, duplicates=duplicates, q=q, more=more,
+    html = render_template("cases/new.html", form=form, duplicates=duplicates, q=q, more=more, open_case=open_case,
                            domains=[(d, label, desc_field(d)) for d, label in DOMAINS.items()])
     db.session.commit()
     return html, (400 if form.errors else 200)

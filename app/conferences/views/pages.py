@@ -1,5 +1,5 @@
-"""Conference screens: the list, scheduling, the conference page, recording the meeting, action
-item status and the printable minutes.  Everything shown is cut to what the reader may see."""
+"""Conference screens: the list, scheduling, the conference page, action item status and the
+printable minutes.  Everything shown is cut to what the reader may see."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -8,20 +8,21 @@ from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
-from .. import permissions as p
-from ..agencies.models import Referral
-from ..audit.services import record
-from ..auth.models import Organisation, User
-from ..cases.loaders import UID_MAX, deny_not_found
-from ..cases.models import OPEN_STATUSES, SupportCase
-from ..db import today_kst, utcnow
-from ..domain import DomainError, NotPermitted, attach_to_form
-from ..extensions import db
-from ..navigation import add_nav
-from . import access, bp
-from . import services as s
-from .forms import ACTION_ROWS, EXTERNAL_ROWS, ScheduleForm, StatusForm, case_prefix, record_form_class
-from .models import (ACTION_ITEM_STATUSES, ACTION_OWNER_KINDS, CONFERENCE_KINDS, CONFERENCE_STATUSES, DECISIONS,
+from ... import permissions as p
+from ...audit.services import record
+from ...auth.models import User
+from ...cases.loaders import UID_MAX, deny_not_found
+from ...cases.models import OPEN_STATUSES, SupportCase
+from ...db import today_kst, utcnow
+from ...domain import DomainError, NotPermitted, attach_to_form
+from ...extensions import db
+from ...navigation import add_nav
+from .. import access, bp
+from .. import services as s
+from ..amendments import amendments_of
+from ..recording import has_started
+from ..forms import EXTERNAL_ROWS, ScheduleForm, StatusForm
+from ..models import (ACTION_ITEM_STATUSES, ACTION_OWNER_KINDS, CONFERENCE_KINDS, CONFERENCE_STATUSES, DECISIONS,
                      ActionItem, Conference)
 
 add_nav("conferences.index", _l("사례회의"), p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR, p.GUARDIAN,
@@ -122,8 +123,16 @@ def page_context(conference: Conference) -> dict:
     by_case: dict[int, list] = {}
     for item in items:
         by_case.setdefault(item.case_id, []).append(item)
+    # a reader who sees every case discussed also reads the free texts about the whole meeting
+    # (amendment and cancel reasons); the others see who changed what when
+    full = organiser or (len(shown) == len(conference.cases))
+    can_record = access.can_record_conference(user, conference)
+    school_only = [row for row in shown if not row.sharing_allowed]
     return {"conference": conference, "rows": rows, "shown": shown, "organiser": organiser,
-            "can_record": access.can_record_conference(user, conference),
+            "can_record": can_record, "recording_open": can_record and has_started(conference),
+            "can_amend": access.can_amend_conference(user, conference),
+            "can_cancel": organiser and conference.status == "scheduled",
+            "amendments": amendments_of(conference), "full_view": full, "school_only": school_only,
             "show_minutes": show_minutes, "items": by_case, "labels": LABELS, "today": today_kst(),
             "can_change": lambda item: _may_change(user, item, organiser)}
 
@@ -169,23 +178,6 @@ def print_view(uid: str):
     return html
 
 
-# -- recording the meeting ------------------------------------------------------------------
-
-def _record_form(conference: Conference, formdata=None):
-    case_ids = [cc.case_id for cc in conference.cases]
-    participants = [(part.id, _participant_label(part)) for part in conference.participants]
-    users = {part.user.id: _user_label(part.user) for part in conference.participants if part.user}
-    users.setdefault(current_user.id, _user_label(current_user))
-    agency_ids = {part.user.organisation_id for part in conference.participants
-                  if part.user and part.user.role == p.AGENCY_COORDINATOR}
-    agency_ids |= set(db.session.execute(select(Referral.agency_id).where(
-        Referral.case_id.in_(case_ids or [-1]), Referral.status.in_(LINKED_REFERRALS))).scalars())
-    agencies = db.session.execute(select(Organisation).where(Organisation.id.in_(agency_ids or {-1}))
-                                  .order_by(Organisation.name)).scalars()
-    cls = record_form_class(case_ids, participants, list(users.items()), [(a.id, a.name) for a in agencies])
-    return cls(formdata=formdata) if formdata is not None else cls()
-
-
 def _participant_label(part) -> str:
     if part.user:
         return _user_label(part.user)
@@ -201,38 +193,6 @@ def _field_for(error: DomainError, names: dict) -> DomainError:
     """The same error, attached to the form's name for the service's field."""
     return DomainError(error.message, names.get(error.field, error.field))
 
-
-@bp.route("/<uid>/record", methods=["GET", "POST"])
-@login_required
-def record_meeting(uid: str):
-    """Record attendance, minutes and, per case, the decision, action items and next review."""
-    conference = load_conference_or_404(uid)
-    if not access.can_record_conference(current_user, conference):
-        abort(403)
-    form = _record_form(conference)
-    status = 200
-    if request.method == "GET" and conference.minutes is None:
-        form.attended.data = [part.id for part in conference.participants]
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                s.record_meeting(conference, current_user, attended_participant_ids=list(form.attended.data or []),
-                                 minutes=form.minutes.data, decisions=form.decisions_data())
-            except NotPermitted:
-                db.session.rollback()
-                abort(403)
-            except DomainError as error:
-                db.session.rollback()
-                attach_to_form(form, _field_for(error, {"attended_participant_ids": "attended"}))
-            else:
-                db.session.commit()
-                flash("회의 결과를 기록했습니다.", "success")
-                return redirect(url_for("conferences.view", uid=conference.uid))
-    html = render_template("conferences/record.html", conference=conference, form=form, labels=LABELS,
-                           action_rows=ACTION_ROWS, prefix=case_prefix)
-    db.session.commit()
-    return html, status
 
 
 @bp.post("/<uid>/actions/<item_uid>/status")
