@@ -19,9 +19,11 @@ EVENT_KINDS = {"request": "요청", "status": "상태 변경", "consent": "동�
                "assignment": "교육후견인", "conference": "사례회의"}
 
 
-def add_event(case: SupportCase, kind: str, text: str, actor=None, when: dt.datetime | None = None) -> CaseEvent:
-    """Append one chronology line."""
-    event = CaseEvent(case_id=case.id, kind=kind, actor_id=getattr(actor, "id", None), occurred_at=when or utcnow())
+def add_event(case: SupportCase, kind: str, text: str, actor=None, when: dt.datetime | None = None,
+              link: str | None = None) -> CaseEvent:
+    """Append one chronology line (``link``: where its object opens, e.g. a concern page)."""
+    event = CaseEvent(case_id=case.id, kind=kind, actor_id=getattr(actor, "id", None), occurred_at=when or utcnow(),
+                      link=link)
     event.text = text
     db.session.add(event)
     return event

@@ -247,6 +247,9 @@ class CaseEvent(UidMixin, db.Model):
     text_enc: Mapped[Ciphertext] = ciphertext_column()
     text = EncryptedText()
 
+    #: where the line's object opens (a concern, a referral …), a path inside the app
+    link: Mapped[Optional[str]] = mapped_column(String(200))
+
     actor: Mapped[Optional[User]] = relationship()
 
     __table_args__ = (Index("ix_case_event_case_time", "case_id", "occurred_at"),)

@@ -19,7 +19,6 @@ from ..i18n import korean_date
 from .concerns import clean_description, raise_concern
 from .eligibility import missing_requirements
 from .models import ACTIVITY_KINDS, ActivityLog, Assignment, Guardian
-from .recipients import case_team as concern_recipients  # noqa: F401  (the name callers know)
 
 MINUTES_MIN, MINUTES_MAX = 1, 600
 NOTES_MAX = 2000

@@ -65,7 +65,7 @@ def raise_concern(assignment: Assignment, log: ActivityLog, actor, description: 
         notify(user.id, "concern", text, link=concern_link(concern), case_id=case.id,
                guardian_id=assignment.guardian_id, about=object_key("concern", concern),
                dedupe_key=f"concern:{concern.uid}:{user.id}")
-    add_event(case, "assignment", f"교육후견인 우려 보고 ({day} 활동)", actor=actor)
+    add_event(case, "assignment", f"교육후견인 우려 보고 ({day} 활동)", actor=actor, link=concern_link(concern))
     record("concern_raised", obj=concern, subject=case.student, actor=actor, details={"activity": log.uid})
     signals.concern_raised.send(concern, actor=actor, case=case)
     return concern
@@ -113,7 +113,8 @@ def acknowledge_concern(concern: GuardianConcern, actor, *, response: str, goal:
     plan_item = add_plan_action(case, actor, goal=goal, action=action, owner_id=actor.id) if goal else None
     case_note = add_note(case, actor, kind=note_kind, body=note) if note else None
     raised = korean_date(kst(concern.raised_at).date())
-    add_event(case, "assignment", f"교육후견인 우려 확인 ({raised} 보고) — 조치 기록", actor=actor)
+    add_event(case, "assignment", f"교육후견인 우려 확인 ({raised} 보고) — 조치 기록", actor=actor,
+              link=concern_link(concern))
     record("concern_acknowledged", obj=concern, subject=case.student, actor=actor,
            details={"plan_action": getattr(plan_item, "uid", None), "note": getattr(case_note, "uid", None)})
     signals.concern_acknowledged.send(concern, actor=actor, case=case)

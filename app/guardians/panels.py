@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, false, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..cases.models import SupportCase
 from ..db import today_kst
 from ..extensions import db
-from ..permissions import case_scope, has_role, DISTRICT_COORDINATOR, SCHOOL_ROLES
+from ..permissions import DISTRICT_COORDINATOR, SCHOOL_ROLES, case_scope, has_role
 from .models import Guardian, GuardianConcern, RecordCheck
 
 #: checks ending within this many days count as "expiring" on the coordinator's home

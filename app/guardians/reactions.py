@@ -15,9 +15,9 @@ from ..audit.services import record
 from ..cases.chronology import add_event
 from ..cases.consent import consent_covers
 from ..domain import DomainError
+from ..extensions import db
 from ..lifecycle import CloseItem, PageSection
 from ..notifications.services import notify, object_key, resolve
-from ..extensions import db
 from ..permissions import can_view_case
 from .assignments import (COUNTED, MATCHABLE_CASE_STATUSES, _end_assignment, assignments_for_case,
                           is_office_coordinator)

@@ -23,6 +23,7 @@ KINDS = {
     "assignment_suspended": "배정 일시 중지", "assignment_end_requested": "배정 종료 요청",
     "assignment_reactivatable": "배정 재개 가능", "assignment_ended": "배정 종료", "check_expiring": "조회 만료 예정",
     "check_lapsed": "조회 만료", "conference": "사례회의", "conference_action": "사례회의 실행 과제",
+    "conference_review": "사례 점검일",
     "consent": "동의", "case": "사례",
 }
 

@@ -5,7 +5,7 @@
 - plan_action.owner_label (plain names) is replaced by owner_agency_id; labels are derived at
   render time.  Existing rows get their owner from the conference action item they came from,
   then the plaintext column is dropped (so no name survives in it).
-- support_case.withdraw_reason_enc, case_need.resolved_on / added_on, consent.lapse_handled_on,
+- case_event.link (a chronology line opens its object, e.g. a concern), support_case.withdraw_reason_enc, case_need.resolved_on / added_on, consent.lapse_handled_on,
   guardian_assignment.end_requested_at / end_request_note_enc, conference.cancelled_at /
   cancel_reason_enc, conference_amendment (earlier versions of a recorded meeting)
 
@@ -78,6 +78,8 @@ def upgrade():
 
     with op.batch_alter_table('support_case', schema=None) as batch_op:
         batch_op.add_column(sa.Column('withdraw_reason_enc', sa.Text(), nullable=True))
+    with op.batch_alter_table('case_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('link', sa.String(length=200), nullable=True))
     with op.batch_alter_table('case_need', schema=None) as batch_op:
         batch_op.add_column(sa.Column('resolved_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('added_on', sa.Date(), nullable=True))
@@ -121,6 +123,8 @@ def downgrade():
     with op.batch_alter_table('case_need', schema=None) as batch_op:
         batch_op.drop_column('added_on')
         batch_op.drop_column('resolved_on')
+    with op.batch_alter_table('case_event', schema=None) as batch_op:
+        batch_op.drop_column('link')
     with op.batch_alter_table('support_case', schema=None) as batch_op:
         batch_op.drop_column('withdraw_reason_enc')
     with op.batch_alter_table('notification', schema=None) as batch_op:

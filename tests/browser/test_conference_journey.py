@@ -6,8 +6,10 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from app.db import today_kst
+from app.conferences.models import Conference
+from app.db import today_kst, utcnow
 from app.extensions import db as _db
 from tests.conferences.conftest import (agency_with_service, conference_world, coordinator,  # noqa: F401
                                         eligible_guardian)
@@ -67,7 +69,11 @@ def test_conference_schedule_record_and_each_sees_their_part(live_server, browse
     conference_url = page.url
     expect(page.get_by_test_id("participants")).to_contain_text("홍보건")
 
-    # 2. record the meeting: minutes, a decision, a note and an action item per case
+    # 2. once the meeting has started (moved into the past, as time would have made it), record it
+    conference = _db.session.execute(select(Conference)).scalar_one()
+    conference.starts_at = utcnow() - dt.timedelta(hours=1)
+    _db.session.commit()
+    page.reload()
     page.get_by_test_id("record-link").click()
     record = page.get_by_test_id("form-record")
     record.get_by_label("회의록").fill("두 학생의 지원 경과를 공유함")

@@ -98,6 +98,7 @@ def test_vetting_matching_accept_log_concern(live_server, browser_page, screensh
     form.get_by_label("활동 유형").select_option("emotional")
     form.get_by_label("활동 내용").fill("학교 이야기를 나눔. 집에 가기 싫다고 함")
     choose(form, "concern", "y")
+    form.get_by_label("우려 내용").fill("집에 가기 싫다고 하며 보호자가 밤늦게 온다고 말함")
     form.get_by_role("button", name="활동일지 저장").click()
     expect(page.get_by_role("status").first).to_contain_text("우려 사항을 학교 지원팀과 교육지원청에 알렸습니다")
     expect(page.get_by_test_id("activity-log")).to_have_count(1)
@@ -108,15 +109,17 @@ def test_vetting_matching_accept_log_concern(live_server, browser_page, screensh
     response = page.goto(live_server(f"/cases/{case_uid}"))
     assert response.status in (403, 404)
 
-    # 6. the teacher sees the concern at once, and it leads to the case
+    # 6. the teacher sees the concern at once; it opens the concern, which leads to the case
     sign_in(page, live_server, "park-lead", "/home/lead")
     alert = page.get_by_test_id("home-notifications").get_by_test_id("notification")
     expect(alert).to_have_count(1)
     expect(alert.get_by_test_id("concern-badge")).to_have_text("우려")
     screenshot(page, "guardian-journey-teacher")
     alert.get_by_role("link").click()
-    expect(page).to_have_url(live_server(f"/cases/{case_uid}"))
+    expect(page).to_have_url(re.compile(r"/guardians/concerns/[0-9a-f-]{36}$"))
+    expect(page.locator("main")).to_contain_text("보호자가 밤늦게 온다고 말함")
+    page.goto(live_server(f"/cases/{case_uid}"))
     expect(page.get_by_test_id("case-chronology")).to_contain_text("교육후견인 우려 보고")
-    page.go_back()
+    page.goto(live_server("/home/lead"))
     page.get_by_test_id("home-notifications").get_by_role("button", name="확인").click()
     expect(page.get_by_test_id("home-notifications")).to_contain_text("새 알림이 없습니다")
