@@ -18,8 +18,8 @@ from app.agencies.models import Referral
 from app.agencies.referral_queries import shared_items_visible
 from app.audit.models import AuditEvent
 from app.cases import services as s
-from app.cases.consent import handle_lapsed_consent, record_consent, withdraw_consent
-from app.cases.models import CaseEvent, Consent, PlanAction, SupportCase
+from app.cases.consent import record_consent, withdraw_consent
+from app.cases.models import CaseEvent, Consent, PlanAction
 from app.cases.plan import add_plan_action
 from app.conferences.models import ActionItem
 from app.conferences.services import record_meeting, schedule_conference
@@ -33,7 +33,7 @@ from app.guardians.concerns import acknowledge_concern
 from app.guardians.models import CHECK_KINDS, Assignment, GuardianConcern
 from app.guardians.portal import portal_for
 from app.notifications.models import Notification
-from tests.guardians.conftest import guardian_fields
+from tests.guardians.conftest import make_eligible_guardian
 
 PURPOSES = ["guardian_matching", "agency_referral", "conference_sharing"]
 AGENCY_KIND = "청소년상담복지센터"
@@ -46,16 +46,7 @@ class World:
 
 
 def _eligible_guardian(build, coordinator, login: str):
-    guardian = gs.register_guardian(coordinator, guardian_fields(build, gu_id=build.gu("마포구").id))
-    checked = today_kst() - dt.timedelta(days=30)
-    for kind in CHECK_KINDS:
-        check = gs.record_check_request(coordinator, guardian, kind, checked - dt.timedelta(days=3),
-                                        checked - dt.timedelta(days=2))
-        gs.record_check_result(coordinator, check, "clear", checked, f"REF-{kind}-{login}")
-    for step in ("screening", "trained", "active"):
-        gs.change_guardian_status(coordinator, guardian, step)
-    user = gs.create_guardian_login(coordinator, guardian, login, "Guardian-pass-2026!")
-    return guardian, user
+    return make_eligible_guardian(build, coordinator, login=login, gu_id=build.gu("마포구").id)
 
 
 @pytest.fixture

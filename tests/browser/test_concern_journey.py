@@ -4,7 +4,6 @@ acknowledges it with the response taken (and a new plan action); the district co
 acknowledged; the guardian sees that it was acknowledged, never the response."""
 import app.guardians.portal_views  # noqa: F401  (routes exist before apps are created)
 
-import datetime as dt
 import re
 
 import pytest
@@ -13,12 +12,10 @@ from playwright.sync_api import expect
 from app.cases.plan import add_plan_action
 from app.db import today_kst
 from app.extensions import db
-from app.guardians import services as gs
 from app.guardians.assignments import accept_assignment, propose_assignment
-from app.guardians.models import CHECK_KINDS
 from app.i18n import korean_date
 from tests.factories import DEFAULT_PASSWORD, Builder
-from tests.guardians.conftest import guardian_fields
+from tests.guardians.conftest import make_eligible_guardian
 
 from .test_case_journey import choose
 from .test_guardian_journey import sign_in
@@ -29,19 +26,8 @@ NEW_GOAL = "방과 후 돌봄 공백 없애기"
 
 
 def eligible_guardian(build, coordinator, *, name: str, login: str):
-    """An active guardian of the coordinator's office with both record checks clear and a login,
-    through the real services (as tests/guardians/conftest.py ``eligible_guardian``)."""
-    guardian = gs.register_guardian(coordinator, guardian_fields(build, name=name))
-    checked_on = today_kst() - dt.timedelta(days=30)
-    for kind in CHECK_KINDS:
-        check = gs.record_check_request(coordinator, guardian, kind, checked_on - dt.timedelta(days=3),
-                                        checked_on - dt.timedelta(days=2))
-        gs.record_check_result(coordinator, check, "clear", checked_on, f"REF-{kind}-{guardian.id}")
-    for step in ("screening", "trained", "active"):
-        gs.change_guardian_status(coordinator, guardian, step)
-    user = gs.create_guardian_login(coordinator, guardian, login, DEFAULT_PASSWORD)
-    db.session.commit()
-    return guardian, user
+    """An active guardian of the coordinator's office with both record checks clear and a login."""
+    return make_eligible_guardian(build, coordinator, login=login, password=DEFAULT_PASSWORD, name=name)
 
 
 def matched_case(build, *, school_name: str, student_name: str, guardian_name: str):

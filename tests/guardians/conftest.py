@@ -61,22 +61,30 @@ def _default_gu(build, actor, fields) -> int:
                               .order_by(Gu.id)).scalars().first().id
 
 
+def make_eligible_guardian(build, actor, checked_on: dt.date | None = None, login: str | None = None,
+                           password: str = "Guardian-pass-2026!", **fields):
+    """An active, trained guardian of ``actor``'s office with both record checks clear (checked
+    ``checked_on``, default 30 days ago), through the real services; with ``login`` also their
+    account, returned as ``(guardian, user)``."""
+    fields.setdefault("gu_id", _default_gu(build, actor, fields))
+    guardian = gs.register_guardian(actor, guardian_fields(build, **fields))
+    checked_on = checked_on or today_kst() - dt.timedelta(days=30)
+    for kind in CHECK_KINDS:
+        check = gs.record_check_request(actor, guardian, kind, checked_on - dt.timedelta(days=3),
+                                        checked_on - dt.timedelta(days=2))
+        gs.record_check_result(actor, check, "clear", checked_on, f"REF-{kind}-{guardian.id}")
+    for step in ("screening", "trained", "active"):
+        gs.change_guardian_status(actor, guardian, step)
+    user = gs.create_guardian_login(actor, guardian, login, password) if login else None
+    db.session.commit()
+    return (guardian, user) if login else guardian
+
+
 @pytest.fixture
 def eligible_guardian(build, coordinator):
     """``eligible_guardian(office_user=None, checked_on=None, **fields) -> Guardian``: active, trained,
     both record checks clear (checked ``checked_on``, default 30 days ago), in ``office_user``'s office
     (default: the ``coordinator`` fixture, 서부 / 마포구)."""
     def _make(office_user=None, checked_on: dt.date | None = None, **fields):
-        actor = office_user or coordinator
-        fields.setdefault("gu_id", _default_gu(build, actor, fields))
-        guardian = gs.register_guardian(actor, guardian_fields(build, **fields))
-        checked_on = checked_on or today_kst() - dt.timedelta(days=30)
-        for kind in CHECK_KINDS:
-            check = gs.record_check_request(actor, guardian, kind, checked_on - dt.timedelta(days=3),
-                                            checked_on - dt.timedelta(days=2))
-            gs.record_check_result(actor, check, "clear", checked_on, f"REF-{kind}-{guardian.id}")
-        for step in ("screening", "trained", "active"):
-            gs.change_guardian_status(actor, guardian, step)
-        db.session.commit()
-        return guardian
+        return make_eligible_guardian(build, office_user or coordinator, checked_on, **fields)
     return _make
