@@ -15,7 +15,7 @@ from flask import Flask
 from .config import Config, ConfigError, apply_environment
 from .crypto import KeyRingError, load_keyring
 
-FEATURES = ("auth", "home", "students", "cases", "guardians", "agencies", "conferences",
+FEATURES = ("auth", "admin", "home", "students", "cases", "guardians", "agencies", "conferences",
             "audit", "reports", "notifications")
 
 
@@ -40,8 +40,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     security.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
-    from .auth import session as auth_session
+    from .auth import account, handling, session as auth_session
     auth_session.init_app(app)
+    account.init_app(app)  # after the session checks: a temporary password must be changed first
+    handling.init_app(app)  # then the clearance gate: no personal data without approval and training
     with app.app_context():
         from .db_setup import configure_engine
         configure_engine(extensions.db.engine)

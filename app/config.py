@@ -23,6 +23,10 @@ class Config:
 
     #: a session unused this long ends with a message (app/auth/session.py)
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    #: however busy, a session ends this long after sign-in
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+    #: how many days one yearly 개인정보 training counts (app/auth/handling.py, 시행령 제15조)
+    HANDLING_TRAINING_VALID_DAYS = 365
     #: the signed cookie outlives the idle limit so the idle check, not the browser, ends the
     #: session, and can say why and audit it
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
@@ -40,6 +44,10 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     LOGIN_RATE_LIMIT = "20 per minute"
+    #: roles that must sign in with a second factor (TOTP); everyone else may choose to
+    TOTP_REQUIRED_ROLES = ("school_lead", "district_coordinator", "auditor", "admin")
+    #: the name authenticator apps show next to the account
+    TOTP_ISSUER = "이음"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
 
@@ -60,6 +68,9 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     #: still scrypt, at a cost that keeps hundreds of test logins fast
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    #: tests of other features sign leads and coordinators in with a password alone; the 2FA
+    #: tests (tests/auth/test_totp*.py) turn Config.TOTP_REQUIRED_ROLES back on
+    TOTP_REQUIRED_ROLES: tuple = ()
 
 
 ENV_OVERRIDES = {

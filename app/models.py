@@ -1,6 +1,7 @@
 """Imports every feature's models so metadata (and Alembic) sees all tables."""
 from .audit.models import AuditCheckpoint, AuditEvent, AuditReview  # noqa: F401
-from .auth.models import DistrictOffice, Gu, LoginThrottle, Organisation, User  # noqa: F401
+from .auth.models import (DistrictOffice, GrantChange, Gu, LoginThrottle, Organisation,  # noqa: F401
+                          RecoveryCode, User)
 from .students.models import Student  # noqa: F401
 from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSelection,  # noqa: F401
                            Consent, ConsentPurpose, PlanAction, SupportCase)

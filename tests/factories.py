@@ -10,7 +10,7 @@ from app.auth.models import Gu, Organisation, User
 from app.auth.services import create_user
 from app.cases import services as s
 from app.cases.consent import record_consent
-from app.db import today_kst
+from app.db import today_kst, utcnow
 from app.students.services import create_student
 from app.extensions import db
 from app.permissions import ROLES
@@ -51,8 +51,11 @@ class Builder:
         return self.organisation("agency", gu, **fields)
 
     def user(self, role: str, organisation: Organisation | None = None, login: str | None = None,
-             password: str = DEFAULT_PASSWORD, commit: bool = True, **fields) -> User:
-        """A user of ``role``; makes a fitting organisation unless one is given."""
+             password: str = DEFAULT_PASSWORD, commit: bool = True, cleared: bool = True,
+             training_on: dt.date | None = None, **fields) -> User:
+        """A user of ``role``; makes a fitting organisation unless one is given.  ``cleared``
+        (default) approves it for handling personal data, trained ``training_on`` (default today);
+        ``cleared=False`` builds an account the clearance gate stops."""
         kind = ORG_FOR_ROLE[role]
         if organisation is None and kind is not None:
             organisation = self.organisation(kind)
@@ -60,6 +63,8 @@ class Builder:
         user = create_user(login=login or f"{role.replace('_', '-')}-{n}",
                            display_name=fields.pop("display_name", f"사용자{n}"), role=role,
                            organisation=organisation, password=password)
+        if cleared:
+            clear(user, training_on)
         if commit:
             db.session.commit()
         return user
@@ -116,6 +121,24 @@ PATH_TO = {
                   "start_follow_up"],
     "withdrawn": ["withdraw_request"],
 }
+
+
+def clear(user: User, training_on: dt.date | None = None) -> User:
+    """Mark ``user`` approved for handling and trained (default today), as if an admin had done
+    it before the test: set directly, so tests of other features keep their own grant history
+    and audit counts (tests/auth/test_handling*.py cover the services that do it for real)."""
+    user.handling_approved_at = utcnow()
+    user.training_on = training_on or today_kst()
+    return user
+
+
+def approve_login(user: User, actor: User, guardian=None, training_on: dt.date | None = None) -> User:
+    """What a coordinator does on the guardian's page (or an admin on the account's): approve the
+    login for handling and record its training (default today), through the real services."""
+    from app.auth.handling import approve_handling, record_training
+    approve_handling(user, actor, "보안 서약서 확인", guardian=guardian)
+    record_training(user, actor, training_on or today_kst(), guardian=guardian)
+    return user
 
 
 def consent_both(case, actor, purposes=("guardian_matching", "conference_sharing"), **extra):

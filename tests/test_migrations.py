@@ -72,3 +72,30 @@ def test_downgrade_to_empty_and_up_again(empty_app):
     assert table_names() <= {"alembic_version"}
     upgrade()
     check()
+
+
+def _add_account(login: str) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO user_account (uid, login, password_hash, role, active, created_at, updated_at) "
+            "VALUES (:uid, :login, 'x', 'school_staff', :yes, :now, :now)"),
+            {"uid": f"uid-{login}", "login": login, "yes": True, "now": "2026-01-01 00:00:00"})
+
+
+def test_0007_keys_existing_logins_and_names_clashes(empty_app):
+    """Accounts made before login keys: each gets its key; look-alike twins stop the upgrade, named."""
+    upgrade(revision="0006")
+    _add_account("kim.teacher")
+    _add_account("DEMO-ADMIN")
+    _add_account("demo-admin")
+    from alembic import command  # Flask-Migrate's upgrade() would only log the error and exit 1
+    with pytest.raises(RuntimeError) as clash:
+        command.upgrade(empty_app.extensions["migrate"].migrate.get_config(), "head")
+    assert "'DEMO-ADMIN' / 'demo-admin'" in str(clash.value)
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM user_account WHERE login = 'DEMO-ADMIN'"))
+    upgrade()
+    with db.engine.connect() as conn:
+        keys = dict(conn.execute(sa.text("SELECT login, login_key FROM user_account")).all())
+    assert keys == {"kim.teacher": "kim.teacher", "demo-admin": "demo-admin"}

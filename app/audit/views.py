@@ -241,3 +241,6 @@ def overrides():
     html = render_template("audit/overrides.html", page=page, **_labels())
     db.session.commit()
     return html
+
+
+from . import grants_views  # noqa: E402,F401  (권한 변경 이력: its routes and menu entry)

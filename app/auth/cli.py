@@ -6,8 +6,9 @@ from sqlalchemy import select
 from ..domain import DomainError
 from ..extensions import db
 from ..permissions import ROLES
+from .handling import approve_if_first_admin
 from .models import User
-from .services import create_user, deactivate_user, find_organisation
+from .services import create_user, deactivate_user, find_organisation, login_key
 
 users = AppGroup("users", help="계정 관리 (create, deactivate)")
 
@@ -32,15 +33,19 @@ def create_command(role, org_code, login, display_name, password):
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(err.message) from None
+    first_admin = approve_if_first_admin(user)  # nobody else could approve the first admin
     db.session.commit()
     click.echo(f"계정을 만들었습니다: {user.login} ({role})")
+    if first_admin:
+        click.echo("첫 관리자로 취급승인했습니다. 교육 이수일을 기록하세요: "
+                   f"flask users record-training {user.login} --on YYYY-MM-DD")
 
 
 @users.command("deactivate")
 @click.argument("login")
 def deactivate_command(login):
     """Deactivate a user; their sessions end on the next request."""
-    user = db.session.execute(select(User).filter_by(login=login)).scalar_one_or_none()
+    user = db.session.execute(select(User).filter_by(login_key=login_key(login))).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"계정을 찾을 수 없습니다: {login}")
     try:
@@ -51,5 +56,26 @@ def deactivate_command(login):
     click.echo(f"계정을 비활성화했습니다: {login}")
 
 
+@users.command("totp-reset")
+@click.argument("login")
+@click.option("--reason", required=True, help="초기화 사유 (권한 변경 이력에 남습니다)")
+def totp_reset_command(login, reason):
+    """Reset a user's second factor (e.g. a sole admin who lost their phone); sessions end."""
+    from .totp import reset_totp
+    user = db.session.execute(select(User).filter_by(login_key=login_key(login))).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"계정을 찾을 수 없습니다: {login}")
+    try:
+        reset_totp(user, None, reason)
+    except DomainError as err:
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    click.echo(f"2단계 인증을 초기화했습니다: {user.login} (다음 로그인 때 다시 등록)")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(users)
+
+
+from . import handling_cli  # noqa: E402,F401  (training-reminders, approve, withdraw-approval, record-training)

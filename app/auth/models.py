@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column, utcnow
@@ -66,6 +66,8 @@ class Organisation(UidMixin, TimestampMixin, db.Model):
 class User(UserMixin, UidMixin, TimestampMixin, db.Model):
     __tablename__ = "user_account"
     login: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    #: the login as compared (NFKC, case-folded, trimmed): unique, so no look-alike twin can exist
+    login_key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     #: the person's name, encrypted: a guardian's account name is their real name
     display_name_enc: Mapped[Ciphertext] = ciphertext_column()
     display_name = EncryptedText()
@@ -74,8 +76,24 @@ class User(UserMixin, UidMixin, TimestampMixin, db.Model):
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    #: bumped at logout, password change, deactivation, role change and 2FA reset: every session
+    #: carrying an older version ends on its next request
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    #: set by an admin reset or a coordinator-made first password: must be changed at next sign-in
+    password_temporary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    #: TOTP second factor: the secret (encrypted), when enrolment finished, the last step used
+    totp_secret_enc: Mapped[Ciphertext] = ciphertext_column()
+    totp_secret = EncryptedText()
+    totp_enabled_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    totp_last_step: Mapped[Optional[int]] = mapped_column(Integer)
+    #: 취급승인 (법 제17조): who approved the account for handling personal data, and when
+    handling_approved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    handling_approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    #: the date of the latest yearly 개인정보 training (시행령 제15조)
+    training_on: Mapped[Optional[dt.date]] = mapped_column(Date)
 
-    organisation: Mapped[Optional[Organisation]] = relationship()
+    organisation: Mapped[Optional[Organisation]] = relationship(foreign_keys=[organisation_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login logs inactive users out on the next request
@@ -94,3 +112,44 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     locked_until: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class RecoveryCode(db.Model):
+    """One of a user's 10 one-time recovery codes for the second factor, stored hashed."""
+
+    __tablename__ = "recovery_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    used_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+
+#: grant change kinds (안전성 확보조치 기준 제5조: every grant change kept 3 years)
+GRANT_KINDS = {"created": "계정 생성", "role_changed": "역할 변경", "organisation_changed": "소속 변경",
+               "deactivated": "비활성화", "reactivated": "재활성화", "totp_reset": "2단계 인증 초기화",
+               "approval_given": "취급승인", "approval_withdrawn": "취급승인 철회", "training_recorded": "교육 이수 기록",
+               "password_reset": "비밀번호 초기화", "unlocked": "잠금 해제"}
+
+
+class GrantChange(UidMixin, db.Model):
+    """One change of what an account may reach: who, when, before and after, and why."""
+
+    __tablename__ = "grant_change"
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    #: None: the system or a command-line operator
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    #: codes and ids only (role, organisation id, active flag …), never a name or a secret
+    before: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    reason_enc: Mapped[Ciphertext] = ciphertext_column()
+    reason = EncryptedText()
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor: Mapped[Optional[User]] = relationship(foreign_keys=[actor_id])
+
+    @property
+    def kind_label(self) -> str:
+        return GRANT_KINDS.get(self.kind, self.kind)

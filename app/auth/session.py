@@ -1,4 +1,6 @@
-"""Flask-Login wiring, the start of a session, and the 30-minute idle timeout."""
+"""Flask-Login wiring, the start of a session, and how sessions end: the 30-minute idle limit,
+the 12-hour absolute lifetime, and the per-user session version (logout, password change,
+deactivation, role change and 2FA reset bump it, so every copy of an older cookie stops working)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -35,12 +37,24 @@ def reset_session() -> None:
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
+def absolute_limit() -> dt.timedelta:
+    """How long a session may last at most, however busy (SESSION_ABSOLUTE_LIFETIME, 12 h)."""
+    return current_app.config.get("SESSION_ABSOLUTE_LIFETIME") or current_app.config["PERMANENT_SESSION_LIFETIME"]
+
+
 def start_session(user: User) -> None:
-    """Log ``user`` in on a fresh session whose idle clock starts now."""
+    """Log ``user`` in on a fresh session whose idle and absolute clocks start now."""
     reset_session()
     login_user(user)
     session.permanent = True
-    session["last_seen"] = utcnow().isoformat()
+    now = utcnow().isoformat()
+    session["last_seen"] = session["signed_in_at"] = now
+    session["sv"] = user.session_version
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session of ``user`` ends on its next request (callers commit)."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def end_session() -> None:
@@ -58,19 +72,36 @@ def init_app(app) -> None:
     login_manager.session_protection = "strong"
 
     @app.before_request
-    def expire_idle_session():
+    def check_session():
         if request.endpoint == "static" or not current_user.is_authenticated:
             return None
         now = utcnow()
+        if session.get("sv") != current_user.session_version:
+            # a cookie from before a logout, password change, deactivation or role change
+            return _end(current_user, "session_revoked", gettext(
+                "다른 곳에서 로그아웃했거나 계정 정보가 바뀌어 이 접속이 끝났습니다. 다시 로그인해 주세요."),
+                outcome="denied")
+        signed_in = session.get("signed_in_at")
+        if not signed_in or now - dt.datetime.fromisoformat(signed_in) > absolute_limit():
+            hours = int(absolute_limit().total_seconds() // 3600)
+            return _end(current_user, "session_expired", gettext(
+                "로그인한 지 %(hours)d시간이 지나 자동으로 로그아웃되었습니다. 다시 로그인해 주세요.", hours=hours),
+                details={"limit": "absolute"})
         last_seen = session.get("last_seen")
         if last_seen and now - dt.datetime.fromisoformat(last_seen) > idle_limit():
-            from ..audit.services import record
-            record("session_expired", actor=current_user, object_type="user", object_id=current_user.uid)
-            db.session.commit()
-            end_session()
             minutes = int(idle_limit().total_seconds() // 60)
-            flash(gettext("%(minutes)d분 동안 사용하지 않아 자동으로 로그아웃되었습니다. 다시 로그인해 주세요.",
-                          minutes=minutes), "info")
-            return redirect(url_for("auth.login", next=request.path))
+            return _end(current_user, "session_expired", gettext(
+                "%(minutes)d분 동안 사용하지 않아 자동으로 로그아웃되었습니다. 다시 로그인해 주세요.", minutes=minutes),
+                details={"limit": "idle"})
         session["last_seen"] = now.isoformat()
         return None
+
+
+def _end(user, action: str, message: str, outcome: str = "allowed", details: dict | None = None):
+    """End this session, audited, and send the visitor to the login page with why."""
+    from ..audit.services import record
+    record(action, actor=user, object_type="user", object_id=user.uid, outcome=outcome, details=details)
+    db.session.commit()
+    end_session()
+    flash(message, "info")
+    return redirect(url_for("auth.login", next=request.path))

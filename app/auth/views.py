@@ -6,11 +6,14 @@ from flask_babel import gettext, refresh
 from flask_login import current_user
 
 from ..audit.services import record
-from ..extensions import db, limiter
+from ..extensions import db
 from . import bp
 from .forms import EmptyForm, LoginForm
 from .services import LoginRefused, authenticate
-from .session import end_session, start_session
+from .session import end_all_sessions, end_session, start_session
+from .totp import is_enabled
+from .totp_login import begin_second_step
+from .totp_views import sign_in_limit  # also registers the two-factor routes
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -22,7 +25,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@sign_in_limit
 def login():
     """Show the login form and sign the user in."""
     if current_user.is_authenticated:
@@ -36,8 +39,12 @@ def login():
             form.form_errors.append(refused.message)
         else:
             db.session.commit()
+            target = _safe_next(form.next.data)
+            if is_enabled(user):  # no session yet: the code step (totp_views.login_code) starts it
+                begin_second_step(user, target)
+                return redirect(url_for("auth.login_code"))
             start_session(user)
-            return redirect(_safe_next(form.next.data) or url_for("home.index"))
+            return redirect(target or url_for("home.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
@@ -46,6 +53,8 @@ def login():
 def logout():
     """End the session (the chosen language stays)."""
     if current_user.is_authenticated:
+        # the session version moves on: a copy of this cookie taken before logout opens nothing
+        end_all_sessions(current_user)
         record("logout", object_type="user", object_id=current_user.uid)
         db.session.commit()
     end_session()
@@ -60,3 +69,6 @@ def set_language(code: str):
         session["lang"] = code
         refresh()  # anything still rendered in this request uses the new language
     return redirect(_safe_next(request.form.get("back")) or url_for("home.index"))
+
+
+from . import handling_views  # noqa: E402,F401  (the clearance notice and the admin's approval screens)

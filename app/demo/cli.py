@@ -16,7 +16,8 @@ from ..extensions import db
 from . import organisations
 
 #: feature seeders run after organisations and users, in this order; each module has seed()
-FEATURE_SEEDERS = ("students", "cases", "guardians", "agencies", "referrals", "conferences")
+#: (handling last: it approves and trains every account the others made)
+FEATURE_SEEDERS = ("students", "cases", "guardians", "agencies", "referrals", "conferences", "handling")
 
 demo = AppGroup("demo", help="데모 데이터")
 

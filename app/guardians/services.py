@@ -186,8 +186,9 @@ def create_guardian_login(actor, guardian: Guardian, login: str, password: str) 
         raise DomainError("이미 로그인 계정이 있습니다.", "login")
     if guardian.status == "retired":
         raise DomainError("활동 종료된 교육후견인에게는 계정을 만들 수 없습니다.", "login")
+    # the coordinator chose this password: the guardian must replace it at their first sign-in
     user = create_user(login=login or "", display_name=guardian.name or "", role=GUARDIAN, organisation=None,
-                       password=password or "", actor=actor)
+                       password=password or "", actor=actor, temporary=True)
     guardian.user_id = user.id
     record("guardian_login_created", obj=guardian, actor=actor, details={"user": user.uid})
     return user

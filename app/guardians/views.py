@@ -203,4 +203,4 @@ def create_login(uid: str):
 
 # create_app imports only each feature's views module: the guardian portal and the matching
 # screens live in their own modules and register their routes from here
-from . import assignment_views, concern_views, match_views, portal_views  # noqa: E402,F401
+from . import assignment_views, concern_views, handling_views, match_views, portal_views  # noqa: E402,F401

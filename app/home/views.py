@@ -69,7 +69,8 @@ def _agency_panels() -> dict:
 
 
 #: role -> the lists its home page shows (roles not named here show their page as it is)
-PANELS = {p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels,
+PANELS = {p.ADMIN: _alerts, p.AUDITOR: _alerts,
+          p.SCHOOL_STAFF: _school_panels, p.SCHOOL_LEAD: _school_panels, p.DISTRICT_COORDINATOR: _district_panels,
           p.GUARDIAN: _guardian_panels, p.AGENCY_COORDINATOR: _agency_panels}
 
 #: roles whose home page also shows the conference panels

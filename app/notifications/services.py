@@ -24,7 +24,7 @@ KINDS = {
     "assignment_reactivatable": "배정 재개 가능", "assignment_ended": "배정 종료", "check_expiring": "조회 만료 예정",
     "check_lapsed": "조회 만료", "conference": "사례회의", "conference_action": "사례회의 실행 과제",
     "conference_review": "사례 점검일",
-    "consent": "동의", "case": "사례",
+    "consent": "동의", "case": "사례", "training_expiring": "개인정보 교육 만료 예정",
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..extensions import db
 from ..navigation import add_nav
-from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_LEAD, SCHOOL_STAFF
+from ..permissions import ADMIN, AGENCY_COORDINATOR, AUDITOR, DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_LEAD, SCHOOL_STAFF
 from . import bp
 from .models import Notification
 from .services import KINDS, AlertFilters, alerts_query, mark_all_read, unread_count
@@ -17,7 +17,8 @@ from .services import mark_read as mark_note_read
 
 STATES = {"unread": "새 알림", "all": "전체", "resolved": "처리 완료"}
 
-add_nav("notifications.index", _l("알림"), SCHOOL_STAFF, SCHOOL_LEAD, DISTRICT_COORDINATOR, GUARDIAN, AGENCY_COORDINATOR)
+add_nav("notifications.index", _l("알림"), SCHOOL_STAFF, SCHOOL_LEAD, DISTRICT_COORDINATOR, GUARDIAN, AGENCY_COORDINATOR,
+        AUDITOR, ADMIN)
 
 
 def _safe_next(default: str) -> str:

@@ -79,7 +79,8 @@ def test_creating_and_deactivating_are_audited(build, db):
     deactivate_user(user)
     db.session.commit()
     events = db.session.execute(select(AuditEvent.action).filter_by(object_id=user.uid)).scalars().all()
-    assert events == ["user_created", "user_deactivated"]
+    # each grant change is kept in the grant history too (안전성 확보조치 기준 제5조)
+    assert events == ["user_created", "grant_changed", "user_deactivated", "grant_changed"]
     with pytest.raises(DomainError, match="이미 비활성화"):
         deactivate_user(user)
 

@@ -19,12 +19,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SHOTS = Path(os.environ.get("IEUM_SHOTS", "/tmp/ieum-shots"))
 
 
+def buffered(wsgi_app):
+    """Read every response whole and close it before sending.  The development server never
+    closes a response whose client went away (Chromium drops font and CSS downloads it no longer
+    needs), and an open static file then surfaces as a ResourceWarning that filterwarnings=error
+    turns into a failed test on a loaded machine.  Buffering leaves nothing open; the
+    application's own warnings still fail tests."""
+    def app(environ, start_response):
+        result = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+    return app
+
+
 class LiveServer:
     """A Flask app served by werkzeug on 127.0.0.1 and a free port, in a daemon thread."""
 
     def __init__(self, app) -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
 

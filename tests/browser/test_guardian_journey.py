@@ -58,7 +58,7 @@ def test_vetting_matching_accept_log_concern(live_server, browser_page, screensh
         guardian = gs.register_guardian(coordinator, guardian_fields(build, name="이후견"))
         for step in ("screening", "trained"):
             gs.change_guardian_status(coordinator, guardian, step)
-        gs.create_guardian_login(coordinator, guardian, "lee-guardian", DEFAULT_PASSWORD)
+        gs.create_guardian_login(coordinator, guardian, "lee-guardian", DEFAULT_PASSWORD).password_temporary = False
         db.session.commit()
         guardian_uid, case_uid = guardian.uid, case.uid
     page = browser_page
@@ -72,6 +72,13 @@ def test_vetting_matching_accept_log_concern(live_server, browser_page, screensh
     status.get_by_label("변경할 상태").select_option("active")
     status.get_by_role("button", name="변경").click()
     expect(page.get_by_test_id("guardian-status")).to_have_text("활동")
+    # the login the coordinator made sees nothing until approved for handling, with its training recorded
+    approve = page.get_by_test_id("form-handling-approve")
+    approve.get_by_label("메모").fill("보안 서약서 확인")
+    approve.get_by_role("button", name="취급승인").click()
+    expect(page.get_by_test_id("handling-approved")).to_contain_text("승인")
+    page.get_by_test_id("form-handling-training").get_by_role("button", name="이수일 기록").click()
+    expect(page.get_by_test_id("handling-clearance")).to_have_text("가능")
 
     # 2. matching: the case's ranked suggestions, and a proposal to this guardian
     page.goto(live_server(f"/guardians/match/{case_uid}"))

@@ -58,7 +58,7 @@ def test_types_are_checked(db, specimens):
 
 def test_no_plaintext_in_the_database(app, db, build, specimens):
     build.user("guardian", display_name="김보호자이름")
-    db.session.add(User(login="bulk-1", display_name="박후견인이름", role="guardian", password_hash="x"))
+    db.session.add(User(login="bulk-1", login_key="bulk-1", display_name="박후견인이름", role="guardian", password_hash="x"))
     db.session.add(Specimen(note=SECRET_NOTE, born=dt.date(2011, 7, 19), facts={"병력": "천식치료중"}))
     db.session.commit()
     secrets = ["김보호자이름", "박후견인이름", SECRET_NOTE, "홍길동", "2011-07-19", "천식치료중"]

@@ -211,7 +211,7 @@ def test_rotation_of_the_application_tables(db, build, ring):
     first = build.user("guardian", display_name="보호자 0").id
     for n in (1, 2):
         build.user("guardian", display_name=f"보호자 {n}")
-    db.session.add(User(login="bulk", display_name="일괄", role="guardian", password_hash="x"))
+    db.session.add(User(login="bulk", login_key="bulk", display_name="일괄", role="guardian", password_hash="x"))
     db.session.commit()
     result = rotate_keys()
     assert result.values == 4

@@ -21,7 +21,7 @@ def test_rotation_rate(db, ring):
     rows = []
     for n in range(VALUES):
         uid = str(uuid.uuid4())
-        rows.append({"uid": uid, "login": f"bench-{n}", "role": "guardian", "password_hash": "x",
+        rows.append({"uid": uid, "login": f"bench-{n}", "login_key": f"bench-{n}", "role": "guardian", "password_hash": "x",
                      "active": True, "created_at": now, "updated_at": now,
                      "display_name_enc": ring.encrypt(f"교육후견인 {n}번", "user_account", "display_name_enc", uid)})
     db.session.execute(insert(User.__table__), rows)

@@ -12,6 +12,7 @@ from app.db import today_kst
 from app.extensions import db
 from app.guardians import services as gs
 from app.guardians.models import CHECK_KINDS
+from tests.factories import approve_login
 
 _counter = itertools.count(1)
 
@@ -76,6 +77,9 @@ def make_eligible_guardian(build, actor, checked_on: dt.date | None = None, logi
     for step in ("screening", "trained", "active"):
         gs.change_guardian_status(actor, guardian, step)
     user = gs.create_guardian_login(actor, guardian, login, password) if login else None
+    if user is not None:
+        user.password_temporary = False  # as if the guardian had already chosen their own
+        approve_login(user, actor, guardian)  # logins start unapproved: the coordinator approves them
     db.session.commit()
     return (guardian, user) if login else guardian
 

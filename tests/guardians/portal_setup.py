@@ -9,7 +9,7 @@ from app.cases.plan import add_plan_action
 from app.extensions import db
 from app.guardians.assignments import accept_assignment, propose_assignment
 from app.guardians.services import create_guardian_login
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, approve_login
 
 _counter = itertools.count(1)
 SHARED_GOAL = "두 자리 수 덧셈 익히기"
@@ -37,7 +37,11 @@ def matched(build, eligible_guardian, coordinator, *, accept: bool = True, schoo
     add_plan_action(case, lead, goal=SHARED_GOAL, action="주 2회 함께 연습", shared_with_guardian=True)
     add_plan_action(case, lead, goal=PRIVATE_GOAL, action="상담교사 진행")
     guardian = guardian or eligible_guardian()
-    user = guardian.user or create_guardian_login(coordinator, guardian, f"guardian-p{n}", DEFAULT_PASSWORD)
+    user = guardian.user
+    if user is None:
+        user = create_guardian_login(coordinator, guardian, f"guardian-p{n}", DEFAULT_PASSWORD)
+        approve_login(user, coordinator, guardian)  # logins start unapproved: the coordinator approves them
+    user.password_temporary = False  # as if the guardian had already replaced the coordinator's password
     assignment = propose_assignment(case, guardian, coordinator)
     db.session.commit()
     if accept:

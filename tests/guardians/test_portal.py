@@ -13,6 +13,7 @@ from app.db import today_kst
 from app.extensions import db
 from app.guardians.assignments import suspend_assignment
 from app.guardians.models import ActivityLog, Assignment
+from tests.factories import clear
 
 from .portal_setup import PRIVATE_GOAL, SHARED_GOAL, matched
 
@@ -111,6 +112,8 @@ def test_logging_through_the_form(pair, client, login):
 
 def test_a_lapsed_guardian_sees_why_and_no_student_data(pair, client, login):
     with freeze_time(dt.datetime.now() + dt.timedelta(days=400)):
+        clear(pair.user)  # this year's 개인정보 training is on record: only the record checks lapsed
+        db.session.commit()
         login(pair.user)
         for url in ("/guardians/me", "/home/guardian", f"/guardians/me/{pair.assignment.uid}"):
             response = client.get(url)

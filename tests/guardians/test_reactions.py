@@ -178,6 +178,7 @@ def test_expired_consent_pauses_assignments(app, build, eligible_guardian, coord
     db.session.commit()
     guardian = eligible_guardian()
     user = create_guardian_login(coordinator, guardian, "guardian-expiry", DEFAULT_PASSWORD)
+    user.password_temporary = False
     assignment = propose_assignment(case, guardian, coordinator)
     db.session.commit()
     accept_assignment(assignment, user)

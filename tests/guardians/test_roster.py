@@ -143,6 +143,7 @@ def test_create_guardian_login(coordinator, make_guardian):
     user = gs.create_guardian_login(coordinator, guardian, "guardian-park", "Correct-horse-42")
     db.session.commit()
     assert guardian.user_id == user.id and user.role == "guardian" and user.organisation_id is None
+    assert user.password_temporary  # the coordinator chose it: the guardian must change it first
     from app.permissions import guardian_for_user
     assert guardian_for_user(user) == guardian
     with pytest.raises(DomainError, match="이미"):

@@ -23,7 +23,7 @@ EMPTY = {
     "district_coordinator": "교육지원청에 요청된 사례가 없습니다.",
     "guardian": "현재 배정된 학생이 없습니다.",
     "agency_coordinator": "받은 의뢰가 없습니다.",
-    "admin": "flask users 명령으로 계정을 관리합니다.",
+    "admin": "키 상태는 flask keys status 명령으로 확인합니다.",
 }
 
 

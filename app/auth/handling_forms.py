@@ -1,0 +1,55 @@
+"""Handling approval and training forms: shape checks only; the rules live in auth/handling.py.
+Each form has its own prefix so the three can sit on one page (the guardian's, the admin's)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+REASON_MAX = 500
+
+
+class ApproveForm(FlaskForm):
+    """취급승인: an optional note (e.g. the 서약서 received)."""
+
+    reason = StringField("메모", validators=[Optional(), Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")],
+                         description="예: 보안 서약서 제출 확인")
+
+
+class WithdrawForm(FlaskForm):
+    """취급승인 철회: the reason is required (a grant change)."""
+
+    reason = TextAreaField("철회 사유", validators=[InputRequired("철회 사유를 입력해 주세요."),
+                                                Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")])
+
+
+class TrainingForm(FlaskForm):
+    """The date of the account's latest yearly 개인정보 training."""
+
+    trained_on = DateField("교육 이수일", validators=[InputRequired("교육 이수일을 YYYY-MM-DD 형식으로 입력해 주세요.")])
+    reason = StringField("메모", validators=[Optional(), Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")],
+                         description="예: 2026년 개인정보 보호 교육(온라인)")
+
+
+class HandlingFilterForm(FlaskForm):
+    """The admin's list: which accounts to show."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField("상태", choices=[("attention", "조치 필요"), ("not_approved", "승인 전"),
+                                         ("training", "교육 기록 없음·만료"), ("expiring", "교육 만료 예정"),
+                                         ("all", "전체")], default="attention", validators=[Optional()])
+
+
+def handling_forms(given: dict | None = None) -> dict:
+    """Blank approve, withdraw and training forms; ``given`` replaces one (a form with errors)."""
+    from ..db import today_kst
+    given = given or {}
+    return {"approve": given.get("approve") or ApproveForm(formdata=None, prefix="ha"),
+            "withdraw": given.get("withdraw") or WithdrawForm(formdata=None, prefix="hw"),
+            "training": given.get("training") or TrainingForm(formdata=None, prefix="ht", trained_on=today_kst())}
+
+
+#: form key -> its class and prefix (the routes build the submitted form from these)
+FORMS = {"approve": (ApproveForm, "ha"), "withdraw": (WithdrawForm, "hw"), "training": (TrainingForm, "ht")}
