@@ -45,8 +45,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     account.init_app(app)  # after the session checks: a temporary password must be changed first
     handling.init_app(app)  # then the clearance gate: no personal data without approval and training
     with app.app_context():
-        from .db_setup import configure_engine
-        configure_engine(extensions.db.engine)
+        from .db_setup import configure_engine, secure_instance_folder
+        secure_instance_folder(app.instance_path)  # 0700 whoever starts the app, whatever the umask
+        configure_engine(extensions.db.engine)  # SQLite files 0600 likewise
+    from .integrity import flush_integrity_alarms
+    app.teardown_request(flush_integrity_alarms)  # undecryptable values read in this request
 
     for name in FEATURES:
         package = importlib.import_module(f".{name}", __name__)

@@ -57,6 +57,8 @@ class Config:
     GUARDIAN_TRAINING_HOURS = 30
     REFERRAL_RESPONSE_BUSINESS_DAYS = 5
     AUDIT_RETENTION_YEARS = 2
+    #: append-only JSONL of signed chain heads (flask audit anchor); default instance/audit-anchors.jsonl
+    AUDIT_ANCHOR_FILE = None
 
 
 class TestConfig(Config):
@@ -81,6 +83,7 @@ ENV_OVERRIDES = {
     "IEUM_KEYS_FILE": "IEUM_KEYS_FILE",
     "IEUM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "IEUM_PROXY_COUNT": "PROXY_COUNT",
+    "IEUM_AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
 }
 
 

@@ -75,6 +75,9 @@ class KeyRing:
     path: Path | None = None
     #: an unfinished ``flask keys rotate``: {"to": data kid, "index_to": index kid or None}
     rotation: dict | None = None
+    #: audit-chain HMAC keys ("a1", "a2", ...): never retired, old events stay verifiable with them
+    audit_active: str | None = None
+    audit_keys: dict[str, str] = field(default_factory=dict, repr=False)
     _aead: dict = field(default_factory=dict, repr=False)
     _mtime: int | None = field(default=None, repr=False)
     _checked: float = field(default=0.0, repr=False)
@@ -83,7 +86,7 @@ class KeyRing:
     @classmethod
     def generate(cls, path: Path | None = None) -> "KeyRing":
         return cls(active="k1", keys={"k1": new_key()}, index_active="i1",
-                   index_keys={"i1": new_key()}, path=path)
+                   index_keys={"i1": new_key()}, path=path, audit_active="a1", audit_keys={"a1": new_key()})
 
     @classmethod
     def from_json(cls, text: str, path: Path | None = None) -> "KeyRing":
@@ -92,14 +95,17 @@ class KeyRing:
             data = json.loads(text)
             ring = cls(active=data["active"], keys=dict(data["keys"]),
                        index_active=data["index_active"], index_keys=dict(data["index_keys"]),
-                       path=path, rotation=data.get("rotation"))
-            sizes = {kid: len(_b64d(raw)) for kid, raw in {**ring.keys, **ring.index_keys}.items()}
+                       path=path, rotation=data.get("rotation"), audit_active=data.get("audit_active"),
+                       audit_keys=dict(data.get("audit_keys") or {}))
+            sizes = {kid: len(_b64d(raw)) for kid, raw in
+                     {**ring.keys, **ring.index_keys, **ring.audit_keys}.items()}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyRingError("key ring is not valid JSON with active/keys/index_active/index_keys "
                                f"and base64 keys ({type(exc).__name__})") from None
         # ids first: later messages quote them, and a key pasted in by mistake must not be quoted
         if not all(isinstance(k, str) and _KID.fullmatch(k) for k in
-                   (*ring.keys, *ring.index_keys, ring.active, ring.index_active)):
+                   (*ring.keys, *ring.index_keys, *ring.audit_keys, ring.active, ring.index_active,
+                    *([ring.audit_active] if ring.audit_active is not None else []))):
             raise KeyRingError("key ids may only use lower-case letters, digits, '-' and '_'")
         if ring.active not in ring.keys:
             raise KeyRingError(f"active key {ring.active} is not in the key ring")
@@ -107,6 +113,10 @@ class KeyRing:
             raise KeyRingError(f"active index key {ring.index_active} is not in the key ring")
         if set(ring.keys) & set(ring.index_keys):
             raise KeyRingError("a key id is used for both a data key and an index key")
+        if set(ring.audit_keys) & (set(ring.keys) | set(ring.index_keys)):
+            raise KeyRingError("a key id is used for both an audit key and a data or index key")
+        if ring.audit_active is not None and ring.audit_active not in ring.audit_keys:
+            raise KeyRingError(f"active audit key {ring.audit_active} is not in the key ring")
         if not isinstance(ring.rotation, (dict, type(None))):
             raise KeyRingError("key ring 'rotation' must be an object; remove it and run 'flask keys rotate'")
         bad = [kid for kid, size in sizes.items() if size != KEY_BYTES]
@@ -133,6 +143,8 @@ class KeyRing:
                 "index_active": self.index_active, "index_keys": self.index_keys}
         if self.rotation:
             data["rotation"] = self.rotation
+        if self.audit_keys:
+            data["audit_active"], data["audit_keys"] = self.audit_active, self.audit_keys
         return json.dumps(data, indent=2, sort_keys=True)
 
     def save(self, overwrite: bool = True) -> None:
@@ -171,6 +183,7 @@ class KeyRing:
         self.active, self.keys = fresh.active, fresh.keys
         self.index_active, self.index_keys = fresh.index_active, fresh.index_keys
         self.rotation, self._mtime, self._checked = fresh.rotation, fresh._mtime, fresh._checked
+        self.audit_active, self.audit_keys = fresh.audit_active, fresh.audit_keys
         self._aead.clear()
         return self.to_json() != before
 
@@ -201,6 +214,27 @@ class KeyRing:
         self.index_keys[kid] = new_key()
         self.index_active = kid
         return kid
+
+    def add_audit_key(self) -> str:
+        """A new active audit key; the old ones stay, as the events they sealed need them."""
+        kid = _next_id("a", self.audit_keys)
+        self.audit_keys[kid] = new_key()
+        self.audit_active = kid
+        return kid
+
+    # -- audit chain --------------------------------------------------------------------
+    def audit_key(self, kid: str | None = None) -> tuple[str, bytes]:
+        """(key id, raw key) of an audit key, the active one by default."""
+        kid = kid or self.audit_active
+        if kid is None:
+            raise KeyRingError("the key ring has no audit key; run 'flask keys rotate --audit'")
+        if kid not in self.audit_keys and not (self.reload() and kid in self.audit_keys):
+            raise KeyRingError(f"audit key {kid} is not in the key ring")
+        return kid, _b64d(self.audit_keys[kid])
+
+    def audit_key_bytes(self) -> dict[str, bytes]:
+        """Every audit key, raw, by id (for verifying a chain sealed across rotations)."""
+        return {kid: _b64d(raw) for kid, raw in self.audit_keys.items()}
 
     def remove_key(self, kid: str) -> None:
         """Forget a non-active data or index key (callers check nothing uses it)."""

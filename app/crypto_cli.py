@@ -45,12 +45,14 @@ def init_command(path: Path | None):
 
 
 @keys.command("status")
+@click.option("--verify", is_flag=True, help="also decrypt every value and name those that fail")
 @with_appcontext
-def status_command():
+def status_command(verify: bool):
     """Show the active keys and how many values each key id encrypted, per table and column."""
     from .crypto_rotation import key_status  # imported late: 'flask keys init' needs no app
     status = key_status()
-    click.echo(f"active data key: {status.active}    active index key: {status.index_active}")
+    click.echo(f"active data key: {status.active}    active index key: {status.index_active}    "
+               f"active audit key: {status.audit_active or '- (run flask keys rotate --audit)'}")
     if status.rotation:
         click.echo("an interrupted rotation is pending: run 'flask keys rotate' to finish it")
     for kind, label in (("data", "data keys"), ("index", "index keys")):
@@ -61,15 +63,41 @@ def status_command():
         counts = "  ".join(f"{kid}={n}" for kid, n in col.counts.items())
         unknown = f"  unknown key={col.unknown}" if col.unknown else ""
         click.echo(f"  {(col.table + '.' + col.column).ljust(width)}  [{col.kind}]  {counts}{unknown}")
+    if verify:
+        _verify_values()
+
+
+def _verify_values() -> None:
+    """Name every value that fails to decrypt (table, column, row uid); exit 1 if any."""
+    from .crypto_check import find_unreadable
+    bad = find_unreadable()
+    for value in bad:
+        click.echo(f"  undecryptable: {value.table}.{value.column} row {value.uid}")
+    if bad:
+        raise click.ClickException(f"{len(bad)} values cannot be decrypted (moved, tampered or under a "
+                                   "missing key); restore them from a backup. 'flask keys rotate' stops on them.")
+    click.echo("every stored value decrypts.")
 
 
 @keys.command("rotate")
 @click.option("--index", "index", is_flag=True, help="also rotate the blind-index key and recompute indexes")
+@click.option("--audit", "audit", is_flag=True,
+              help="only start a new audit-chain key (history is not rewritten; old keys stay to verify it)")
 @click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True)
 @with_appcontext
-def rotate_command(index: bool, batch_size: int):
+def rotate_command(index: bool, audit: bool, batch_size: int):
     """Add a new active key and re-encrypt every value; safe to interrupt and run again."""
-    from .crypto_rotation import rotate_keys
+    from .crypto_rotation import rotate_audit_key, rotate_keys
+    if audit:
+        try:
+            kid, recorded = rotate_audit_key()
+        except SERVICE_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"new audit key {kid} is active; earlier events stay verifiable with the older audit keys. "
+                   "Back up the key ring now.")
+        if not recorded:
+            click.echo("the audit trail has no key_id column yet: run 'flask db upgrade' to re-seal the chain.")
+        return
     with contextlib.ExitStack() as stack:
         bar = []
 

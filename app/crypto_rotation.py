@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, not_, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, inspect, not_, or_, select, update
 
 from .audit.services import record
 from .crypto import FORMAT_VERSION, DecryptionError, KeyRing, KeyRingError
@@ -50,6 +50,7 @@ class KeyStatus:
     index_active: str
     rotation: dict | None
     columns: list[ColumnCount]
+    audit_active: str | None = None
 
     def totals(self, kind: str) -> dict[str, int]:
         """Values per key id over every column of one kind."""
@@ -130,7 +131,7 @@ def key_status(tables: list[EncryptedTable] | None = None) -> KeyStatus:
             counts = {k: next(row) for k in kids}
             out.append(ColumnCount(et.name, attr, kind, counts, total - sum(counts.values())))
     db.session.rollback()  # end the read (on SQLite every transaction holds the write lock)
-    return KeyStatus(ring.active, ring.index_active, ring.rotation, out)
+    return KeyStatus(ring.active, ring.index_active, ring.rotation, out, ring.audit_active)
 
 
 def _needs_work(et: EncryptedTable, ring: KeyRing):
@@ -261,6 +262,22 @@ def rotate_keys(actor=None, index: bool = False, batch_size: int = DEFAULT_BATCH
             ring.rotation = None
             ring.save()
     return result
+
+
+def rotate_audit_key(actor=None) -> tuple[str, bool]:
+    """Start a new audit-chain key: new events are sealed with it, old ones keep theirs (nothing is
+    rewritten).  Returns (key id, whether the change could be audited: not before migration 0008)."""
+    ring = _ring(need_file=True)
+    with ring_lock(ring.path):
+        ring.reload()
+        kid = ring.add_audit_key()
+        ring.save()  # on disk before any event depends on it
+    columns = {c["name"] for c in inspect(db.engine).get_columns("audit_event")}
+    if "key_id" not in columns:
+        return kid, False
+    record("key_added", object_type="key", object_id=kid, actor=actor, details={"kind": "audit"})
+    db.session.commit()
+    return kid, True
 
 
 def _usage(tables: list[EncryptedTable], kid: str, kind: str) -> dict[str, int]:

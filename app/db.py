@@ -26,8 +26,11 @@ from sqlalchemy import DateTime, Integer, String, Text, false
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .crypto import KeyRing
+from .crypto import DecryptionError, KeyRing
 from .extensions import db
+# a value that fails to decrypt reads as a display-only stand-in and raises an integrity alarm
+from .integrity import (UNREADABLE_TEXT, Unreadable, UnreadableDate, UnreadableJSON, UnreadableValueError,
+                        raise_integrity_alarm)
 
 Ciphertext = Optional[str]
 
@@ -105,14 +108,28 @@ class EncryptedField:
         cached = obj.__dict__.get(self.cache)
         if cached is not None and cached[0] == stored:
             return cached[1]
-        value = None if stored is None else self.load(
-            keyring().decrypt(stored, obj.__tablename__, self.column, obj.uid))
+        value = None if stored is None else self._decrypt(obj, stored)
         obj.__dict__[self.cache] = (stored, value)
         return value
+
+    def _decrypt(self, obj: Any, stored: str) -> Any:
+        """The value, or an Unreadable stand-in (with an integrity alarm) when it fails."""
+        table = obj.__tablename__
+        try:
+            return self.load(keyring().decrypt(stored, table, self.column, obj.uid))
+        except (DecryptionError, ValueError):  # ValueError: authentic text that does not load
+            raise_integrity_alarm(table, self.column, obj.uid)
+            return self.stand_in(table, obj.uid)
+
+    def stand_in(self, table: str, uid: str) -> Unreadable:
+        """What a failed read shows (display only: it is refused on write)."""
+        return Unreadable(table, self.column, uid)
 
     def __set__(self, obj: Any, value: Any) -> None:
         if obj.uid is None:
             raise RuntimeError(f"{type(obj).__name__}.uid must be set before {self.name}")
+        if isinstance(value, str) and value == UNREADABLE_TEXT:  # the stand-in, or its text from a form
+            raise UnreadableValueError(self.name)
         stored = None if value is None else keyring().encrypt(
             self.dump(value), obj.__tablename__, self.column, obj.uid)
         setattr(obj, self.column, stored)
@@ -142,6 +159,9 @@ class EncryptedDate(EncryptedField):
     def load(self, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
 
+    def stand_in(self, table: str, uid: str) -> Unreadable:
+        return UnreadableDate(table, self.column, uid)
+
 
 class EncryptedJSON(EncryptedField):
     """Encrypted JSON document (dicts, lists, strings, numbers, booleans)."""
@@ -151,6 +171,9 @@ class EncryptedJSON(EncryptedField):
 
     def load(self, text: str) -> Any:
         return json.loads(text)
+
+    def stand_in(self, table: str, uid: str) -> Unreadable:
+        return UnreadableJSON(table, self.column, uid)
 
 
 # -- blind indexes ------------------------------------------------------------------------
@@ -198,6 +221,9 @@ def index_parts(values) -> tuple[str, ...] | None:
     """The parts a blind index hashes; None when any part is empty (no index is stored)."""
     parts = []
     for value in values:
+        if isinstance(value, Unreadable):
+            # an index of the stand-in would make the row findable under the wrong value
+            raise UnreadableValueError(value.column.removesuffix("_enc"))
         if value is None or value == "":
             return None
         parts.append(value.isoformat() if isinstance(value, dt.date) else str(value))

@@ -1,14 +1,87 @@
-"""Engine settings per database: SQLite WAL, busy timeout, foreign keys and BEGIN IMMEDIATE."""
+"""Engine settings per database: SQLite WAL, busy timeout, foreign keys and BEGIN IMMEDIATE;
+and the file modes of the instance folder and SQLite files, whatever the starting umask."""
+import logging
+import os
+import stat
+from pathlib import Path
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .audit.services import forget_head
 
+log = logging.getLogger(__name__)
+
+INSTANCE_MODE = 0o700
+DATABASE_FILE_MODE = 0o600
+#: SQLite's companions of a WAL database: they hold recent pages in clear like the file itself
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """chmod ``path`` to ``mode`` if it is looser (or different); a file we may not change is
+    logged, not fatal: the operator who owns it is told, and the app still serves."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+        if current != mode:
+            os.chmod(path, mode)
+    except FileNotFoundError:
+        return
+    except PermissionError:
+        log.warning("cannot set mode %s on %s (owned by another user); run: chmod %s %s",
+                    oct(mode), path, oct(mode)[2:], path)
+
+
+def secure_instance_folder(path: str | os.PathLike) -> None:
+    """The instance folder (config, key ring, SQLite files, anchors) is 0700: created so, and
+    tightened if it exists — a start outside scripts/run (no ``umask 077``) must not loosen it."""
+    folder = Path(path)
+    if not folder.exists():
+        try:
+            folder.mkdir(parents=True, mode=INSTANCE_MODE, exist_ok=True)  # masked by the umask: tightened below
+        except OSError as exc:  # e.g. a read-only install that keeps everything elsewhere
+            log.warning("cannot create the instance folder %s: %s", folder, exc)
+            return
+    _tighten(folder, INSTANCE_MODE)
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file of a SQLite engine, or None for memory databases and URI forms we do not parse."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def create_sqlite_file(path: Path) -> None:
+    """Create a missing database file 0600 before SQLite does (SQLite would use 0644 less the
+    umask, and gives -wal/-shm the mode of the database file); an empty file is a valid new
+    database.  O_EXCL: never truncate a database another process created meanwhile."""
+    if path.parent.is_dir() and not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DATABASE_FILE_MODE))
+        except FileExistsError:
+            pass
+        _tighten(path, DATABASE_FILE_MODE)  # os.open's mode is masked by the umask too
+
+
+def secure_sqlite_files(path: Path) -> None:
+    """Tighten the database file and its -wal/-shm/-journal companions that exist to 0600."""
+    for suffix in SQLITE_SUFFIXES:
+        _tighten(path.with_name(path.name + suffix), DATABASE_FILE_MODE)
+
 
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite" and not getattr(engine, "_ieum_configured", False):
         engine._ieum_configured = True
+        path = sqlite_path(engine)
+        if path is not None:
+            secure_sqlite_files(path)  # files left loose by an earlier start; creates nothing
+
+            @event.listens_for(engine, "do_connect")
+            def _before_connect(_dialect, _record, _cargs, _cparams):
+                create_sqlite_file(path)  # before SQLite would create it with the umask's mode
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
@@ -19,6 +92,9 @@ def configure_engine(engine: Engine) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            if path is not None:
+                # the WAL and shared-memory files appear with the first connection
+                secure_sqlite_files(path)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):

@@ -6,6 +6,8 @@ from .extensions import babel
 
 def korean_date(day) -> str:
     """'2026. 12. 8.': the Korean way to write a date in a sentence (alerts, chronology lines)."""
+    if isinstance(day, str):  # the stand-in of an undecryptable date (app.db.Unreadable)
+        return day
     return f"{day.year}. {day.month}. {day.day}." if day else ""
 
 
@@ -39,7 +41,8 @@ def other_languages() -> list[tuple[str, str]]:
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
-    app.jinja_env.filters["kdate"] = lambda d: format_date(d, "yyyy. M. d.") if d else ""
+    # a str is the stand-in of an undecryptable date (app.db.Unreadable): shown as it is
+    app.jinja_env.filters["kdate"] = lambda d: d if isinstance(d, str) else (format_date(d, "yyyy. M. d.") if d else "")
     app.jinja_env.filters["kdatetime"] = lambda d: format_datetime(d, "yyyy. M. d. HH:mm") if d else ""
     app.jinja_env.globals.update(current_path=lambda: request.full_path.rstrip("?"),
                                  current_language=current_language, other_languages=other_languages)

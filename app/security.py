@@ -10,12 +10,24 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
+#: the longest client request id kept (audit details), after control characters are removed
+CLIENT_REQUEST_ID_MAX = 64
+
+
+def client_request_id(value: str | None) -> str | None:
+    """A client's X-Request-ID without control or format characters, at most 64 characters."""
+    cleaned = "".join(ch for ch in value or "" if ch.isprintable())[:CLIENT_REQUEST_ID_MAX].strip()
+    return cleaned or None
+
+
 def init_app(app) -> None:
     @app.before_request
     def assign_request_id():
-        incoming = request.headers.get("X-Request-ID", "")
-        ok = incoming and incoming.isascii() and incoming.isprintable()
-        g.request_id = incoming[:64] if ok else uuid.uuid4().hex
+        # The id in the audit trail and on error pages is always ours: a client could otherwise
+        # pick ids that collide with real ones or smuggle text into the trail.  A proxy's or
+        # client's id is kept apart, cleaned, for correlating with their logs.
+        g.request_id = uuid.uuid4().hex
+        g.client_request_id = client_request_id(request.headers.get("X-Request-ID"))
 
     @app.after_request
     def set_security_headers(response):

@@ -1,9 +1,7 @@
 """Directory CSV with HSDS-like columns: export (UTF-8 with BOM), import with preview, all or nothing."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -11,7 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.services import record
 from ..auth.models import Gu, Organisation
+from ..csv_import import csv_rows
 from ..domain import DomainError
+from ..exports import csv_text, unquote_cell
 from ..extensions import db
 from ..students.importer import decode
 from . import services as svc
@@ -28,18 +28,12 @@ FIELD_COLUMNS = {"name": "service_name", "description": "service_description", "
                  "contact_phone": "contact_phone", "contact_email": "contact_email", "address": "location_address",
                  "last_confirmed_on": "last_confirmed", "agency_kind": "organization_kind",
                  "gu_id": "service_area"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 2000
 
 
-def neutralise(value) -> str:
-    """A cell spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def _unneutralise(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+    """A cell of our own export read back: the export writer's neutralising quote comes off."""
+    return unquote_cell(text)
 
 
 def agencies_query(office_code: str | None = None):
@@ -60,22 +54,16 @@ def export_csv(actor, office_code: str | None = None) -> str:
     by_agency: dict[int, list] = {}
     for service in services:
         by_agency.setdefault(service.organisation_id, []).append(service)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    rows = 0
-    for agency in agencies:
-        for s in by_agency.get(agency.id, []):
-            writer.writerow([neutralise(v) for v in (
-                agency.name, agency.agency_kind, s.name, s.description, "|".join(s.domains),
-                s.min_age, s.max_age, "|".join(s.languages), s.capacity_status,
-                "|".join(a.gu.name_ko for a in sorted(s.areas, key=lambda a: a.id)), s.schedule,
-                s.contact_phone, s.contact_email, s.address,
-                s.last_confirmed_on.isoformat() if s.last_confirmed_on else "")])
-            rows += 1
+    rows = [[agency.name, agency.agency_kind, s.name, s.description, "|".join(s.domains),
+             s.min_age, s.max_age, "|".join(s.languages), s.capacity_status,
+             "|".join(a.gu.name_ko for a in sorted(s.areas, key=lambda a: a.id)), s.schedule,
+             s.contact_phone, s.contact_email, s.address,
+             s.last_confirmed_on.isoformat() if s.last_confirmed_on else ""]
+            for agency in agencies for s in by_agency.get(agency.id, [])]
+    text = csv_text(COLUMNS, rows)  # the one export writer: BOM, formulas neutralised
     record("agencies_exported", object_type="organisation", actor=actor,
-           details={"office": office_code or "all", "rows": rows})
-    return "\ufeff" + out.getvalue()
+           details={"office": office_code or "all", "rows": len(rows)})
+    return text
 
 
 @dataclass
@@ -97,7 +85,7 @@ class DirectoryPreview:
 def parse_directory(actor, raw: bytes) -> DirectoryPreview:
     """Check every row against the same rules as the services; nothing is written."""
     svc._require_coordinator(actor)
-    reader = csv.reader(io.StringIO(decode(raw)))
+    reader = csv_rows(decode(raw))  # a field over the csv module's limit is a DomainError on the file
     try:
         header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
     except StopIteration:

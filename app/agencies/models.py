@@ -24,6 +24,9 @@ REFERRAL_STATUSES = {"draft": "작성 중", "sent": "의뢰됨", "accepted": "�
                      "in_service": "서비스 중", "completed": "완료", "failed": "종결(미완료)", "cancelled": "취소"}
 DECLINE_REASONS = {"no_capacity": "정원 없음", "not_eligible": "대상 아님", "outside_area": "서비스 지역 밖",
                    "missing_information": "정보 부족", "other": "기타"}
+#: why a school lead sent a referral without covering consent: the audit trail keeps only this code
+OVERRIDE_CATEGORIES = {"child_abuse": "아동학대 의심", "self_harm": "자해·자살 위험", "medical": "긴급 의료",
+                       "family_crisis": "가정 내 위기", "other": "기타"}
 SERVICE_KINDS = {"counselling": "상담", "case_management": "사례관리", "education": "교육·학습",
                  "care": "돌봄", "medical": "의료·치료", "financial": "경제 지원", "other": "기타"}
 #: what a school may share in a referral: item code -> Korean label
@@ -94,6 +97,8 @@ class Referral(UidMixin, TimestampMixin, db.Model):
     #: set when a consent withdrawal stopped the referral or hid what was shared
     consent_withdrawn_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     override_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    #: OVERRIDE_CATEGORIES code of an override (the written reason stays encrypted below)
+    override_category: Mapped[Optional[str]] = mapped_column(String(24))
 
     reason_enc: Mapped[Ciphertext] = ciphertext_column()
     reason = EncryptedText()

@@ -21,7 +21,7 @@ from ..navigation import add_nav
 from . import bp
 from .models import DECLINE_REASONS, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
 from .portal_forms import AcceptForm, DeclineForm, InboxFilterForm, OutcomeForm, ServiceRecordForm
-from .referral_queries import HIDDEN_REASONS, hidden_reason, is_overdue, shared_items_visible
+from .referral_queries import HIDDEN_REASONS, agency_projection, is_overdue
 
 add_nav("agencies.inbox", _l("받은 의뢰"), p.AGENCY_COORDINATOR)
 
@@ -57,9 +57,8 @@ class InboxRow:
 def inbox_row(referral: Referral, day=None) -> InboxRow:
     """The row for one referral (shared items as the service releases them)."""
     day = day or today_kst()
-    hidden = hidden_reason(referral, day) if referral.sent_at else None
-    shared = shared_items_visible(referral, day) if hidden is None else {}
-    return InboxRow(referral, shared or {}, bool(is_overdue(referral, day)), hidden)
+    seen = agency_projection(referral, day)  # the same projection the conference page uses
+    return InboxRow(referral, seen.shared, bool(is_overdue(referral, day)), seen.hidden)
 
 
 def agency_referrals(user):

@@ -10,7 +10,7 @@ from ..auth.models import Organisation
 from ..cases.forms.actions import optional_int
 from ..cases.forms.consent import MultiCheckboxField
 from ..extensions import db
-from .models import SHAREABLE_ITEMS, AgencyService
+from .models import OVERRIDE_CATEGORIES, SHAREABLE_ITEMS, AgencyService
 
 TEXT_MAX = 2000
 
@@ -21,6 +21,10 @@ def _text(label: str, message: str | None, rows: int = 3) -> TextAreaField:
                          render_kw={"rows": rows})
 
 
+#: the category goes to the audit trail; the written reason stays encrypted in the referral
+OVERRIDE_CHOICES = [("", "선택하지 않음 (동의 있음)"), *OVERRIDE_CATEGORIES.items()]
+
+
 class ReferralForm(FlaskForm):
     """Agency, service, reason, the items to share, and a lead's optional override reason."""
 
@@ -29,12 +33,16 @@ class ReferralForm(FlaskForm):
     reason = _text("의뢰 사유", "의뢰 사유를 입력해 주세요.", rows=4)
     shared_items = MultiCheckboxField("기관에 보낼 정보", choices=list(SHAREABLE_ITEMS.items()),
                                       validators=[DataRequired("기관에 보낼 정보를 하나 이상 선택해 주세요.")])
+    override_category = SelectField("동의 없이 보내는 사유의 종류 (긴급)", choices=OVERRIDE_CHOICES,
+                                    validators=[Optional()], validate_choice=False)  # the service says it in Korean
     override_reason = _text("동의 없이 보내는 사유 (긴급)", None)
 
 
 class SendForm(FlaskForm):
-    """Send a draft; a school lead may give an override reason."""
+    """Send a draft; a school lead may give an override category and reason."""
 
+    override_category = SelectField("동의 없이 보내는 사유의 종류 (긴급)", choices=OVERRIDE_CHOICES,
+                                    validators=[Optional()], validate_choice=False)  # the service says it in Korean
     override_reason = _text("동의 없이 보내는 사유 (긴급)", None)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -71,7 +72,27 @@ def shared_items_visible(referral: Referral, day: dt.date | None = None) -> dict
 
 def agency_student_label(referral: Referral, day: dt.date | None = None) -> str:
     """The student as the agency may see them: the shared name, else "이름 비공개 학생"."""
-    return shared_items_visible(referral, day).get("student_name") or UNNAMED_STUDENT
+    return agency_projection(referral, day).label
+
+
+@dataclass
+class AgencyProjection:
+    """A student as an agency may see them through one referral, in the inbox and on the conference
+    page alike: the label (the shared name, else "이름 비공개 학생") and the shared items it may
+    still read (none once consent is withdrawn, the referral cancelled or the case ended)."""
+
+    referral: Referral | None
+    label: str
+    shared: dict = field(default_factory=dict)
+    #: why nothing is shown any more (a HIDDEN_REASONS code), or None
+    hidden: str | None = None
+
+
+def agency_projection(referral: Referral, day: dt.date | None = None) -> AgencyProjection:
+    """The agency's projection of ``referral``'s student."""
+    hidden = hidden_reason(referral, day) if referral.sent_at else None
+    shared = shared_items_visible(referral, day) if hidden is None else {}
+    return AgencyProjection(referral, shared.get("student_name") or UNNAMED_STUDENT, shared, hidden)
 
 
 def is_overdue(referral: Referral, day: dt.date | None = None) -> bool:

@@ -16,7 +16,8 @@ from ..extensions import db
 from ..permissions import (DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES, can_view_referral, referral_scope,
                            roles_required)
 from . import bp
-from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, AgencyService, Referral
+from .models import (DECLINE_REASONS, OVERRIDE_CATEGORIES, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS,
+                     AgencyService, Referral)
 from .referral_forms import CancelForm, SendForm, office_agencies, referral_form
 from .referrals import (allowed_referral_transitions, cancel_referral, create_referral, is_overdue,
                         is_school_side, overdue_referrals, send_referral, update_referral_draft)
@@ -87,7 +88,11 @@ def new_referral(case_uid: str):
     agencies = office_agencies(case.school.office_code, extra=chosen)
     if request.method == "GET":
         form = referral_form(agencies, agency=chosen.id if chosen in agencies else None)
-        return _render_form(case, form)
+        page = _render_form(case, form)
+        # the form shows the case's student and the items it could share: an audited view
+        record("case_viewed", obj=case, subject=case.student, details={"page": "referral_new"})
+        db.session.commit()
+        return page
     form = referral_form(agencies, formdata=request.form)
     sending = request.form.get("action") == "send"
     created = []
@@ -97,7 +102,8 @@ def new_referral(case_uid: str):
         referral = create_referral(case, current_user, agency=agency, service=service, reason=f.reason.data,
                                    shared_items=list(f.shared_items.data or []))
         if sending:
-            send_referral(referral, current_user, override_reason=f.override_reason.data)
+            send_referral(referral, current_user, override_reason=f.override_reason.data,
+                          override_category=f.override_category.data)
         created.append(referral)
     if _run(form, run):
         flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 임시 저장했습니다.", "success")
@@ -130,7 +136,8 @@ def edit_referral(uid: str):
         update_referral_draft(referral, current_user, agency=agency, service=service, reason=f.reason.data,
                               shared_items=list(f.shared_items.data or []))
         if sending:
-            send_referral(referral, current_user, override_reason=f.override_reason.data)
+            send_referral(referral, current_user, override_reason=f.override_reason.data,
+                          override_category=f.override_category.data)
     if _run(form, run):
         flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 고쳤습니다.", "success")
         return redirect(url_for("agencies.referral", uid=referral.uid))
@@ -151,6 +158,7 @@ def render_referral(referral: Referral, status: int = 200, forms: dict | None = 
     history = [e for e in case_events(case, "referral") if (e.text or "").startswith(prefix)]
     html = render_template("agencies/referral.html", referral=referral, case=case, history=history,
                            forms=page_forms, is_lead=_is_lead(case), overdue=is_overdue(referral, today_kst()),
+                           override_categories=OVERRIDE_CATEGORIES,
                            can_edit=referral.status == "draft" and is_school_side(current_user, case))
     record("referral_viewed", obj=referral, subject=case.student)
     db.session.commit()
@@ -170,7 +178,8 @@ def send_view(uid: str):
     """Send a draft (a school lead may override missing consent with a written reason)."""
     referral = load_referral_or_404(uid, school_side=True)
     form = SendForm()
-    if _run(form, lambda f: send_referral(referral, current_user, override_reason=f.override_reason.data)):
+    if _run(form, lambda f: send_referral(referral, current_user, override_reason=f.override_reason.data,
+                          override_category=f.override_category.data)):
         flash("기관에 의뢰를 보냈습니다.", "success")
         return redirect(url_for("agencies.referral", uid=referral.uid))
     return render_referral(referral, 400, {"send": form})
@@ -194,5 +203,9 @@ def overdue_view():
     """Referrals whose agency has not answered in time: the district's schools for a coordinator,
     the own school's for its team."""
     today = today_kst()
-    return render_template("agencies/overdue.html", referrals=overdue_referrals(referral_scope(current_user), today),
-                           today=today)
+    referrals = overdue_referrals(referral_scope(current_user), today)
+    html = render_template("agencies/overdue.html", referrals=referrals, today=today)
+    # the list names each referral's student: recorded like every list page
+    record("referral_list_viewed", object_type="referral", details={"page": "overdue", "shown": len(referrals)})
+    db.session.commit()
+    return html

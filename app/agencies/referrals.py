@@ -21,7 +21,7 @@ from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..i18n import korean_date
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
-from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
+from .models import DECLINE_REASONS, OVERRIDE_CATEGORIES, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
 from .referral_alerts import notify_agency, notify_agency_new, notify_override, notify_sender, sent_on
 from .referral_queries import ENDED_CASES, shared_values
 # the reads live in referral_queries.py; callers may import them from here
@@ -173,15 +173,21 @@ def update_referral_draft(referral: Referral, actor, *, agency, service=None, re
            details={"agency": agency.uid, "service": service.uid if service else None, "items": items})
 
 
-def send_referral(referral: Referral, actor, override_reason: str | None = None) -> None:
-    """Send a draft: consent must cover the agency, or a school lead overrides with a reason."""
+def send_referral(referral: Referral, actor, override_reason: str | None = None,
+                  override_category: str | None = None) -> None:
+    """Send a draft: consent must cover the agency, or a school lead overrides with a category and a
+    reason.  The audit event keeps only the category and the referral's uid: the written reason is
+    about a child's emergency and stays encrypted in the referral, for the school team."""
     check_referral_transition(referral, "send", actor)
     case, agency = referral.case, referral.agency
     override = (override_reason or "").strip() or None
-    if override is not None:
+    category = override_category or None
+    if override is not None or category is not None:
         if actor.role != SCHOOL_LEAD or actor.organisation_id != case.school_id:
             raise NotPermitted("동의 없이 보내기는 학교 지원팀장만 할 수 있습니다.")
-        _required(override, "동의 없이 보내는 사유를 입력해 주세요.", "override_reason")
+        if category not in OVERRIDE_CATEGORIES:
+            raise DomainError("동의 없이 보내는 사유의 종류를 선택해 주세요.", "override_category")
+        override = _required(override, "동의 없이 보내는 사유를 입력해 주세요.", "override_reason")
     elif not consent_covers(case, "agency_referral", agency):
         raise DomainError("학생과 보호자 모두가 이 기관(또는 기관 종류)으로의 의뢰에 동의해야 보낼 수 있습니다.",
                           "consent")
@@ -192,9 +198,13 @@ def send_referral(referral: Referral, actor, override_reason: str | None = None)
     referral.respond_by = add_business_days(today_kst(), current_app.config["REFERRAL_RESPONSE_BUSINESS_DAYS"])
     if override is not None:
         referral.override_by_id, referral.override_reason = actor.id, override
-    _transition(referral, "send", actor, {"items": list(referral.shared_items), "override": override is not None,
-                                          "respond_by": referral.respond_by.isoformat()},
-                text="동의 없이 긴급 의뢰" if override else "", reason=override)
+        referral.override_category = category
+    details = {"items": list(referral.shared_items), "override": override is not None,
+               "respond_by": referral.respond_by.isoformat()}
+    if override is not None:
+        details["override_category"] = category  # the pointer is the event's object_id (referral uid)
+    _transition(referral, "send", actor, details, text="동의 없이 긴급 의뢰" if override else "",
+                reason=OVERRIDE_CATEGORIES[category] if override is not None else None)
     notify_agency_new(referral)
     if override is not None:
         notify_override(referral)

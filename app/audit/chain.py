@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import multiprocessing
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter, methodcaller
+from itertools import repeat
+from operator import methodcaller
 from typing import Callable
 
 from flask import current_app
@@ -17,8 +17,9 @@ from ..db import today_kst, utcnow
 from ..domain import DomainError
 from ..extensions import db
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
-from .services import (_lock_chain_and_read_head, canonical_sql, fetch_batches, fetch_one, python_hash,
-                       read_connection, record)
+from .seal import checkpoint_problem, forged_checkpoint, sign_checkpoint, unkeyed_problem
+from .services import (_lock_chain_and_read_head, canonical_sql, fetch_batches, fetch_one, hmac_digest, hmac_object,
+                       keyring, python_hash, read_connection, record)
 
 #: ids per unit of work when two processes share a verify
 CHUNK = 25_000
@@ -54,9 +55,38 @@ class RangeResult:
 
 
 _hexdigest = methodcaller("hexdigest")
+#: a legacy (SHA-256) canonical form starts with the 64-hex prev_hash: ["<64 hex>",
+_LEGACY_END = 66
 
 
-def check_batch(rows: list[tuple], prev: str | None, res: RangeResult, recheck: Callable[[int], str | None]) -> str:
+def _one_digest(canon: bytes, keys: dict[str, bytes]) -> str | None:
+    """The hash of one canonical form: HMAC under the key it names, SHA-256 for a legacy row."""
+    end = canon.find(b'"', 2)
+    if end == _LEGACY_END:
+        return hashlib.sha256(canon).hexdigest()
+    key = keys.get(bytes(canon[2:end]).decode("ascii", "replace"))
+    return None if key is None else hmac_digest(key, canon, "sha256").hex()
+
+
+def digests(canons: list[bytes], keys: dict[str, bytes]) -> list[str | None]:
+    """Hashes of a batch of canonical forms.  Fast path: every row names the same key, checked
+    with one C-level startswith map, then HMAC mapped in C (no Python bytecode per row)."""
+    first = canons[0]
+    end = first.find(b'"', 2)
+    if end != _LEGACY_END:
+        kid = bytes(first[2:end]).decode("ascii", "replace")
+        if kid in keys and all(map(methodcaller("startswith", bytes(first[:end + 2])), canons)):
+            return list(map(_hexdigest, map(hmac_object, repeat(keys[kid]), canons, repeat("sha256"))))
+    return [_one_digest(c, keys) for c in canons]
+
+
+def audit_keys() -> dict[str, bytes]:
+    """The ring's audit keys: verify cannot run without them."""
+    return keyring().audit_key_bytes()
+
+
+def check_batch(rows: list[tuple], prev: str | None, res: RangeResult, recheck: Callable[[int], str | None],
+                keys: dict[str, bytes] | None = None) -> str:
     """Check (id, hash, prev_hash, canonical UTF-8) rows against the hash before them (None: the
     caller checks the first link), updating ``res``; returns the hash the next row follows."""
     stored = [r[1] for r in rows]
@@ -64,8 +94,7 @@ def check_batch(rows: list[tuple], prev: str | None, res: RangeResult, recheck: 
     if res.first_id is None:
         res.first_id, res.first_prev = rows[0][0], links[0]
         prev = links[0] if prev is None else prev
-    # map over C functions: no Python bytecode runs per row on the fast path
-    computed = list(map(_hexdigest, map(hashlib.sha256, map(itemgetter(3), rows))))
+    computed = digests([r[3] for r in rows], audit_keys() if keys is None else keys)
     if computed != stored or links[0] != prev or links[1:] != stored[:-1]:
         expected = [prev, *stored[:-1]]
         for i, row in enumerate(rows):
@@ -82,15 +111,16 @@ def check_batch(rows: list[tuple], prev: str | None, res: RangeResult, recheck: 
 
 
 def check_range(conn, dialect: str, lo: int, hi: int, prev: str | None,
-                tick: Callable[[int], None] | None = None) -> RangeResult:
+                tick: Callable[[int], None] | None = None, keys: dict[str, bytes] | None = None) -> RangeResult:
     """Walk the events with lo < id <= hi in order; stops at the first broken one."""
     res = RangeResult()
-    recheck = partial(python_hash, conn, dialect)
+    keys = audit_keys() if keys is None else keys
+    recheck = partial(python_hash, conn, dialect, keys=keys)
     batches = fetch_batches(conn, dialect, f"SELECT id, hash, prev_hash, {canonical_sql(dialect)} "
                                            "FROM audit_event WHERE id > ? AND id <= ? ORDER BY id", (lo, hi))
     try:
         for rows in batches:
-            prev = check_batch(rows, prev, res, recheck)
+            prev = check_batch(rows, prev, res, recheck, keys)
             if res.broken_id is not None:
                 break
             if tick:
@@ -122,18 +152,6 @@ def chain_start(conn, dialect: str) -> tuple[int, str, int | None]:
     return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, None)
 
 
-def _checkpoint_problem(conn, dialect: str, after_id: int, start_hash: str, cp_id: int) -> str | None:
-    # A checkpoint row alone proves nothing (anyone who can insert could add one); the
-    # audit_purged event written with it is inside the chain and must agree with it.
-    row = fetch_one(conn, dialect, "SELECT details FROM audit_event WHERE action = 'audit_purged' "
-                                   "AND object_type = 'audit_checkpoint' AND object_id = ? AND id > ?",
-                    (str(cp_id), after_id))
-    details = json.loads(row[0]) if row and row[0] else {}
-    if details.get("last_event_id") != after_id or details.get("last_event_hash") != start_hash:
-        return f"보존기한 체크포인트 #{cp_id}와 일치하는 audit_purged 이벤트가 없습니다"
-    return None
-
-
 def verify_chain(session=None, progress: Progress | None = None) -> VerifyResult:
     """Walk the chain from the newest checkpoint and name the first broken event."""
     result, cp_id = _verify_once(session, progress)
@@ -156,7 +174,10 @@ def _verify_once(session, progress):
             if progress:
                 progress(done[0], hi - after_id)
 
-        problem = _checkpoint_problem(conn, dialect, after_id, start_hash, cp_id) if cp_id else None
+        keys = audit_keys()
+        problem = forged_checkpoint(conn, dialect, keys)
+        problem = problem or (checkpoint_problem(conn, dialect, after_id, start_hash, cp_id) if cp_id else None)
+        problem = problem or unkeyed_problem(conn, dialect, after_id)
         if problem:
             return VerifyResult(False, 0, None, None, problem), cp_id
         url = db.engine.url
@@ -166,7 +187,7 @@ def _verify_once(session, progress):
             res = _verify_parallel(conn, dialect, url.render_as_string(hide_password=False),
                                    after_id, start_hash, hi, tick)
         else:
-            res = check_range(conn, dialect, after_id, hi, start_hash, tick)
+            res = check_range(conn, dialect, after_id, hi, start_hash, tick, keys=keys)
         head = fetch_one(conn, dialect, "SELECT hash FROM audit_event WHERE id = ?", (hi,))
     return _result(res, head[0] if head else (start_hash if cp_id else None), hi), cp_id
 
@@ -187,7 +208,8 @@ def _verify_parallel(conn, dialect, url, after_id, start_hash, hi, tick) -> Rang
     ctx = multiprocessing.get_context("spawn")  # fork would copy a live app and its connections
     counter = ctx.Value("i", 0)
     ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_chunk_worker, args=(url, bounds, counter, theirs), daemon=True)
+    # the helper has no app and no ring: it gets the audit keys through the spawn pipe
+    proc = ctx.Process(target=_chunk_worker, args=(url, bounds, counter, theirs, audit_keys()), daemon=True)
     proc.start()
     theirs.close()
     parts: dict[int, RangeResult] = {}
@@ -230,7 +252,7 @@ def _receive(pipe, parts: dict, tick) -> bool:
     return kind != "chunk"
 
 
-def _chunk_worker(url: str, bounds: list, counter, pipe) -> None:
+def _chunk_worker(url: str, bounds: list, counter, pipe, keys: dict[str, bytes]) -> None:
     """Runs in a spawned process: its own connection, no app, no lock."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
@@ -240,7 +262,7 @@ def _chunk_worker(url: str, bounds: list, counter, pipe) -> None:
         try:
             dialect = engine.dialect.name
             while (i := _take(counter)) < len(bounds):
-                pipe.send(("chunk", i, check_range(raw.dbapi_connection, dialect, *bounds[i], None)))
+                pipe.send(("chunk", i, check_range(raw.dbapi_connection, dialect, *bounds[i], None, keys=keys)))
         finally:
             raw.rollback()
             raw.close()
@@ -286,15 +308,18 @@ def purge_events(before: dt.date, actor=None, *, progress: Progress | None = Non
     if not count:
         return None
     last_hash = session.execute(select(AuditEvent.hash).where(AuditEvent.id == last_id)).scalar_one()
+    # recorded first: the checkpoint trigger admits a checkpoint only right after its own
+    # audit_purged event (the newest event, same transaction); and its id stays above every
+    # purged id even if the table empties
+    record("audit_purged", object_type="audit_checkpoint", actor=actor,
+           details={"before": before.isoformat(), "last_event_id": last_id,
+                    "last_event_hash": last_hash, "events_removed": count})
     checkpoint = AuditCheckpoint(created_at=utcnow(), purged_before=purged_before, last_event_id=last_id,
                                  last_event_hash=last_hash, events_removed=count,
                                  actor_login=getattr(actor, "login", None))
+    sign_checkpoint(checkpoint)
     session.add(checkpoint)
     session.flush()
-    # recorded before the delete so its id is above every purged id even if the table empties
-    record("audit_purged", obj=checkpoint, object_id=checkpoint.id, actor=actor,
-           details={"before": before.isoformat(), "last_event_id": last_id,
-                    "last_event_hash": last_hash, "events_removed": count})
     removed = session.execute(delete(AuditEvent).where(AuditEvent.id <= last_id, AuditEvent.id > after_id)
                               .execution_options(synchronize_session=False)).rowcount
     if removed != count:  # cannot happen under the chain lock; refuse rather than guess

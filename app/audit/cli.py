@@ -1,7 +1,8 @@
-"""flask audit verify | purge | export: the audit trail from the command line."""
+"""flask audit verify | anchor | purge | export: the audit trail from the command line."""
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,12 +11,15 @@ from types import SimpleNamespace
 import click
 from flask.cli import AppGroup
 
+from ..crypto import KeyRingError
 from ..domain import DomainError
 from ..extensions import db
+from .anchors import anchor_path, check_anchors, write_anchor
 from .chain import purge_events, verify_chain
 from .export import EXPORT_FORMATS, write_export
 
-audit = AppGroup("audit", help="접속기록: 해시 체인 검증(verify), 보존기한 삭제(purge), 내보내기(export)")
+audit = AppGroup("audit", help="접속기록: 해시 체인 검증(verify), 앵커 기록(anchor), 보존기한 삭제(purge), "
+                               "내보내기(export)")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -52,17 +56,38 @@ def progress_bar(label: str):
 
 @audit.command("verify")
 def verify_command():
-    """Walk the hash chain; exit 1 naming the first broken event."""
-    with progress_bar("해시 체인 검증") as update:
-        result = verify_chain(progress=update)
+    """Walk the keyed chain (needs the key ring) and compare it with every anchor; exit 1 naming
+    the first broken event, a forged checkpoint, a cut tail or deleted events."""
+    try:
+        with progress_bar("해시 체인 검증") as update:
+            result = verify_chain(progress=update)
+        anchors = check_anchors() if result.ok else None
+    except KeyRingError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"events: {result.count}")
     click.echo(f"head: {result.head or '-'}")
-    if result.ok:
+    if anchors is not None and anchors.checked:
+        click.echo(f"anchors: {anchors.checked} ({anchor_path()})")
+    if result.ok and anchors.ok:
         click.echo("OK")
         return
-    click.echo(f"BROKEN: first broken event id {result.first_broken_id or '-'}")
-    click.echo(result.message)
+    if not result.ok:
+        click.echo(f"BROKEN: first broken event id {result.first_broken_id or '-'}")
+        click.echo(result.message)
+    else:
+        click.echo("BROKEN: the chain does not match an anchor")
+        click.echo(anchors.message)
     sys.exit(1)
+
+
+@audit.command("anchor")
+def anchor_command():
+    """Append the signed chain head to the anchor file (run hourly) and print it."""
+    try:
+        anchor = write_anchor()
+    except (KeyRingError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(anchor, sort_keys=True, separators=(",", ":")))
 
 
 @audit.command("purge")

@@ -1,7 +1,10 @@
-"""Exports of the audit trail for auditors: SQLite (sqlite-utils), CSV and XLSX, each audited."""
+"""Exports of the audit trail for auditors: SQLite (sqlite-utils), CSV and XLSX, each audited.
+
+CSV and XLSX go through app/exports.py, the one writer that neutralises formulas and writes
+files atomically (0600).  The SQLite file keeps every value exactly as hashed, so the chain can
+be verified offline; it is written under a private temporary name and renamed the same way."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
 import sqlite3
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import quote
 
+from .. import exports
 from ..db import utcnow
 from ..domain import DomainError
 from .chain import KST, RangeResult, chain_start, check_batch, check_range
@@ -35,12 +39,13 @@ HEADINGS = ("번호", "일시(UTC)", "사용자 번호", "로그인", "역할", 
             "대상 ID", "정보주체 참조", "결과", "사유", "요청 ID", "세부 내용", "이전 해시", "해시")
 #: a scan row is (id, hash, prev_hash, canonical, prev_hash, occurred_at, ...hashed fields)
 _to_export = itemgetter(0, *range(5, 19), 2, 1)
-#: what a spreadsheet would run as a formula (or hide behind a tab or carriage return)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CANONICAL_NOTE = ("hash = hex SHA-256 of the UTF-8 JSON array, compact (',' and ':'), non-ASCII as is, "
-                  "[prev_hash, occurred_at ('YYYY-MM-DD HH:MM:SS.ffffff' UTC), actor_id, actor_login, role, "
+CANONICAL_NOTE = ("hash = hex HMAC-SHA256, under the audit key named by key_id (held in the key ring, not in "
+                  "the database), of the UTF-8 JSON array, compact (',' and ':'), non-ASCII as is, [key_id, "
+                  "prev_hash, occurred_at ('YYYY-MM-DD HH:MM:SS.ffffff' UTC), actor_id, actor_login, role, "
                   "organisation_id, ip, action, object_type, object_id, subject_ref, outcome, reason, "
-                  "request_id, details]; each event's prev_hash is the hash of the event before it")
+                  "request_id, details]; events sealed before the keyed chain (key_id empty) are hex SHA-256 "
+                  "of the same array without key_id; each event's prev_hash is the hash of the event before it; "
+                  "'anchor' is the newest signed chain head (flask audit anchor)")
 
 
 @dataclass
@@ -81,7 +86,8 @@ def write_export(fmt: str, start: dt.date, end: dt.date, path: Path, reason: str
         meta = {"range_start_kst": start.isoformat(), "range_end_kst": end.isoformat(),
                 "range_start_utc": utc_from.isoformat(sep=" "), "range_end_utc": utc_to.isoformat(sep=" "),
                 "chain_head": head[1], "chain_head_id": head[0], "exported_at_utc": utcnow().isoformat(sep=" "),
-                "exported_by": getattr(actor, "login", None), "reason": reason, "canonical_form": CANONICAL_NOTE}
+                "exported_by": getattr(actor, "login", None), "reason": reason, "canonical_form": CANONICAL_NOTE,
+                "anchor": _anchor_text()}
         try:
             WRITERS[fmt](path, stream, meta)
         except BaseException:
@@ -179,58 +185,43 @@ class EventStream:
         return self.conn.execute("PRAGMA database_list").fetchone()[2] if self.dialect == "sqlite" else ""
 
 
-def neutralise(value):
-    """Keep a spreadsheet from running a cell as a formula: prefix a single quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _kst(utc_text: str) -> str:
     return (dt.datetime.fromisoformat(utc_text) + KST).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _sheet_rows(rows: Iterator[tuple]) -> Iterator[list]:
-    """Rows for people: the KST time first, every text cell neutralised."""
+    """Rows for people: the KST time first (the writer makes every cell safe)."""
     for row in rows:
-        yield [_kst(row[1]), *map(neutralise, row)]
+        yield [_kst(row[1]), *row]
 
 
 SHEET_HEADINGS = ("일시(KST)", *HEADINGS)
 
 
 def write_csv(path: Path, stream: EventStream, meta: dict) -> None:
-    """UTF-8 with a BOM, so Excel shows Korean correctly."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(SHEET_HEADINGS)
-        writer.writerows(_sheet_rows(stream.rows()))
+    """UTF-8 with a BOM, so Excel shows Korean correctly; streamed row by row."""
+    exports.write_csv(path, SHEET_HEADINGS, _sheet_rows(stream.rows()))
 
 
 def write_xlsx(path: Path, stream: EventStream, meta: dict) -> None:
-    """openpyxl in write-only mode: rows go to disk as they come."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    """openpyxl in write-only mode: rows go to disk as they come; the information sheet is
+    written after the events, so it holds their count and verification."""
+    def info() -> Iterator[tuple]:
+        for key, value in _metadata(stream, meta).items():
+            yield key, "" if value is None else value
 
-    def clean(value):  # control characters are not allowed in the file format at all
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("접속기록")
-    sheet.append(SHEET_HEADINGS)
-    for row in _sheet_rows(stream.rows()):
-        sheet.append([clean(v) for v in row])
-    info = book.create_sheet("정보")
-    for key, value in _metadata(stream, meta).items():
-        info.append([key, "" if value is None else neutralise(clean(value))])
-    book.save(path)
+    exports.write_xlsx(path, [("접속기록", SHEET_HEADINGS, _sheet_rows(stream.rows())), ("정보", None, info())])
 
 
 def write_sqlite(path: Path, stream: EventStream, meta: dict) -> None:
     """A standalone SQLite file: events, a daily summary, metadata, and a KST view."""
     import sqlite_utils
 
-    path.unlink(missing_ok=True)
+    with exports.atomic_path(path) as part:  # private (0600) until complete, then renamed into place
+        _write_sqlite(part, stream, meta, sqlite_utils)
+
+
+def _write_sqlite(path: Path, stream: EventStream, meta: dict, sqlite_utils) -> None:
     # a URI connection, so the source database can be attached read-only
     out = sqlite_utils.Database(sqlite3.connect(f"file:{quote(str(path))}", uri=True))
     # a new private file: a crash leaves a file we delete anyway, so skip the journal
@@ -266,6 +257,15 @@ def _metadata(stream: EventStream, meta: dict) -> dict:
     return {**meta, "rows": stream.count, "first_event_id": stream.lo, "last_event_id": stream.hi,
             "verified": int(stream.verified), "verification": stream.verification,
             "timezone_note": "occurred_at is UTC; events_kst shows Korea Standard Time"}
+
+
+def _anchor_text() -> str | None:
+    """The newest anchor as JSON (or None): the auditor compares it with the exported chain."""
+    import json
+
+    from .anchors import latest_anchor
+    anchor = latest_anchor()
+    return json.dumps(anchor, sort_keys=True, separators=(",", ":")) if anchor else None
 
 
 WRITERS = {"sqlite": write_sqlite, "csv": write_csv, "xlsx": write_xlsx}

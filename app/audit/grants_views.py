@@ -2,17 +2,15 @@
 deactivated, reactivated, 2FA reset, handling approval …) with who, when, before, after and the
 reason, filtered, paged and exported as CSV or XLSX with a required reason (audited).
 
-The export uses the audit export's formula guard and writes the file under a temporary name with
-mode 0600, fsyncs it and renames it into place, so a failure leaves no half-written file.  The
+The export goes through app/exports.py, the one CSV/XLSX writer: formulas neutralised, XLSX cells
+explicit strings, the file written under a temporary name with mode 0600, fsynced and renamed into
+place, so a failure leaves no half-written file.  The
 shared ``describe_change``/``organisation_names`` also serve the admin's user page.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from .. import exports
 from .. import permissions as p
 from ..auth.grants import grant_history
 from ..auth.models import GRANT_KINDS, GrantChange, Organisation, User
@@ -33,7 +32,7 @@ from ..extensions import db
 from ..navigation import add_nav
 from . import bp
 from .chain import KST
-from .export import FORMULA_START, MIMETYPES, neutralise
+from .export import MIMETYPES
 from .services import record
 
 PAGE_SIZE = 50
@@ -46,8 +45,6 @@ FACT_LABELS = {"role": "역할", "organisation_id": "소속", "active": "사용 
 FLAG_WORDS = {"active": ("비활성", "사용"), "totp": ("미등록", "등록"), "approved": ("미승인", "승인")}
 HEADINGS = ("일시(KST)", "변경 번호", "종류", "종류 코드", "대상 아이디", "처리자 아이디", "변경 내용",
             "이전(JSON)", "이후(JSON)", "사유")
-#: full-width look-alikes a spreadsheet also reads as the start of a formula
-WIDE_FORMULA_START = ("＝", "＋", "－", "＠")
 
 auditor_only = p.roles_required(p.AUDITOR)
 add_nav("audit.grants", "권한 변경 이력", p.AUDITOR)
@@ -170,19 +167,8 @@ def grants():
     return _render(form, export_form)
 
 
-def _cell(value):
-    """A text cell no spreadsheet runs as a formula: the audit export's guard, also against
-    full-width forms and white space put in front of them."""
-    if not isinstance(value, str):
-        return value
-    stripped = value.lstrip()
-    if stripped != value and stripped.startswith(FORMULA_START + WIDE_FORMULA_START):
-        return "'" + value
-    return "'" + value if value.startswith(WIDE_FORMULA_START) else neutralise(value)
-
-
 def _rows(query):
-    """Export rows in HEADINGS order, every text cell guarded; read in batches, so a long
+    """Export rows in HEADINGS order (the writer guards every cell); read in batches, so a long
     history never sits in memory whole."""
     for changes in db.session.execute(query.execution_options(yield_per=EXPORT_BATCH)).scalars().partitions():
         yield from _batch_rows(changes, organisation_names(changes))
@@ -195,49 +181,15 @@ def _batch_rows(changes, names):
                change_text(describe_change(change, names)),
                json.dumps(change.before or {}, ensure_ascii=False, sort_keys=True),
                json.dumps(change.after or {}, ensure_ascii=False, sort_keys=True), change.reason or ""]
-        yield [_cell(v) for v in row]
+        yield row
 
 
 def _write_csv(fh, rows) -> int:
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
-    writer, count = csv.writer(text), 0
-    writer.writerow(HEADINGS)
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    text.flush()
-    text.detach()  # the caller closes the file
-    return count
+    return exports.write_csv(fh, HEADINGS, rows)
 
 
 def _write_xlsx(fh, rows) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    book, count = Workbook(write_only=True), 0
-    sheet = book.create_sheet("권한 변경 이력")
-    sheet.append(HEADINGS)
-    for row in rows:  # every cell a string: nothing is converted or evaluated
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", str(v)) for v in row])
-        count += 1
-    book.save(fh)
-    return count
-
-
-def write_atomically(path: Path, write) -> int:
-    """Write through a private temporary file (0600), fsync, then rename it into place."""
-    part = path.with_name(f".{path.name}.part")
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            count = write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return count
+    return exports.write_xlsx(fh, [("권한 변경 이력", HEADINGS, rows)])[0]
 
 
 @bp.post("/grants/export")
@@ -259,8 +211,8 @@ def export_grants():
         workdir = Path(tempfile.mkdtemp(prefix="ieum-grants-"))
         filename = f"ieum-grants-{today_kst().isoformat()}.{fmt}"
         try:
-            rows = write_atomically(workdir / filename,
-                                    lambda fh: (_write_csv if fmt == "csv" else _write_xlsx)(fh, _rows(query)))
+            with exports.atomic_file(workdir / filename) as fh:
+                rows = (_write_csv if fmt == "csv" else _write_xlsx)(fh, _rows(query))
             handle = open(workdir / filename, "rb")  # stays readable after the directory goes
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -34,7 +34,10 @@ class AuditEvent(db.Model):
     #: canonical JSON of non-personal details
     details: Mapped[Optional[str]] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: HMAC-SHA256 under audit key ``key_id`` (SHA-256 for events before the keyed chain began)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: the key ring's audit key that sealed this event; NULL only before the switch (re-seal)
+    key_id: Mapped[Optional[str]] = mapped_column(String(32))
 
     # auditor searches filter by one of these and read newest first within a time range, so each
     # index ends in occurred_at; denials are rare and get a partial index of their own
@@ -69,6 +72,9 @@ class AuditCheckpoint(db.Model):
     last_event_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     events_removed: Mapped[int] = mapped_column(Integer, nullable=False)
     actor_login: Mapped[Optional[str]] = mapped_column(String(64))
+    #: audit key and HMAC over (id-free) checkpoint fields: a row inserted without the key is forged
+    key_id: Mapped[Optional[str]] = mapped_column(String(32))
+    signature: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class AuditReview(db.Model):

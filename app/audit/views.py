@@ -232,7 +232,7 @@ OVERRIDE_ACTIONS = ("referral_sent",)
 @bp.get("/overrides")
 @auditor_only
 def overrides():
-    """Referrals sent without covering consent on a school lead's written reason, newest first."""
+    """Referrals sent without covering consent, with the reason's category (never its text), newest first."""
     from .models import AuditEvent
     query = (db.select(AuditEvent).where(AuditEvent.action.in_(OVERRIDE_ACTIONS), AuditEvent.reason.is_not(None))
              .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()))

@@ -9,11 +9,13 @@ from sqlalchemy import and_, case as sql_case, exists, false, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..agencies.models import Referral
+from ..agencies.referral_queries import UNNAMED_STUDENT, AgencyProjection, agency_projection
 from ..auth.models import Organisation, User
 from ..cases.consent import consent_covers
 from ..cases.models import SupportCase
 from ..extensions import db
 from ..guardians.models import Assignment, Guardian
+from ..guardians.portal import GuardianProjection, guardian_projection
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_ROLES, case_scope
 from .models import ActionItem, Conference, ConferenceCase, ConferenceParticipant
 
@@ -35,6 +37,16 @@ class CaseView:
     withheld: bool
     #: consent covers conference sharing (else only the school team may discuss it)
     sharing_allowed: bool
+    #: what a guardian or agency participant may see of the student (their portal's or inbox's
+    #: projection); None for the school team and coordinators, who see the case in full
+    projection: GuardianProjection | AgencyProjection | None = None
+
+    @property
+    def audience(self) -> str:
+        """"full", "guardian" or "agency": which view of the case the templates render."""
+        if self.projection is None:
+            return "full"
+        return "guardian" if isinstance(self.projection, GuardianProjection) else "agency"
 
 
 @dataclass
@@ -144,8 +156,25 @@ def visible_cases(user, conference: Conference) -> list[CaseView]:
             continue
         allowed = consent_covers(cc.case, "conference_sharing")
         inside = user.role in SCHOOL_ROLES and user.organisation_id == cc.case.school_id
-        views.append(CaseView(cc, cc.case, withheld=not (inside or allowed), sharing_allowed=allowed))
+        withheld = not (inside or allowed)
+        views.append(CaseView(cc, cc.case, withheld=withheld, sharing_allowed=allowed,
+                              projection=None if withheld else projection_for(user, cc.case)))
     return views
+
+
+def projection_for(user, case: SupportCase) -> GuardianProjection | AgencyProjection | None:
+    """What ``user`` may see of ``case``'s student on a conference page: a guardian what the
+    guardian portal shows, an agency what its referral shared; None (everything) for the school
+    team and coordinators."""
+    if user.role == GUARDIAN:
+        return guardian_projection(case)
+    if user.role == AGENCY_COORDINATOR:
+        referral = db.session.execute(select(Referral).where(
+            Referral.agency_id == user.organisation_id, Referral.case_id == case.id, Referral.status.in_(TAKEN_ON))
+            .order_by(Referral.sent_at.desc(), Referral.id.desc())).scalars().first()
+        # entitlement needs a taken-on referral; without one, fail closed: the label only
+        return agency_projection(referral) if referral is not None else AgencyProjection(None, UNNAMED_STUDENT)
+    return None
 
 
 def my_action_items(user, day: dt.date, limit: int = 50) -> list[MyItem]:
@@ -180,15 +209,18 @@ def student_labels(user, cases) -> dict[int, str | None]:
         return {}
     if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
         return {c.id: c.student.name for c in cases}
-    if user.role == GUARDIAN:
-        return {c.id: c.student.given_name for c in cases}
-    named = set()
+    if user.role == GUARDIAN:  # the portal's projection (its goals are not needed here)
+        return {c.id: guardian_projection(c, goals=[]).given_name for c in cases}
+    named: dict[int, str] = {}
     if user.role == AGENCY_COORDINATOR and user.organisation_id:
-        for case_id, shared in db.session.execute(select(Referral.case_id, Referral.shared_items).where(
-                Referral.agency_id == user.organisation_id, Referral.case_id.in_([c.id for c in cases]))):
-            if "student_name" in (shared or []):
-                named.add(case_id)
-    return {c.id: (c.student.name if c.id in named else None) for c in cases}
+        # the inbox's projection: the name only while a referral shares it and may still be read
+        for referral in db.session.execute(select(Referral).where(
+                Referral.agency_id == user.organisation_id, Referral.case_id.in_([c.id for c in cases]))
+                .order_by(Referral.id)).scalars():
+            name = agency_projection(referral).shared.get("student_name")
+            if name:
+                named[referral.case_id] = name
+    return {c.id: named.get(c.id) for c in cases}
 
 
 def current_reviews():

@@ -14,6 +14,7 @@ from ..audit.services import record
 from ..cases.chronology import add_event
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
+from ..exports import write_xlsx
 from ..extensions import db
 from ..i18n import korean_date
 from .concerns import clean_description, raise_concern
@@ -115,13 +116,13 @@ def monthly_totals(office_code: str, month: str) -> list[TotalsRow]:
 
 
 def monthly_totals_xlsx(rows: list[TotalsRow], path, month: str = "") -> None:
-    """Write the totals as one sheet (write-only, so large offices stream)."""
-    from openpyxl import Workbook
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"활동실적 {month}".strip())
-    sheet.append(["교육후견인", "상태", "만남 횟수", "활동 시간(분)", "활동 시간(시간)"])
-    for row in rows:
-        sheet.append([row.guardian.name or "", row.guardian.status_label, row.meetings, row.minutes, row.hours])
-    sheet.append(["합계", "", sum(r.meetings for r in rows), sum(r.minutes for r in rows),
-                  round(sum(r.minutes for r in rows) / 60, 1)])
-    book.save(path)
+    """Write the totals as one sheet through the one export writer (names become safe text,
+    counts stay numbers); ``path`` is a file path (written atomically) or a binary stream."""
+    def lines():
+        for row in rows:
+            yield [row.guardian.name or "", row.guardian.status_label, row.meetings, row.minutes, row.hours]
+        yield ["합계", "", sum(r.meetings for r in rows), sum(r.minutes for r in rows),
+               round(sum(r.minutes for r in rows) / 60, 1)]
+
+    write_xlsx(path, [(f"활동실적 {month}".strip(), ["교육후견인", "상태", "만남 횟수", "활동 시간(분)", "활동 시간(시간)"],
+                       lines())])

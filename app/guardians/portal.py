@@ -18,6 +18,25 @@ SHOWN = ("proposed", "active")
 
 
 @dataclass
+class GuardianProjection:
+    """A student as a guardian may see them, on the portal and the conference page alike: the given
+    name, school and grade, and the plan goals shared with guardians (never the full name, class and
+    number, contacts or the school's notes)."""
+
+    given_name: str
+    school_name: str
+    grade: int | None
+    goals: list[str]
+
+
+def guardian_projection(case: SupportCase, goals: list[str] | None = None) -> GuardianProjection:
+    """The guardian's projection of ``case``'s student (``goals`` when the caller already read them)."""
+    goals = shared_goals([case.id]).get(case.id, []) if goals is None else goals
+    return GuardianProjection(given_name=case.student.given_name, school_name=case.school.name,
+                              grade=case.student.grade, goals=list(goals))
+
+
+@dataclass
 class AssignmentCard:
     """The few fields a guardian may see about their student (never the full name or contacts)."""
 
@@ -64,9 +83,10 @@ def shared_goals(case_ids: list[int]) -> dict[int, list[str]]:
 
 
 def card_for(assignment: Assignment, goals: list[str]) -> AssignmentCard:
-    student = assignment.case.student
-    return AssignmentCard(assignment=assignment, given_name=student.given_name, school_name=assignment.case.school.name,
-                          grade=student.grade, goals=goals, next_meeting_on=assignment.next_meeting_on)
+    """The portal card: the guardian projection of the case plus the assignment's next meeting."""
+    seen = guardian_projection(assignment.case, goals)
+    return AssignmentCard(assignment=assignment, given_name=seen.given_name, school_name=seen.school_name,
+                          grade=seen.grade, goals=seen.goals, next_meeting_on=assignment.next_meeting_on)
 
 
 def portal_for(user, audit: bool = True) -> Portal:

@@ -102,7 +102,11 @@ def edit(uid: str):
     def run(fields):
         gs.update_guardian(current_user, guardian, fields)
         return guardian
-    return _save_form(form, run, {"guardian": guardian})
+    response = _save_form(form, run, {"guardian": guardian})
+    if isinstance(response, tuple):  # the form shows the guardian's profile: an audited view
+        record("guardian_viewed", obj=guardian, subject=guardian, details={"page": "edit"})
+        db.session.commit()
+    return response
 
 
 def _status_form(guardian: Guardian, form: StatusForm | None = None) -> StatusForm:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..audit.services import record
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..extensions import db
 from ..navigation import add_nav
@@ -37,6 +38,9 @@ def index():
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     html = render_template("notifications/list.html", page=page, state=state, kind=kind, states=STATES,
                            kinds=KINDS, unread=unread_count(current_user))
+    # alert texts name students: recorded like every list page (filters only, never the texts)
+    record("notification_list_viewed", object_type="notification",
+           details={"state": state, "kind": kind, "page": page.page, "shown": len(page.items)})
     db.session.commit()
     return html
 

@@ -54,7 +54,7 @@ class NewStudentForm(StudentForm):
 
 
 class StudentSearchForm(FlaskForm):
-    """The search box of the student list (read from the query string: no CSRF token)."""
+    """The search box of the student list: posted (never a query string); CSRFProtect checks the token."""
 
     class Meta:
         csrf = False

@@ -1,9 +1,7 @@
 """CSV import of a class list: Korean headers, UTF-8 or CP949, preview first, all or nothing."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -12,6 +10,7 @@ from ..auth.models import Organisation
 from ..domain import DomainError
 from ..extensions import db
 from ..crypto import normalise
+from ..csv_import import csv_rows
 from .services import _require_school_member, create_student, find_duplicates, validate_student_fields
 
 #: Korean header (normalised: no spaces, case-folded) -> student field
@@ -59,7 +58,7 @@ def _parse_date(text: str) -> dt.date:
 def parse_class_list(raw: bytes, school: Organisation) -> ImportPreview:
     """Check every row and return what would be saved, with every error found."""
     text = decode(raw)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv_rows(text)  # a field over the csv module's limit is a DomainError on the file
     try:
         header = next(reader)
     except StopIteration:

@@ -1,9 +1,6 @@
 """Student screens: list and search, registration with the duplicate warning, CSV import."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,11 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import permissions as p
+from .. import searches
 from ..audit.services import record
 from ..csv_import import two_step_import
 from ..cases.loaders import load_student_or_404
 from ..cases.models import OPEN_STATUSES, SupportCase
 from ..domain import DomainError, NotPermitted, attach_to_form
+from ..exports import csv_text
 from ..extensions import db
 from ..navigation import add_nav
 from . import bp
@@ -47,12 +46,22 @@ def open_case_counts(student_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @readers
 def index():
-    """The students of the user's school (or district), searchable, paginated."""
-    form = StudentSearchForm(request.args)
-    q = (form.q.data or "").strip() if form.validate() else ""
+    """The students of the user's school (or district), searchable, paginated.  A search is posted
+    and the list then carries only an opaque token (app/searches.py): no name in any URL."""
+    if request.method == "POST":
+        form = StudentSearchForm(request.form)
+        if form.validate():
+            q = (form.q.data or "").strip()
+            args = {searches.ARG: searches.remember("students", q)} if q else {}
+            return redirect(url_for("students.index", **args))
+        token, q = None, ""
+    else:
+        token = request.args.get(searches.ARG)
+        q = searches.recall("students", token)
+        form = StudentSearchForm(formdata=None, q=q)
     query = select(Student).where(p.student_scope(current_user)).options(joinedload(Student.school))
     if q:
         query = query.where(search_condition(q))
@@ -62,6 +71,7 @@ def index():
     record("student_list_viewed", object_type="student",
            details={"searched": bool(q), "page": page.page, "shown": len(page.items)})
     html = render_template("students/list.html", form=form, page=page, q=q,
+                           page_args={searches.ARG: token} if q else {},
                            counts=open_case_counts([s.id for s in page.items]),
                            district=current_user.role == p.DISTRICT_COORDINATOR,
                            can_edit=current_user.role in p.SCHOOL_ROLES)
@@ -154,7 +164,5 @@ def import_csv():
 @school_team
 def import_template():
     """The class-list template: the Korean headers the importer reads, UTF-8 with a BOM for Excel."""
-    out = io.StringIO()
-    csv.writer(out).writerow(TEMPLATE_HEADERS)
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response(csv_text(TEMPLATE_HEADERS, []), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''class-list-template.csv"})

@@ -90,7 +90,7 @@ def test_sending_and_service_start_do_not_resolve(db, world, resolved):
 def test_override_alert_is_about_the_referral_and_resolves_when_it_ends(db, build, agency_with_service):
     w = make_world(build, agency_with_service, status="in_support", consent=False)
     referral = draft(w)
-    r.send_referral(referral, w.lead, override_reason="아동학대 의심")
+    r.send_referral(referral, w.lead, override_reason="아동학대 의심", override_category="child_abuse")
     db.session.commit()
     [review] = alerts(db, w.coordinator)
     assert review.kind == "referral_override" and review.object_key == object_key("referral", referral)

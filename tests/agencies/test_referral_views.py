@@ -71,10 +71,10 @@ def test_send_without_consent_is_refused_and_nothing_saved(app, db, build, agenc
     response = client.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send"))
     assert response.status_code == 400 and "동의해야 보낼 수 있습니다" in text(response)
     assert db.session.execute(select(Referral)).first() is None
-    forced = client.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send", override_reason="긴급"))
+    forced = client.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send", override_reason="긴급", override_category="medical"))
     assert forced.status_code == 403
     lead = sign_in(app, w.lead)
-    ok = lead.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send", override_reason="학대 의심"))
+    ok = lead.post(f"/agencies/referrals/new/{w.case.uid}", data=form_data(w, "send", override_reason="학대 의심", override_category="child_abuse"))
     assert ok.status_code == 302
     referral = db.session.execute(select(Referral)).scalar_one()
     assert referral.status == "sent" and referral.override_by_id == w.lead.id

@@ -11,17 +11,19 @@ import uuid
 from sqlalchemy import select, text
 
 from app.audit.models import GENESIS_HASH, AuditEvent
-from app.audit.services import _checkpoint_hash, chain_hash
+from app.audit.services import _checkpoint_hash, chain_hash, keyring
 from app.extensions import db
 
-COLUMNS = ("occurred_at", *AuditEvent.HASHED_FIELDS[1:], "prev_hash", "hash")
+COLUMNS = ("occurred_at", *AuditEvent.HASHED_FIELDS[1:], "prev_hash", "hash", "key_id")
 ACTIONS = ("case_viewed", "student_viewed", "login", "case_updated", "referral_sent", "export")
 
 
 def fill_chain(n: int, start: dt.datetime | None = None, step: dt.timedelta = dt.timedelta(seconds=1),
-               session=None) -> str:
-    """Append ``n`` valid events after the current head in the session's transaction; returns the head."""
+               session=None, key: tuple[str, bytes] | None = None) -> str:
+    """Append ``n`` valid events after the current head in the session's transaction, sealed with
+    the active audit key (or ``key``: (key id, raw key)); returns the head."""
     session = session or db.session
+    kid, raw_key = key or keyring().audit_key()
     head = (session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
             or _checkpoint_hash(session) or GENESIS_HASH)
     when = start or dt.datetime(2026, 1, 1)
@@ -36,8 +38,8 @@ def fill_chain(n: int, start: dt.datetime | None = None, step: dt.timedelta = dt
             "reason": "감사 점검" if i % 100 == 0 else None, "request_id": f"{i:032x}",
             "details": '{"page":1,"메모":"없음"}' if i % 3 == 0 else None,
         }
-        values["prev_hash"] = head
-        head = values["hash"] = chain_hash(head, values)
+        values["prev_hash"], values["key_id"] = head, kid
+        head = values["hash"] = chain_hash(head, values, kid, raw_key)
         rows.append(tuple(values[c] for c in COLUMNS))
     conn = session.connection()
     raw = conn.connection.dbapi_connection

@@ -102,7 +102,7 @@ def test_changed_content_names_the_changed_event(app, db):
     assert "해시 불일치" in result.message and str(events[3].id) in result.message
 
 
-def test_a_rehashed_change_breaks_the_link_to_the_next_event(app, db):
+def test_a_change_rehashed_without_the_audit_key_is_named(app, db):
     events = record_some(db, 6)
     target = events[2]
     forged = {f: getattr(target, f) for f in AuditEvent.HASHED_FIELDS} | {"action": "nothing_to_see"}
@@ -111,8 +111,9 @@ def test_a_rehashed_change_breaks_the_link_to_the_next_event(app, db):
                        {"h": chain_hash(target.prev_hash, forged), "id": target.id})
     db.session.commit()
     result = verify_chain()
-    assert (result.ok, result.first_broken_id) == (False, events[3].id)
-    assert "이어지지 않습니다" in result.message
+    # keyed chain: a SHA-256 rehash (no key) no longer matches the event itself
+    assert (result.ok, result.first_broken_id) == (False, events[2].id)
+    assert "해시 불일치" in result.message
 
 
 def test_a_deleted_middle_event_names_the_one_after_it(app, db):
@@ -174,7 +175,8 @@ def test_sql_canonical_text_matches_python_for_awkward_values(app, db):
     dialect = db.engine.dialect.name
     row = chain.fetch_one(conn, dialect, f"SELECT {chain.canonical_sql(dialect)} FROM audit_event WHERE id = ?",
                           (event.id,))
-    assert bytes(row[0]) == canonical(event.prev_hash, {f: getattr(event, f) for f in AuditEvent.HASHED_FIELDS}).encode()
+    assert bytes(row[0]) == canonical(event.prev_hash, {f: getattr(event, f) for f in AuditEvent.HASHED_FIELDS},
+                                      event.key_id).encode()
     assert verify_chain().ok
 
 

@@ -13,16 +13,18 @@ def test_only_auditors_see_the_override_list(client, login, build, role):
     assert client.get("/audit/overrides").status_code == 403
 
 
-def test_override_listed_with_reason_and_without_the_students_name(client, login, build, db, agency_with_service):
+def test_override_listed_with_category_and_without_the_students_name(client, login, build, db, agency_with_service):
     w = make_world(build, agency_with_service, consent=False)
     consented = make_world(build, agency_with_service)
-    r.send_referral(draft(w), w.lead, override_reason="아동학대 의심, 보호자 연락 불가")
+    r.send_referral(draft(w), w.lead, override_reason="보호자 연락 불가, 멍 자국", override_category="child_abuse")
     r.send_referral(draft(consented), consented.lead)  # an ordinary referral is not an override
     db.session.commit()
     login(build.user("auditor"))
     html = client.get("/audit/overrides").get_data(as_text=True)
     assert html.count("<tr data-event=") == 1
-    assert "아동학대 의심, 보호자 연락 불가" in html and w.case.student.uid in html
+    # the category, never the written reason (it stays encrypted in the referral)
+    assert "아동학대 의심" in html and w.case.student.uid in html
+    assert "보호자 연락 불가, 멍 자국" not in html
     assert w.case.student.name not in html
 
 

@@ -63,7 +63,8 @@ def test_purge_removes_old_events_through_a_checkpoint(trail, db):
     remaining = event_ids()
     assert remaining[:3] == [e.id for e in trail[4:]]
     purged = db.session.get(AuditEvent, remaining[-1])
-    assert purged.action == "audit_purged" and purged.object_id == str(checkpoint.id)
+    # recorded before its checkpoint (the trigger requires it), so it names the checkpoint by content
+    assert purged.action == "audit_purged" and purged.object_type == "audit_checkpoint"
     assert json.loads(purged.details) == {"before": "2024-11-25", "events_removed": 4,
                                           "last_event_hash": trail[3].hash, "last_event_id": trail[3].id}
     result = verify_chain()
@@ -155,15 +156,15 @@ def test_a_broken_chain_is_not_purged(trail, db):
     assert len(event_ids()) == len(trail) and checkpoints(db) == []
 
 
-def test_a_forged_checkpoint_does_not_verify(trail, db):
-    # an attacker who may insert adds a checkpoint to open old events to DELETE
-    db.session.add(AuditCheckpoint(created_at=dt.datetime(2026, 1, 1), purged_before=dt.datetime(2026, 1, 1),
+def test_a_checkpoint_without_its_purge_event_is_refused(trail, db):
+    # an attacker who may insert adds a checkpoint to open old events to DELETE: the trigger
+    # refuses it (the signed-checkpoint and INSERT+DELETE cases are in test_tamper.py)
+    db.session.add(AuditCheckpoint(created_at=dt.datetime(2026, 1, 1), purged_before=dt.datetime(2024, 1, 1),
                                    last_event_id=trail[4].id, last_event_hash=trail[4].hash, events_removed=5))
-    db.session.commit()
-    db.session.execute(text("DELETE FROM audit_event WHERE id <= :id"), {"id": trail[4].id})
-    db.session.commit()
-    result = verify_chain()
-    assert not result.ok and "audit_purged" in result.message
+    with pytest.raises(sa.exc.DBAPIError, match="audit_purged"):
+        db.session.commit()
+    db.session.rollback()
+    assert verify_chain().ok
 
 
 def test_purge_is_all_or_nothing(trail, db, monkeypatch):

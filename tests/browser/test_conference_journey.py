@@ -43,6 +43,7 @@ def test_conference_schedule_record_and_each_sees_their_part(live_server, browse
                                                              screenshot):
     w = conference_world
     mine, theirs = w.guardian_case.student.name, w.referral_case.student.name
+    mine_given = w.guardian_case.student.given_name  # what a guardian may see of their student
     logins = {"lead": w.lead.login, "guardian": w.guardian_user.login, "agent": w.agent.login}
     ids = {"g": w.guardian_case.id, "r": w.referral_case.id, "gu": w.guardian_case.uid, "ru": w.referral_case.uid,
            "guardian": w.guardian_user.id, "agent": w.agent.id, "agency": w.agency.id}
@@ -101,29 +102,31 @@ def test_conference_schedule_record_and_each_sees_their_part(live_server, browse
     screenshot(page, "conference-lead")
     page.get_by_test_id("logout").click()
 
-    # 3. the guardian: their student and their task only, no minutes about the other student
+    # 3. the guardian: their student as the portal shows them (given name, no decision notes),
+    #    their task only, no minutes about the other student
     sign_in(page, live_server, logins["guardian"])
     expect(page.get_by_test_id("home-conference-actions")).to_contain_text("주 2회 학습 멘토링")
     page.goto(conference_url)
     cases = page.get_by_test_id("conference-cases")
-    expect(cases).to_contain_text(mine)
-    expect(cases).to_contain_text("후견인 학습 멘토링 유지")
+    expect(cases).to_contain_text(mine_given)
     body = page.locator("main").inner_text()
+    assert mine not in body and "후견인 학습 멘토링 유지" not in body
     assert theirs not in body and "기관 상담 주기 조정" not in body and "두 학생의 지원 경과" not in body
     page.get_by_test_id("print-link").click()
     printed = page.locator("body").inner_text()
-    assert mine in printed and theirs not in printed and "주 메뉴" not in printed
+    assert mine_given in printed and mine not in printed and theirs not in printed and "주 메뉴" not in printed
     screenshot(page, "conference-guardian-print")
     page.goto(live_server("/"))
     page.get_by_test_id("logout").click()
 
-    # 4. the agency coordinator: the referred student only
+    # 4. the agency coordinator: the referred student only, as the referral shared them
     sign_in(page, live_server, logins["agent"])
     expect(page.get_by_test_id("home-conference-actions")).to_contain_text("상담 결과 회신")
     page.goto(conference_url)
+    # the referral shared the needs only: the agency sees no name and no decision notes
     cases = page.get_by_test_id("conference-cases")
-    expect(cases).to_contain_text(theirs)
-    expect(cases).to_contain_text("기관 상담 주기 조정")
+    expect(cases).to_contain_text("이름 비공개 학생")
     body = page.locator("main").inner_text()
+    assert theirs not in body and "기관 상담 주기 조정" not in body
     assert mine not in body and "후견인 학습 멘토링 유지" not in body
     screenshot(page, "conference-agency")

@@ -104,9 +104,9 @@ def test_search_by_exact_name_or_neis_number(client, build, school, lead):
     case = build.case(school, lead=lead, student=wanted)
     other = build.case(school, lead=lead)
     for q in ("박서준", " 박서준 ", "n-7777"):
-        assert listed(client.get("/cases/", query_string={"q": q}).get_data(as_text=True)) == [case.uid]
+        assert listed(client.post("/cases/", data={"q": q}, follow_redirects=True).get_data(as_text=True)) == [case.uid]
     for q in ("박서", "서준"):  # a blind index finds whole values only
-        page = client.get("/cases/", query_string={"q": q}).get_data(as_text=True)
+        page = client.post("/cases/", data={"q": q}, follow_redirects=True).get_data(as_text=True)
         assert listed(page) == [] and "조건에 맞는 사례가 없습니다" in page
     assert other.uid in client.get("/cases/").get_data(as_text=True)
 
@@ -140,7 +140,7 @@ def test_invalid_filter_is_explained(client, lead, db):
 
 def test_each_view_is_audited_with_filters_but_no_search_text(client, build, school, lead, db):
     case = build.case(school, lead=lead, risk_level="crisis")
-    client.get("/cases/", query_string={"risk": "crisis", "overdue": "y", "q": case.student.name})
+    client.post("/cases/", data={"risk": "crisis", "overdue": "y", "q": case.student.name}, follow_redirects=True)
     client.get("/cases/")
     first, second = list_events(db)
     details = json.loads(first.details)

@@ -91,7 +91,8 @@ def test_guardian_sees_only_their_students_case_in_district_conference(db, clien
     login(w.guardian_user)
     for url in (f"/conferences/{conference.uid}", f"/conferences/{conference.uid}/print"):
         html = page(client, url)
-        assert mine in html and "후견인 활동 유지" in html
+        # the guardian's projection, as on their portal: the given name, never the full name or the note
+        assert w.guardian_case.student.given_name in html and mine not in html and "후견인 활동 유지" not in html
         assert other not in html and "기관 상담 조정" not in html and "두 학생 모두 논의" not in html
     assert not events("conference_minutes_viewed")
     viewed = events("conference_case_viewed")
@@ -100,7 +101,9 @@ def test_guardian_sees_only_their_students_case_in_district_conference(db, clien
     client.post("/logout")
     login(w.agent)
     html = page(client, f"/conferences/{conference.uid}")
-    assert other in html and mine not in html and "후견인 활동 유지" not in html
+    # the referral shared the needs only: no name, no decision note
+    assert "이름 비공개 학생" in html and other not in html and "기관 상담 조정" not in html
+    assert mine not in html and "후견인 활동 유지" not in html
 
 
 def test_case_without_sharing_consent_is_withheld_and_the_screen_says_so(db, client, login, conference_world,

@@ -9,7 +9,7 @@ from sqlalchemy import select, text, update
 
 from app.auth.models import User
 from app.crypto import DecryptionError, KeyRing
-from app.db import encrypted_tables
+from app.db import Unreadable, encrypted_tables, keyring
 
 from .conftest import Specimen, stored
 
@@ -22,6 +22,16 @@ def reload(db, specimen: Specimen) -> Specimen:
     uid = specimen.uid
     db.session.remove()
     return db.session.execute(select(Specimen).filter_by(uid=uid)).scalar_one()
+
+
+def read_failing(db, specimen: Specimen, field: str) -> str:
+    """Read ``field`` of a row whose value cannot be decrypted: the model shows the stand-in
+    (app.db.Unreadable); the key ring's own error, checked by the callers, is raised here."""
+    fresh = reload(db, specimen)
+    shown = getattr(fresh, field)
+    assert isinstance(shown, Unreadable) and shown == "복호화할 수 없는 값"
+    column = f"{field}_enc"
+    return keyring().decrypt(getattr(fresh, column), "crypto_specimen", column, fresh.uid)
 
 
 @pytest.mark.parametrize("field, value", [
@@ -107,7 +117,7 @@ def test_tampered_ciphertext(db, specimens):
     flipped = raw[:-3] + ("A" if raw[-3] != "A" else "B") + raw[-2:]
     _set_raw(db, specimen, note_enc=flipped)
     with pytest.raises(DecryptionError, match="failed authentication") as error:
-        reload(db, specimen).note
+        read_failing(db, specimen, "note")
     _assert_clear(error, "note_enc", SECRET_NOTE)
 
 
@@ -117,7 +127,7 @@ def test_ciphertext_swapped_between_rows(db, specimens):
     db.session.commit()
     _set_raw(db, b, note_enc=a.note_enc)
     with pytest.raises(DecryptionError, match="moved from another row") as error:
-        reload(db, b).note
+        read_failing(db, b, "note")
     _assert_clear(error, "note_enc", SECRET_NOTE)
 
 
@@ -127,7 +137,7 @@ def test_ciphertext_moved_to_another_column(db, specimens):
     db.session.commit()
     _set_raw(db, specimen, facts_enc=specimen.note_enc)  # valid JSON text, wrong column
     with pytest.raises(DecryptionError) as error:
-        reload(db, specimen).facts
+        read_failing(db, specimen, "facts")
     _assert_clear(error, "facts_enc", "비밀")
 
 
@@ -137,7 +147,7 @@ def test_wrong_key(app, db, specimens):
     db.session.commit()
     app.extensions["ieum_keyring"] = KeyRing.generate()  # same key id k1, other key material
     with pytest.raises(DecryptionError, match="different key") as error:
-        reload(db, specimen).note
+        read_failing(db, specimen, "note")
     _assert_clear(error, "note_enc", SECRET_NOTE)
 
 
@@ -150,7 +160,7 @@ def test_missing_key(app, db, specimens):
     other.keys.pop("k1")
     app.extensions["ieum_keyring"] = other
     with pytest.raises(DecryptionError, match="key k1 is missing from the key ring") as error:
-        reload(db, specimen).note
+        read_failing(db, specimen, "note")
     _assert_clear(error, "note_enc", SECRET_NOTE)
 
 
@@ -161,7 +171,7 @@ def test_plaintext_in_an_encrypted_column_is_not_echoed(db, specimens):
     for leaked in ("홍길동.주민번호.900101", "홍길동"):
         _set_raw(db, specimen, note_enc=leaked)
         with pytest.raises(DecryptionError) as error:
-            reload(db, specimen).note
+            read_failing(db, specimen, "note")
         _assert_clear(error, "note_enc", "홍길동")
         assert "900101" not in str(error.value)
     assert stored(db, "note_enc") == ["홍길동"]

@@ -12,6 +12,9 @@ from app.extensions import db
 from app.guardians import services as gs
 from app.guardians.activity import log_activity
 from app.guardians.concerns import acknowledge_concern
+from sqlalchemy import select
+
+from app.guardians.models import GuardianConcern
 from app.guardians.panels import guardian_figures, open_concerns
 
 from .portal_setup import matched
@@ -26,9 +29,13 @@ def _concern(pair, text="학생이 집에 가기 싫다고 여러 번 말했습�
 def test_open_concerns_by_scope_oldest_first(build, eligible_guardian, coordinator):
     first = matched(build, eligible_guardian, coordinator)
     second = matched(build, eligible_guardian, coordinator)
-    with freeze_time(dt.datetime.now() - dt.timedelta(hours=2)):
-        _concern(second)
+    _concern(second)
     _concern(first)
+    # the second pair's concern came two hours earlier (set directly: freezing the clock back could
+    # cross midnight in Seoul and date the activity before the assignment was accepted)
+    earlier = db.session.execute(select(GuardianConcern).where(GuardianConcern.case_id == second.case.id)).scalar_one()
+    earlier.raised_at -= dt.timedelta(hours=2)
+    db.session.commit()
     staff = build.user("school_staff", organisation=first.case.school)
     shown = open_concerns(coordinator)
     assert [c.case_id for c in shown] == [second.case.id, first.case.id]

@@ -1,12 +1,14 @@
 """Case screens: lists — the school's (or district's) cases, filtered, most urgent first."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from ... import permissions as p
+from ... import searches
 from ...audit.services import record
 from ...db import today_kst
 from ...extensions import db
@@ -31,16 +33,34 @@ def _flagged(case_ids: list[int], condition) -> set[int]:
     return set(db.session.execute(select(SupportCase.id).where(SupportCase.id.in_(case_ids), condition)).scalars())
 
 
-@bp.route("/")
+def _page_args(form: CaseFilterForm, q: str, token: str = "") -> dict:
+    """The filters as query-string arguments: status, domain … as they are; the search text only as
+    a token kept in the session (``token`` when the list already has one)."""
+    args = {k: v for k, v in form.active().items() if k != "q"}
+    if q:
+        args[searches.ARG] = token or searches.remember("cases", q)
+    return args
+
+
+@bp.route("/", methods=["GET", "POST"])
 @readers
 def index():
     """The cases the user may see, with filters, search by name or NEIS number, and pages."""
-    form = CaseFilterForm(request.args)
+    if request.method == "POST":  # the filters were posted: send them back as a GET without the search text
+        form = CaseFilterForm(request.form)
+        if form.validate():
+            return redirect(url_for("cases.index", **_page_args(form, (form.q.data or "").strip())))
+        q = token = ""
+    else:
+        # the search text travels only as an opaque token; a stray ?q= is ignored, never searched
+        token = request.args.get(searches.ARG) or ""
+        q = searches.recall("cases", token)
+        form = CaseFilterForm(MultiDict([(k, v) for k, v in request.args.items(multi=True) if k != "q"]))
+        form.q.data = q
     page, overdue, no_consent = None, set(), set()
-    if form.validate():
+    if request.method == "GET" and form.validate():
         filters = CaseFilters(status=form.status.data or "", domain=form.domain.data or "", risk=form.risk.data or "",
-                              overdue=bool(form.overdue.data), consent_missing=bool(form.consent_missing.data),
-                              q=(form.q.data or "").strip())
+                              overdue=bool(form.overdue.data), consent_missing=bool(form.consent_missing.data), q=q)
         page = db.paginate(filtered_cases(current_user, filters), per_page=current_app.config["PAGE_SIZE"],
                            error_out=False)
         day, ids = today_kst(), [c.id for c in page.items]
@@ -51,7 +71,7 @@ def index():
                details={"status": filters.status, "domain": filters.domain, "risk": filters.risk,
                         "overdue": filters.overdue, "consent_missing": filters.consent_missing,
                         "searched": bool(filters.q), "page": page.page, "shown": len(page.items)})
-    html = render_template("cases/list.html", form=form, page=page, filters=form.active(), overdue=overdue,
+    html = render_template("cases/list.html", form=form, page=page, filters=_page_args(form, q, token), overdue=overdue,
                            no_consent=no_consent, district=current_user.role == p.DISTRICT_COORDINATOR,
                            can_request=current_user.role in p.SCHOOL_ROLES)
     # commit after rendering: a commit expires the page's rows, and reloading them would cost a query each

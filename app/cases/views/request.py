@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import permissions as p
+from ... import searches
 from ...audit.services import record
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
@@ -62,7 +63,9 @@ def new():
         form.student_mode.data, form.student.data = "existing", request.form["use_existing"]
     uid = form.student.data if request.method == "POST" else request.args.get("student")
     picked = load_student_or_404(uid) if uid else None  # another school's uid: audited 404
-    q = (request.args.get("q") or "").strip()[:50]
+    # the search text comes back only as an opaque token (find_student): never a name in the URL
+    token = request.args.get(searches.ARG) or ""
+    q = searches.recall("case_request", token)
     duplicates: list[Student] = []
     open_case = None
     if form.validate_on_submit():
@@ -109,6 +112,16 @@ def new():
     record("student_list_viewed", object_type="student",
            details={"screen": "case_request", "searched": bool(q), "shown": len(choices)})
     html = render_template("cases/new.html", form=form, duplicates=duplicates, q=q, more=more, open_case=open_case,
+                           page_args={searches.ARG: token} if q else {},
                            domains=[(d, label, desc_field(d)) for d, label in DOMAINS.items()])
     db.session.commit()
     return html, (400 if form.errors else 200)
+
+
+@bp.post("/new/find-student")
+@school_team
+def find_student():
+    """The picker's search box: keep the posted name or number in the session and show the request
+    screen with only its token in the URL."""
+    q = (request.form.get("q") or "").strip()[:50]
+    return redirect(url_for("cases.new", **({searches.ARG: searches.remember("case_request", q)} if q else {})))

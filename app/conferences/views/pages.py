@@ -103,6 +103,9 @@ def new():
                 flash("사례회의를 예약했습니다.", "success")
                 return redirect(url_for("conferences.view", uid=conference.uid))
     html = render_template("conferences/new.html", form=form, external_rows=EXTERNAL_ROWS, has_cases=bool(cases))
+    # the case picker names each open case's student: one view event per student shown
+    for case in cases:
+        record("case_viewed", obj=case, subject=case.student, details={"page": "conference_new"})
     db.session.commit()
     return html, status
 
@@ -115,8 +118,12 @@ def page_context(conference: Conference) -> dict:
     rows = access.visible_cases(user, conference)
     organiser = access.is_organiser_side(user, conference)
     shown = [row for row in rows if not row.withheld]
+    # a guardian or agency reads each case only through their projection (access.projection_for):
+    # the minutes and the free texts about the meeting go beyond it
+    projected = any(row.projection is not None for row in shown)
     # the minutes cover every case discussed: a reader who may not see all of them gets none
-    show_minutes = conference.minutes is not None and (organiser or len(shown) == len(conference.cases))
+    show_minutes = conference.minutes is not None and not projected and (
+        organiser or len(shown) == len(conference.cases))
     items = db.session.execute(select(ActionItem).where(
         ActionItem.conference_id == conference.id, ActionItem.case_id.in_([r.case.id for r in shown] or [-1]))
         .order_by(ActionItem.due_on, ActionItem.id)).scalars().all()
@@ -125,7 +132,7 @@ def page_context(conference: Conference) -> dict:
         by_case.setdefault(item.case_id, []).append(item)
     # a reader who sees every case discussed also reads the free texts about the whole meeting
     # (amendment and cancel reasons); the others see who changed what when
-    full = organiser or (len(shown) == len(conference.cases))
+    full = organiser or (len(shown) == len(conference.cases) and not projected)
     can_record = access.can_record_conference(user, conference)
     school_only = [row for row in shown if not row.sharing_allowed]
     return {"conference": conference, "rows": rows, "shown": shown, "organiser": organiser,
@@ -133,7 +140,8 @@ def page_context(conference: Conference) -> dict:
             "can_amend": access.can_amend_conference(user, conference),
             "can_cancel": organiser and conference.status == "scheduled",
             "amendments": amendments_of(conference), "full_view": full, "school_only": school_only,
-            "show_minutes": show_minutes, "items": by_case, "labels": LABELS, "today": today_kst(),
+            "show_minutes": show_minutes, "projected": projected, "items": by_case, "labels": LABELS,
+            "today": today_kst(),
             "can_change": lambda item: _may_change(user, item, organiser)}
 
 

@@ -73,6 +73,10 @@ def _render_record(conference, form, close_forms, status: int):
     html = render_template("conferences/record.html", conference=conference, form=form, labels=LABELS,
                            action_rows=ACTION_ROWS, prefix=case_prefix, close_forms=close_forms,
                            started=has_started(conference))
+    # the form names every case's student (and, once held, the minutes): an audited view
+    for cc in conference.cases:
+        record("conference_case_viewed", obj=conference, subject=cc.case.student,
+               details={"case": cc.case.uid, "record": True})
     db.session.commit()
     return html, status
 
