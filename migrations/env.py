@@ -34,9 +34,26 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.dbapi_connection if sqlite else None
+        if sqlite:
+            # batch mode rebuilds a table (copy, drop, rename); with foreign keys enforced the drop of a
+            # referenced table fails on a database that has data.  The pragma works only outside a
+            # transaction, so it goes straight to the driver before SQLAlchemy begins one; the references
+            # are checked again below before anything is committed.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"a migration left {len(broken)} broken foreign keys: {broken[:3]}")
+        finally:
+            if sqlite:
+                connection.commit()  # end any transaction the migration left open, then enforce again
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -99,3 +99,18 @@ def test_0007_keys_existing_logins_and_names_clashes(empty_app):
     with db.engine.connect() as conn:
         keys = dict(conn.execute(sa.text("SELECT login, login_key FROM user_account")).all())
     assert keys == {"kim.teacher": "kim.teacher", "demo-admin": "demo-admin"}
+
+
+def test_upgrade_rebuilds_tables_that_hold_referenced_rows(empty_app):
+    """SQLite batch mode rebuilds a table to alter it; a populated database (rows that reference the
+    rebuilt table) must upgrade too, with every reference intact afterwards."""
+    upgrade(revision="0006")
+    _add_account("kim.teacher")
+    with db.engine.begin() as conn:
+        user_id = conn.execute(sa.text("SELECT id FROM user_account")).scalar_one()
+        conn.execute(sa.text("INSERT INTO notification (uid, user_id, kind, created_at) "
+                             "VALUES ('n-1', :user, 'case', '2026-01-01 00:00:00')"), {"user": user_id})
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT user_id FROM notification")).scalar_one() == user_id
+        assert conn.execute(sa.text("SELECT login_key FROM user_account")).scalar_one() == "kim.teacher"
