@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 from urllib.parse import quote
 
 from .. import exports
@@ -199,8 +199,15 @@ SHEET_HEADINGS = ("일시(KST)", *HEADINGS)
 
 
 def write_csv(path: Path, stream: EventStream, meta: dict) -> None:
-    """UTF-8 with a BOM, so Excel shows Korean correctly; streamed row by row."""
-    exports.write_csv(path, SHEET_HEADINGS, _sheet_rows(stream.rows()))
+    """UTF-8 with a BOM, so Excel shows Korean correctly; streamed row by row.  After the events,
+    a blank line and then "#정보" rows carry what the XLSX keeps on its 정보 sheet: the range, the
+    chain head, the verification and the newest signed anchor."""
+    def rows() -> Iterator[Sequence]:
+        yield from _sheet_rows(stream.rows())
+        yield ()
+        for key, value in _metadata(stream, meta).items():  # known only once the events are written
+            yield ("#정보", key, "" if value is None else value)
+    exports.write_csv(path, SHEET_HEADINGS, rows())
 
 
 def write_xlsx(path: Path, stream: EventStream, meta: dict) -> None:

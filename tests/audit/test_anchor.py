@@ -87,3 +87,26 @@ def test_every_export_carries_the_newest_anchor(app, db, anchor_file, tmp_path):
 
 def test_no_anchor_file_is_no_anchor(app, db, anchor_file):
     assert latest_anchor() is None and check_anchors().ok
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "sqlite"])
+def test_every_export_format_carries_the_newest_anchor(app, db, anchor_file, tmp_path, fmt):
+    import csv as csvlib
+    import zipfile
+    some(db)
+    app.test_cli_runner().invoke(args=["audit", "anchor"])
+    newest = json.dumps(latest_anchor(), sort_keys=True, separators=(",", ":"))
+    today = dt.date.today()
+    path = tmp_path / f"out.{fmt}"
+    write_export(fmt, today - dt.timedelta(days=1), today + dt.timedelta(days=1), path, "점검")
+    if fmt == "csv":
+        rows = list(csvlib.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+        assert ["#정보", "anchor", newest] in rows
+    elif fmt == "xlsx":
+        with zipfile.ZipFile(path) as book:
+            xml = "".join(book.read(name).decode() for name in book.namelist() if name.startswith("xl/worksheets/"))
+        assert json.loads(newest)["hash"] in xml
+    else:
+        with sqlite3.connect(path) as conn:
+            values = dict(conn.execute("SELECT key, value FROM metadata").fetchall())
+        assert values["anchor"] == newest

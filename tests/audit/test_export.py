@@ -111,8 +111,10 @@ def test_csv_has_a_bom_korean_headings_and_no_formulas(trail, db, tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and result.mimetype == "text/csv"
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(keepends=True)))
-    header, body = rows[0], rows[1:]
+    header, body, info = rows[0], rows[1:rows.index([])], rows[rows.index([]) + 1:]
     assert header[:3] == ["일시(KST)", "번호", "일시(UTC)"] and len(body) == 9
+    # the trailer carries what the XLSX 정보 sheet holds, the anchor key included
+    assert {row[0] for row in info} == {"#정보"} and {"chain_head", "anchor", "verification"} <= {row[1] for row in info}
     assert body[0][0] == "2026-03-01 00:00:00"
     cells = [cell for row in body for cell in row]
     for value in NASTY:
