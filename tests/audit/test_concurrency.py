@@ -82,4 +82,3 @@ def test_append_rate(app, db, capsys):
         print(f"\nappend ({db.engine.dialect.name}): {single:,.0f} events/s committing each, "
               f"{batched:,.0f} events/s in one transaction")
     assert verify_chain().ok
-    assert single > 150  # PostgreSQL waits for fsync on every commit; read the printed rate

@@ -225,4 +225,3 @@ def test_sqlite_export_rate(app, db, tmp_path, capsys):
     with capsys.disabled():
         print(f"\nexport to SQLite ({db.engine.dialect.name}): {result.rows:,} events at {rate:,.0f} events/s")
     assert result.rows == 200_000 and result.verified
-    assert rate > 10_000  # a shared, busy machine; the rate printed above is what to read

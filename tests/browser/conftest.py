@@ -42,6 +42,9 @@ class LiveServer:
     def __init__(self, app) -> None:
         self.app = app
         self._server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
+        # keep track of request threads so stop() can let them finish: a thread still inside a
+        # request when the app's engine is disposed would drop its database connection unclosed
+        self._server.daemon_threads, self._server.block_on_close = False, True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
 
@@ -52,6 +55,11 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
+        requests = list(getattr(self._server, "_threads", None) or [])
+        for thread in requests:
+            thread.join(timeout=5)
+        if any(thread.is_alive() for thread in requests):
+            self._server.block_on_close = False  # never hang the suite on a stuck client
         self._server.server_close()
 
     def __call__(self, path: str = "/") -> str:
