@@ -30,7 +30,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import errors, extensions, i18n, models, navigation, security  # noqa: F401  (models: all tables)
+    from . import errors, extensions, i18n, models, navigation, profiling, security, transactions  # noqa: F401  (models: all tables)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(app.root_path).parent / "migrations"),
                                 render_as_batch=True, compare_type=True)
@@ -40,6 +40,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     security.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
+    profiling.init_app(app)
+    transactions.init_app(app)  # after security and profiling: its 503 gets their headers
     from .auth import account, handling, session as auth_session
     auth_session.init_app(app)
     account.init_app(app)  # after the session checks: a temporary password must be changed first
@@ -47,7 +49,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     with app.app_context():
         from .db_setup import configure_engine, secure_instance_folder
         secure_instance_folder(app.instance_path)  # 0700 whoever starts the app, whatever the umask
-        configure_engine(extensions.db.engine)  # SQLite files 0600 likewise
+        configure_engine(extensions.db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])  # SQLite files 0600 likewise
     from .integrity import flush_integrity_alarms
     app.teardown_request(flush_integrity_alarms)  # undecryptable values read in this request
 

@@ -59,6 +59,12 @@ class Config:
     AUDIT_RETENTION_YEARS = 2
     #: append-only JSONL of signed chain heads (flask audit anchor); default instance/audit-anchors.jsonl
     AUDIT_ANCHOR_FILE = None
+    #: SQL statement count and server time in response headers (app/profiling.py; scripts/bench)
+    IEUM_REQUEST_STATS = False
+    #: how long a SQLite writer waits for the lock before the request answers 503
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    #: seconds a client is told to wait (Retry-After) when the database stayed locked (SQLite)
+    LOCKED_RETRY_AFTER = 2
 
 
 class TestConfig(Config):
@@ -84,6 +90,7 @@ ENV_OVERRIDES = {
     "IEUM_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "IEUM_PROXY_COUNT": "PROXY_COUNT",
     "IEUM_AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
+    "IEUM_REQUEST_STATS": "IEUM_REQUEST_STATS",
 }
 
 

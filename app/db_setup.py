@@ -1,4 +1,4 @@
-"""Engine settings per database: SQLite WAL, busy timeout, foreign keys and BEGIN IMMEDIATE;
+"""Engine settings per database: SQLite WAL, busy timeout, foreign keys, deferred or immediate BEGIN;
 and the file modes of the instance folder and SQLite files, whatever the starting umask."""
 import logging
 import os
@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .audit.services import forget_head
+from .transactions import begin_write, wants_write_lock  # noqa: F401  (begin_write: re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def secure_sqlite_files(path: Path) -> None:
         _tighten(path.with_name(path.name + suffix), DATABASE_FILE_MODE)
 
 
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
     if engine.dialect.name == "sqlite" and not getattr(engine, "_ieum_configured", False):
         engine._ieum_configured = True
         path = sqlite_path(engine)
@@ -88,7 +89,7 @@ def configure_engine(engine: Engine) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
@@ -98,12 +99,15 @@ def configure_engine(engine: Engine) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            # Almost every request writes (each view is audited), so take the write lock up
-            # front: a deferred transaction that read first could not upgrade under WAL and
-            # would fail instead of waiting; this also serialises the audit chain.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that will write takes the lock up front (BEGIN IMMEDIATE waits up
+            # to the busy timeout): under WAL a deferred transaction that read first cannot
+            # upgrade to a writer while another holds the lock, it fails at once.  Reads of a
+            # page (GET, and POSTs marked read_first until begin_write) run deferred and never
+            # block anyone; their audit events are appended afterwards (app/transactions.py).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
 
 
 # after commit or rollback the cached audit chain head is stale: another writer may go next
 event.listen(Session, "after_commit", forget_head)
 event.listen(Session, "after_rollback", forget_head)
+

@@ -3,7 +3,7 @@ from flask import current_app, flash, g, make_response, redirect, render_templat
 from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -13,6 +13,8 @@ MESSAGES = {
     405: (_l("허용되지 않은 요청입니다"), _l("이 주소에서는 그 방식의 요청을 처리하지 않습니다.")),
     429: (_l("요청이 너무 많습니다"), _l("잠시 후 다시 시도해 주세요.")),
     500: (_l("일시적인 오류가 발생했습니다"), _l("문제가 기록되었습니다. 잠시 후 다시 시도해 주세요.")),
+    503: (_l("잠시 후 다시 시도해 주세요"), _l("지금 요청이 몰려 처리하지 못했습니다. 입력한 내용은 저장되지 않았습니다. "
+                                      "잠시 뒤 다시 시도해 주세요.")),
 }
 CSRF_MESSAGE = _l("보안 토큰이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.")
 #: headers of an HTTP error that the error page keeps (the rest would describe werkzeug's own body)
@@ -20,6 +22,7 @@ KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 #: served when even the error page cannot be rendered (e.g. the database is down)
 FALLBACK_500 = ('<!doctype html><html lang="ko"><meta charset="utf-8"><title>오류 | 이음</title>'
                 "<h1>일시적인 오류가 발생했습니다</h1><p>잠시 후 다시 시도해 주세요.</p></html>")
+FALLBACK_503 = FALLBACK_500.replace("일시적인 오류가 발생했습니다", "잠시 후 다시 시도해 주세요")
 
 
 def render_error(code: int, message: str | None = None):
@@ -27,6 +30,36 @@ def render_error(code: int, message: str | None = None):
     title, text = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     return render_template("errors/error.html", code=code, title=title, text=message or text,
                            request_id=g.get("request_id")), code
+
+
+#: PostgreSQL states that mean "try again": serialization failure, deadlock, lock not available
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """A database that stayed busy past its timeout (SQLite "database is locked") or a
+    PostgreSQL conflict the client may simply retry."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def unavailable_response():
+    """503 with Retry-After: nothing of the request was kept, the client may try again.
+    Rendered in a read phase, so the error page itself never waits for the write lock."""
+    from .extensions import db
+    from .transactions import abandon_request
+    db.session.rollback()
+    abandon_request()
+    try:
+        response = make_response(render_error(503))
+    except Exception:  # noqa: BLE001  the database may be unreadable too
+        current_app.logger.exception("could not render the 503 page")
+        response = make_response(FALLBACK_503, 503, {"Content-Type": "text/html; charset=utf-8"})
+    response.headers["Retry-After"] = str(current_app.config.get("LOCKED_RETRY_AFTER", 2))
+    return response
 
 
 def _audit_denial() -> None:
@@ -66,6 +99,14 @@ def init_app(app) -> None:
             if name in KEPT_HEADERS:
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc):
+        """The lock stayed taken past the busy timeout: 503 and Retry-After, never a 500."""
+        if not is_lock_error(exc):
+            raise exc
+        app.logger.warning("database busy on %s %s: answered 503", request.method, request.endpoint)
+        return unavailable_response()
 
     @app.errorhandler(500)
     def server_error(_exc):

@@ -46,6 +46,8 @@ def run_migrations_online():
             context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
             with context.begin_transaction():
                 context.run_migrations()
+                # the planner needs statistics (without them SQLite picked full scans at scale)
+                analyze(connection)
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -54,6 +56,13 @@ def run_migrations_online():
             if sqlite:
                 connection.commit()  # end any transaction the migration left open, then enforce again
                 raw.execute("PRAGMA foreign_keys=ON")
+
+
+def analyze(connection) -> None:
+    """Refresh the query planner's statistics (bounded per index on SQLite, so it stays quick)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+    connection.exec_driver_sql("ANALYZE")
 
 
 if context.is_offline_mode():

@@ -24,6 +24,8 @@ from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 PG_CHAIN_LOCK = 0x6965756D61756474
 _HEAD_KEY = "ieum_audit_head"
 _UNSAVED_KEY = "ieum_audit_unsaved"
+#: g: audit values of a request's read phase, appended after rendering (app/transactions.py)
+PENDING_KEY = "ieum_audit_pending"
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _INSERT = AuditEvent.__table__.insert()
 _HEAD = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
@@ -173,8 +175,8 @@ def _lock_chain_and_read_head(session) -> str:
     conn = session.connection()  # Core on the session's connection: this runs on every request
     if conn.dialect.name == "postgresql":
         conn.execute(_PG_LOCK, {"k": PG_CHAIN_LOCK})
-    # SQLite: every transaction starts with BEGIN IMMEDIATE (see db_setup), so the
-    # write lock is already ours and the head cannot move under us.
+    # SQLite: a transaction that appends began with BEGIN IMMEDIATE (db_setup, transactions),
+    # so the write lock is already ours and the head cannot move under us.
     head = conn.execute(_HEAD).scalar()
     if head is None:  # a new database (a purge always leaves its own event behind)
         head = _checkpoint_hash(session)
@@ -231,6 +233,19 @@ def record(action: str, *, obj: Any = None, object_type: str | None = None,
                               default=str) if details else None,
     }
     values = {name: _clean(name, value) for name, value in values.items()}
+    pending = g.get(PENDING_KEY) if has_request_context() else None
+    if pending is not None and session is db.session():
+        # a read phase (app/transactions.py): appended after the page is rendered, in one
+        # short write transaction, before the response leaves
+        pending.append(values)
+        return AuditEvent(**values)
+    return append_values(session, values)
+
+
+def append_values(session, values: dict[str, Any]) -> AuditEvent:
+    """Extend the chain by one event in the session's transaction (the caller commits)."""
+    session = session() if isinstance(session, scoped_session) else session
+    values = dict(values)
     kid, key = keyring().audit_key()  # before the lock: a ring without an audit key refuses early
     prev = _lock_chain_and_read_head(session)
     # the clock is read under the lock, so occurred_at grows with id on one host

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from ..extensions import db, limiter
 from ..form_actions import save_or_show
+from ..transactions import begin_write
 from . import bp
 from .forms import EmptyForm, SignInCodeForm, TotpCodeForm
 from .services import LoginRefused
@@ -88,7 +89,9 @@ def totp_enrol():
         flash("이미 2단계 인증을 쓰고 있습니다.", "info")
         return redirect(url_for("auth.account", _anchor="two-factor"))
     if current_user.totp_secret is None:  # the first visit makes the key the QR code carries
-        start_enrolment(current_user)
+        begin_write()  # a GET that writes: take the write lock now, not as a failing upgrade
+        if current_user.totp_secret is None:  # still, now that we hold the lock
+            start_enrolment(current_user)
         db.session.commit()
     form = TotpCodeForm()
     if form.validate_on_submit():

@@ -1,0 +1,32 @@
+"""Counting the SQL statements a request runs: the query-count tests at two data sizes use it."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from app.extensions import db
+
+
+@contextmanager
+def counting():
+    """Yields a list that collects every statement run meanwhile (its length is the count)."""
+    seen: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def statements(client, url: str, *, method: str = "get", expect: int = 200, **kwargs) -> int:
+    """How many SQL statements one request to ``url`` runs (after checking its status)."""
+    with counting() as seen:
+        response = getattr(client, method)(url, **kwargs)
+    assert response.status_code == expect, (url, response.status_code)
+    return len(seen)
