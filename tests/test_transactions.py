@@ -3,6 +3,9 @@ appends its audit events after rendering; a lock held past the busy timeout answ
 Retry-After, never 500, and keeps nothing; a read_first view reads deferred until begin_write."""
 from __future__ import annotations
 
+import html
+import io
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -15,6 +18,7 @@ from app.audit.services import record
 from app.cases.models import CaseNote
 from app.errors import is_lock_error
 from app.extensions import db
+from app.students.models import Student
 from app.transactions import begin_write, read_first
 
 from .conftest import PG_URL
@@ -186,3 +190,26 @@ def test_lock_errors_are_recognised_on_both_databases():
     assert is_lock_error(Wrapped(PgOrig("40001")))  # serialization failure
     assert not is_lock_error(Wrapped(Orig("no such table: support_case")))
     assert not is_lock_error(Wrapped(PgOrig("23505")))  # a unique violation is a bug, not a retry
+
+
+def _class_list(n: int) -> bytes:
+    rows = [f"학생{i},2014-{1 + i % 12:02d}-{1 + i % 28:02d},5,{1 + i % 9},{1 + i % 30}" for i in range(n)]
+    return ("이름,생년월일,학년,반,번호\n" + "\n".join(rows) + "\n").encode()
+
+
+@sqlite_only
+def test_an_import_preview_reads_while_another_writer_holds_the_lock(scene):
+    """A class-list preview (read_first) parses and checks 300 rows without the write lock:
+    it is served while another writer holds the lock, and the confirmation then saves."""
+    client, _case = scene
+    raw = _class_list(300)
+    with write_lock_held():
+        preview = client.post("/students/import", data={"file": (io.BytesIO(raw), "list.csv")},
+                              content_type="multipart/form-data")
+    assert preview.status_code == 200, "the preview needed no write lock"
+    payload = re.search(r'name="payload"[^>]*value="([^"]+)"', preview.get_data(as_text=True))
+    assert payload
+    saved = client.post("/students/import", data={"payload": html.unescape(payload.group(1)), "filename": "list.csv"})
+    assert saved.status_code == 302
+    db.session.rollback()
+    assert db.session.execute(select(func.count(Student.id))).scalar() >= 300

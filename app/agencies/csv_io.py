@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..audit.services import record
 from ..auth.models import Gu, Organisation
 from ..csv_import import csv_rows
+from ..db_setup import begin_write
 from ..domain import DomainError
 from ..exports import csv_text, unquote_cell
 from ..extensions import db
@@ -137,25 +138,35 @@ def _parse_row(actor, row: dict, gus: dict) -> tuple[dict, dict]:
               "schedule": row.get("schedule"), "contact_phone": row.get("contact_phone"),
               "contact_email": row.get("contact_email"), "address": row.get("location_address"),
               "last_confirmed_on": confirmed}
-    return agency, svc.clean_service(fields)
+    return agency, svc.clean_service(fields, gu_ids={g.id for g in gus.values()})
 
 
 def import_directory(actor, raw: bytes) -> int:
-    """Save every row, or nothing when any row is invalid (the caller commits once)."""
+    """Save every row, or nothing when any row is invalid (the caller commits once).
+
+    The file is read and checked first without the write lock (the view is ``read_first``);
+    only then does the write transaction begin, and the office's agencies are read again inside
+    it, in one query, so rows of an agency someone registered meanwhile join that agency."""
     preview = parse_directory(actor, raw)
     if not preview.ok:
         raise DomainError(f"오류가 있는 행이 {len(preview.errors)}개 있어 저장하지 않았습니다.", "file")
     office = actor.organisation.office_code
+    # plain values only: the write transaction below starts with a commit, which expires objects
+    rows = [({"name": a["name"], "agency_kind": a["agency_kind"], "gu_id": a["gu"].id,
+              "office_code": a["gu"].office_code}, clean) for _line, a, clean in preview.rows]
+    begin_write()
     existing = {a.name: a for a in db.session.execute(agencies_query(office)).scalars()}
+    new = list(dict.fromkeys(a["name"] for a, _clean in rows if a["name"] not in existing))
+    first = {a["name"]: a for a, _clean in reversed(rows)}  # each new agency as its first row names it
     with db.session.begin_nested():
-        for _line, clean_agency, clean in preview.rows:
-            agency = existing.get(clean_agency["name"])
-            if agency is None:
-                agency = existing[clean_agency["name"]] = svc.create_agency(actor, clean_agency)
-            service = AgencyService(organisation=agency, domains=[], languages=[])
+        for name, code in zip(new, svc.free_agency_codes(len(new))):
+            existing[name] = svc.new_agency(first[name], code)
+            db.session.add(existing[name])
+        for clean_agency, clean in rows:
+            service = AgencyService(organisation=existing[clean_agency["name"]], domains=[], languages=[])
             svc.apply_service(service, clean)
             db.session.add(service)
         db.session.flush()
     record("agencies_imported", object_type="organisation", object_id=office, actor=actor,
-           details={"rows": len(preview.rows), "office": office})
-    return len(preview.rows)
+           details={"rows": len(rows), "office": office})
+    return len(rows)

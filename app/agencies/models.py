@@ -117,7 +117,10 @@ class Referral(UidMixin, TimestampMixin, db.Model):
     service: Mapped[Optional[AgencyService]] = relationship()
     case = relationship("SupportCase")
 
-    __table_args__ = (Index("ix_referral_agency_status", "agency_id", "status"),
+    # the agency's inbox order and its home counts walk these (0009)
+    __table_args__ = (Index("ix_referral_agency_status_sent", "agency_id", "status", "sent_at"),
+                      Index("ix_referral_agency_sent", "agency_id", "sent_at"),
+                      Index("ix_referral_agency_case", "agency_id", "case_id"),
                       Index("ix_referral_status_respond_by", "status", "respond_by"))
 
     @property

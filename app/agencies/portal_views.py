@@ -2,82 +2,26 @@
 items; accept or decline, service records, final outcome."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import false, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from .. import permissions as p
 from ..audit.services import record
-from ..cases.models import SupportCase
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..db import today_kst
 from ..extensions import db
 from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
+from .inbox import RECORDABLE, InboxRow, agency_panels, agency_referrals, inbox_row, inbox_rows  # noqa: F401
 from .models import DECLINE_REASONS, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
 from .portal_forms import AcceptForm, DeclineForm, InboxFilterForm, OutcomeForm, ServiceRecordForm
-from .referral_queries import HIDDEN_REASONS, agency_projection, is_overdue
 
 add_nav("agencies.inbox", _l("받은 의뢰"), p.AGENCY_COORDINATOR)
 
 PER_PAGE = 20
-#: the statuses in which the agency still has something to do
-RECORDABLE = ("accepted", "in_service")
-
-
-@dataclass
-class InboxRow:
-    """One referral as the agency may see it: its shared items only, and whether it is overdue."""
-
-    referral: Referral
-    shared: dict
-    overdue: bool
-    #: why nothing is shown any more (referral_queries.HIDDEN_REASONS), or None
-    hidden: str | None = None
-
-    @property
-    def student_name(self) -> str | None:
-        return self.shared.get("student_name")
-
-    @property
-    def withdrawn(self) -> bool:
-        """The shared items are gone (consent withdrawn, referral cancelled or case ended): status and dates stay."""
-        return self.hidden is not None
-
-    @property
-    def hidden_message(self) -> str:
-        return HIDDEN_REASONS.get(self.hidden, "")
-
-
-def inbox_row(referral: Referral, day=None) -> InboxRow:
-    """The row for one referral (shared items as the service releases them)."""
-    day = day or today_kst()
-    seen = agency_projection(referral, day)  # the same projection the conference page uses
-    return InboxRow(referral, seen.shared, bool(is_overdue(referral, day)), seen.hidden)
-
-
-def agency_referrals(user):
-    """The scope query of the inbox: referrals sent to the user's own agency (never drafts)."""
-    if not p.has_role(user, p.AGENCY_COORDINATOR):
-        return select(Referral).where(false())
-    return (p.referrals_visible_to(user).where(Referral.status != "draft")
-            .options(joinedload(Referral.case).joinedload(SupportCase.school)))
-
-
-def agency_panels(user) -> dict:
-    """Home page lists: referrals waiting for an answer (overdue first) and those in service."""
-    today = today_kst()
-    rows = db.session.execute(agency_referrals(user).where(Referral.status.in_(("sent", "accepted", "in_service")))
-                              .order_by(Referral.sent_at.desc(), Referral.id.desc())).scalars().all()
-    waiting = [inbox_row(r, today) for r in rows if r.status == "sent"]
-    waiting.sort(key=lambda row: (not row.overdue, row.referral.respond_by or today))
-    active = [inbox_row(r, today) for r in rows if r.status != "sent"]
-    return {"waiting": waiting, "in_service": active, "today": today}
 
 
 def _own_referral(uid: str) -> Referral:
@@ -101,8 +45,7 @@ def inbox():
         query = query.where(Referral.status == status)
     page = db.paginate(query.order_by(Referral.sent_at.desc(), Referral.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
-    today = today_kst()
-    rows = [inbox_row(r, today) for r in page.items]
+    rows = inbox_rows(page.items)
     html = render_template("agencies/inbox.html", page=page, rows=rows, form=form, status=status,
                            items=SHAREABLE_ITEMS)
     if rows:

@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..cases.consent import consent_covers
+from ..auth.models import Organisation
+from ..cases.consent import covering_case_ids
 from ..cases.models import SupportCase
 from ..db import today_kst
 from ..extensions import db
-from ..permissions import referral_scope
+from ..permissions import DISTRICT_COORDINATOR, case_scope, has_role, referral_scope
 from .models import Referral
 
 #: case statuses in which the agency no longer sees the student (the case ended or never started)
@@ -46,28 +48,49 @@ def shared_values(case, items: list[str]) -> dict[str, str]:
     return {item: values[item]() or "" for item in items}
 
 
+def _needs_consent(referral: Referral) -> bool:
+    return (referral.status != "cancelled" and referral.case.status not in ENDED_CASES
+            and referral.override_by_id is None)
+
+
+def consented_pairs(referrals, day: dt.date | None = None) -> set[tuple[int, int]]:
+    """(agency id, case id) of the ``referrals`` whose case's consent covers their agency on
+    ``day``: one query per agency (the inbox and the agency home have one), not one per referral."""
+    wanted: dict[int, set[int]] = defaultdict(set)
+    for referral in referrals:
+        if _needs_consent(referral):
+            wanted[referral.agency_id].add(referral.case_id)
+    pairs: set[tuple[int, int]] = set()
+    for agency_id, case_ids in wanted.items():
+        agency = db.session.get(Organisation, agency_id)
+        pairs |= {(agency_id, case_id)
+                  for case_id in covering_case_ids(case_ids, "agency_referral", agency, on=day)}
+    return pairs
+
+
+def _hidden(referral: Referral, consented: set[tuple[int, int]]) -> str | None:
+    if referral.status == "cancelled":
+        return "cancelled"
+    if referral.case.status in ENDED_CASES:
+        return "case_ended"
+    if referral.override_by_id is None and (referral.agency_id, referral.case_id) not in consented:
+        return "consent"
+    return None
+
+
 def hidden_reason(referral: Referral, day: dt.date | None = None) -> str | None:
     """Why the agency may not read a sent referral's shared items (a HIDDEN_REASONS code), or None.
 
     Need to know ends with the referral: once the school cancelled it, or the case closed (or was
     withdrawn), the agency keeps the referral's status and dates but no longer sees the student."""
-    if referral.status == "cancelled":
-        return "cancelled"
-    if referral.case.status in ENDED_CASES:
-        return "case_ended"
-    if referral.override_by_id is None and not consent_covers(referral.case, "agency_referral", referral.agency,
-                                                               on=day):
-        return "consent"
-    return None
+    return _hidden(referral, consented_pairs([referral], day))
 
 
 def shared_items_visible(referral: Referral, day: dt.date | None = None) -> dict:
     """What the agency may read: the frozen values while consent covers the agency (or the
     referral went under an override) and the referral and its case are still going; nothing
     once consent is withdrawn, the referral cancelled or the case closed."""
-    if referral.sent_at is None or hidden_reason(referral, day) is not None:
-        return {}
-    return dict(referral.shared or {})
+    return agency_projection(referral, day).shared
 
 
 def agency_student_label(referral: Referral, day: dt.date | None = None) -> str:
@@ -88,11 +111,22 @@ class AgencyProjection:
     hidden: str | None = None
 
 
+def agency_projections(referrals, day: dt.date | None = None) -> list[AgencyProjection]:
+    """The agency's projection of each referral's student, in order; consent is decided for all
+    of them at once (``consented_pairs``), so a page of referrals costs the same as one."""
+    referrals = list(referrals)
+    consented = consented_pairs([r for r in referrals if r.sent_at is not None], day)
+    seen = []
+    for referral in referrals:
+        hidden = _hidden(referral, consented) if referral.sent_at is not None else None
+        shared = dict(referral.shared or {}) if referral.sent_at is not None and hidden is None else {}
+        seen.append(AgencyProjection(referral, shared.get("student_name") or UNNAMED_STUDENT, shared, hidden))
+    return seen
+
+
 def agency_projection(referral: Referral, day: dt.date | None = None) -> AgencyProjection:
     """The agency's projection of ``referral``'s student."""
-    hidden = hidden_reason(referral, day) if referral.sent_at else None
-    shared = shared_items_visible(referral, day) if hidden is None else {}
-    return AgencyProjection(referral, shared.get("student_name") or UNNAMED_STUDENT, shared, hidden)
+    return agency_projections([referral], day)[0]
 
 
 def is_overdue(referral: Referral, day: dt.date | None = None) -> bool:
@@ -117,6 +151,12 @@ def overdue_referrals(scope_condition, day: dt.date | None = None, limit: int | 
 def overdue_referrals_for(user, limit: int = 5, day: dt.date | None = None) -> list[Referral]:
     """The user's overdue referrals, at most ``limit``: their school's, or their district's for a
     coordinator (the district coordinator's home panel; the full list is agencies.overdue_referrals)."""
+    if has_role(user, DISTRICT_COORDINATOR):
+        # an office has thousands of cases but few overdue referrals: walk the overdue ones in
+        # deadline order (status, respond_by index) and keep the office's, stopping at ``limit``,
+        # rather than reading every referral of every case of the office
+        in_office = exists().where(SupportCase.id == Referral.case_id, case_scope(user))
+        return overdue_referrals(in_office, day, limit)
     return overdue_referrals(referral_scope(user), day, limit)
 
 

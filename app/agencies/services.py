@@ -70,11 +70,27 @@ def clean_agency(actor, name, agency_kind, gu_id) -> dict:
     return {"name": name, "agency_kind": agency_kind, "gu": office_gu(actor, gu_id)}
 
 
-def _next_code() -> str:
+def free_agency_codes(count: int) -> list[str]:
+    """The next ``count`` free "AG-n" codes, from the number of agencies + 1 up, as one new agency
+    after another would take them — two queries, whatever ``count``."""
     n = (db.session.execute(select(func.count()).where(Organisation.kind == "agency")).scalar() or 0) + 1
-    while db.session.execute(select(Organisation.id).where(Organisation.code == f"AG-{n}")).first():
+    used = set(db.session.execute(select(Organisation.code).where(Organisation.code.like("AG-%"))).scalars())
+    codes: list[str] = []
+    while len(codes) < count:
+        if f"AG-{n}" not in used:
+            codes.append(f"AG-{n}")
         n += 1
-    return f"AG-{n}"
+    return codes
+
+
+def _next_code() -> str:
+    return free_agency_codes(1)[0]
+
+
+def new_agency(clean: dict, code: str) -> Organisation:
+    """An agency from validated values and a free code (the caller checked the code, adds and flushes)."""
+    return Organisation(kind="agency", code=code, name=clean["name"], agency_kind=clean["agency_kind"],
+                        gu_id=clean["gu_id"], office_code=clean["office_code"])
 
 
 def create_agency(actor, clean: dict, code: str | None = None) -> Organisation:
@@ -85,8 +101,7 @@ def create_agency(actor, clean: dict, code: str | None = None) -> Organisation:
     if db.session.execute(select(Organisation.id).where(Organisation.code == code)).first():
         raise DomainError("이미 사용 중인 기관 코드입니다.", "code")
     gu = clean["gu"]
-    agency = Organisation(kind="agency", code=code, name=clean["name"], agency_kind=clean["agency_kind"],
-                          gu_id=gu.id, office_code=gu.office_code)
+    agency = new_agency({**clean, "gu_id": gu.id, "office_code": gu.office_code}, code)
     db.session.add(agency)
     db.session.flush()
     return agency
@@ -136,8 +151,9 @@ def _list(value) -> list:
     return list(dict.fromkeys(str(v).strip() for v in (value or []) if str(v).strip()))
 
 
-def clean_service(fields: dict, current: AgencyService | None = None) -> dict:
-    """Validate every service field before anything changes; missing keys keep their value."""
+def clean_service(fields: dict, current: AgencyService | None = None, gu_ids: set[int] | None = None) -> dict:
+    """Validate every service field before anything changes; missing keys keep their value.
+    ``gu_ids``: every 자치구 id, when the caller already read them (an import checks many rows)."""
     def get(name):
         if name in fields:
             return fields[name]
@@ -175,7 +191,7 @@ def clean_service(fields: dict, current: AgencyService | None = None) -> dict:
     if capacity not in CAPACITY_STATUSES:
         raise DomainError("접수 상태를 목록에서 선택해 주세요.", "capacity_status")
     clean["capacity_status"] = capacity
-    clean["areas"] = _areas(get("areas"))
+    clean["areas"] = _areas(get("areas"), gu_ids)
     confirmed = get("last_confirmed_on")
     if confirmed is not None and not isinstance(confirmed, dt.date):
         raise DomainError("확인일을 2025-03-05 형식으로 입력해 주세요.", "last_confirmed_on")
@@ -185,14 +201,15 @@ def clean_service(fields: dict, current: AgencyService | None = None) -> dict:
     return clean
 
 
-def _areas(value) -> list[int]:
+def _areas(value, known: set[int] | None = None) -> list[int]:
     try:
         ids = list(dict.fromkeys(int(i) for i in value or []))
     except (TypeError, ValueError):
         raise DomainError("서비스 지역을 올바르게 선택해 주세요.", "areas") from None
     if not ids:
         raise DomainError("서비스 지역(자치구)을 하나 이상 선택해 주세요.", "areas")
-    found = set(db.session.execute(select(Gu.id).where(Gu.id.in_(ids))).scalars())
+    found = set(ids) & known if known is not None else \
+        set(db.session.execute(select(Gu.id).where(Gu.id.in_(ids))).scalars())
     if found != set(ids):
         raise DomainError("서비스 지역을 올바르게 선택해 주세요.", "areas")
     return ids

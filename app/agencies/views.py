@@ -18,6 +18,7 @@ from ..domain import DomainError, attach_to_form
 from ..extensions import db
 from ..form_actions import save_or_show
 from ..navigation import add_nav
+from ..transactions import read_first
 from . import bp
 from . import services as svc
 from .csv_io import import_directory, parse_directory
@@ -217,6 +218,7 @@ def confirm_service(uid: str):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@read_first  # the upload and preview only read; the confirmation takes the write lock just to save
 @coordinators
 def import_csv():
     """Upload a directory CSV, check every row in a preview, then save all rows or none."""

@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import multiprocessing
 from dataclasses import dataclass
-from functools import partial
-from itertools import repeat
-from operator import methodcaller
 from typing import Callable
 
 from flask import current_app
@@ -18,8 +14,9 @@ from ..domain import DomainError
 from ..extensions import db
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 from .seal import checkpoint_problem, forged_checkpoint, sign_checkpoint, unkeyed_problem
-from .services import (_lock_chain_and_read_head, canonical_sql, fetch_batches, fetch_one, hmac_digest, hmac_object,
-                       keyring, python_hash, read_connection, record)
+from .services import _lock_chain_and_read_head, canonical_sql, fetch_one, read_connection, record  # noqa: F401
+# the walk lives in walk.py; its names stay importable from here
+from .walk import RangeResult, audit_keys, check_batch, check_range, digests, join_ranges  # noqa: F401
 
 #: ids per unit of work when two processes share a verify
 CHUNK = 25_000
@@ -41,108 +38,6 @@ class VerifyResult:
     message: str
     #: the newest id the walk covered (later events arrived during it)
     last_id: int | None = None
-
-
-@dataclass
-class RangeResult:
-    """What one walk over consecutive events found; ranges are joined by their end hashes."""
-    count: int = 0
-    first_prev: str | None = None
-    first_id: int | None = None
-    last_hash: str | None = None
-    broken_id: int | None = None
-    problem: str | None = None
-
-
-_hexdigest = methodcaller("hexdigest")
-#: a legacy (SHA-256) canonical form starts with the 64-hex prev_hash: ["<64 hex>",
-_LEGACY_END = 66
-
-
-def _one_digest(canon: bytes, keys: dict[str, bytes]) -> str | None:
-    """The hash of one canonical form: HMAC under the key it names, SHA-256 for a legacy row."""
-    end = canon.find(b'"', 2)
-    if end == _LEGACY_END:
-        return hashlib.sha256(canon).hexdigest()
-    key = keys.get(bytes(canon[2:end]).decode("ascii", "replace"))
-    return None if key is None else hmac_digest(key, canon, "sha256").hex()
-
-
-def digests(canons: list[bytes], keys: dict[str, bytes]) -> list[str | None]:
-    """Hashes of a batch of canonical forms.  Fast path: every row names the same key, checked
-    with one C-level startswith map, then HMAC mapped in C (no Python bytecode per row)."""
-    first = canons[0]
-    end = first.find(b'"', 2)
-    if end != _LEGACY_END:
-        kid = bytes(first[2:end]).decode("ascii", "replace")
-        if kid in keys and all(map(methodcaller("startswith", bytes(first[:end + 2])), canons)):
-            return list(map(_hexdigest, map(hmac_object, repeat(keys[kid]), canons, repeat("sha256"))))
-    return [_one_digest(c, keys) for c in canons]
-
-
-def audit_keys() -> dict[str, bytes]:
-    """The ring's audit keys: verify cannot run without them."""
-    return keyring().audit_key_bytes()
-
-
-def check_batch(rows: list[tuple], prev: str | None, res: RangeResult, recheck: Callable[[int], str | None],
-                keys: dict[str, bytes] | None = None) -> str:
-    """Check (id, hash, prev_hash, canonical UTF-8) rows against the hash before them (None: the
-    caller checks the first link), updating ``res``; returns the hash the next row follows."""
-    stored = [r[1] for r in rows]
-    links = [r[2] for r in rows]
-    if res.first_id is None:
-        res.first_id, res.first_prev = rows[0][0], links[0]
-        prev = links[0] if prev is None else prev
-    computed = digests([r[3] for r in rows], audit_keys() if keys is None else keys)
-    if computed != stored or links[0] != prev or links[1:] != stored[:-1]:
-        expected = [prev, *stored[:-1]]
-        for i, row in enumerate(rows):
-            if links[i] != expected[i]:
-                res.broken_id, res.problem = row[0], "link"
-            elif computed[i] != stored[i] and recheck(row[0]) != stored[i]:
-                res.broken_id, res.problem = row[0], "hash"
-            if res.broken_id is not None:
-                res.count += i
-                return prev
-    res.count += len(rows)
-    res.last_hash = stored[-1]
-    return stored[-1]
-
-
-def check_range(conn, dialect: str, lo: int, hi: int, prev: str | None,
-                tick: Callable[[int], None] | None = None, keys: dict[str, bytes] | None = None) -> RangeResult:
-    """Walk the events with lo < id <= hi in order; stops at the first broken one."""
-    res = RangeResult()
-    keys = audit_keys() if keys is None else keys
-    recheck = partial(python_hash, conn, dialect, keys=keys)
-    batches = fetch_batches(conn, dialect, f"SELECT id, hash, prev_hash, {canonical_sql(dialect)} "
-                                           "FROM audit_event WHERE id > ? AND id <= ? ORDER BY id", (lo, hi))
-    try:
-        for rows in batches:
-            prev = check_batch(rows, prev, res, recheck, keys)
-            if res.broken_id is not None:
-                break
-            if tick:
-                tick(len(rows))
-    finally:  # an early stop closes the server-side cursor now, not at garbage collection
-        batches.close()
-    return res
-
-
-def join_ranges(parts: list[RangeResult], start_hash: str) -> RangeResult:
-    """Each range must start where the one before ended; the first break wins."""
-    total, prev = RangeResult(last_hash=start_hash), start_hash
-    for part in parts:
-        if part.first_id is None:
-            continue
-        if part.first_prev != prev:
-            return RangeResult(total.count, broken_id=part.first_id, problem="link")
-        total.count += part.count
-        if part.broken_id is not None:
-            return RangeResult(total.count, broken_id=part.broken_id, problem=part.problem)
-        prev = total.last_hash = part.last_hash
-    return total
 
 
 def chain_start(conn, dialect: str) -> tuple[int, str, int | None]:

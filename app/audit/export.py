@@ -18,7 +18,7 @@ from urllib.parse import quote
 from .. import exports
 from ..db import utcnow
 from ..domain import DomainError
-from .chain import KST, RangeResult, chain_start, check_batch, check_range
+from .chain import KST, RangeResult, audit_keys, chain_start, check_batch, check_range
 from .services import (TIME_FORMAT, canonical_sql, fetch_batches, fetch_one, python_hash, raw_columns,
                        read_connection, record)
 
@@ -58,9 +58,7 @@ class ExportResult:
     filename: str
 
 
-def write_export(fmt: str, start: dt.date, end: dt.date, path: Path, reason: str, actor=None,
-                 *, progress: Callable[[int, int], None] | None = None) -> ExportResult:
-    """Write the events of start..end (KST, inclusive) to ``path`` and audit it (caller commits)."""
+def _checked(fmt: str, start: dt.date, end: dt.date, reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("내보내는 사유를 입력해 주세요.", field="reason")
@@ -68,32 +66,53 @@ def write_export(fmt: str, start: dt.date, end: dt.date, path: Path, reason: str
         raise DomainError("파일 형식은 sqlite, csv, xlsx 중 하나를 골라 주세요.", field="fmt")
     if end < start:
         raise DomainError("종료일은 시작일과 같거나 그 뒤여야 합니다.", field="end")
-    path = Path(path)
+    return reason
+
+
+def _prepare(conn, dialect: str, fmt: str, start: dt.date, end: dt.date, reason: str, actor,
+             progress: Callable[[int, int], None] | None = None) -> tuple[EventStream, dict, tuple, int]:
+    """Read what the export needs before its first row: the id span and count of the range,
+    the chain head, and the metadata (stream, meta, (head id, head hash), expected rows)."""
     utc_from = dt.datetime.combine(start, dt.time()) - KST
     utc_to = dt.datetime.combine(end + dt.timedelta(days=1), dt.time()) - KST
-    # Read through a connection of our own: on SQLite the session's transaction holds the
-    # write lock, and a long read in it would stop every other writer for its duration.
+    bounds = (utc_from, utc_to) if dialect == "postgresql" else tuple(t.strftime(TIME_FORMAT) for t in (utc_from, utc_to))
+    lo, hi, expected = fetch_one(conn, dialect, "SELECT MIN(id), MAX(id), COUNT(*) FROM audit_event "
+                                                "WHERE occurred_at >= ? AND occurred_at < ?", bounds)
+    if fmt == "xlsx" and expected > XLSX_MAX_ROWS:
+        raise DomainError(f"XLSX 파일에는 {XLSX_MAX_ROWS:,}건까지만 담을 수 있습니다 (이 기간 {expected:,}건). "
+                          "기간을 나누거나 SQLite·CSV로 내보내 주세요.", field="fmt")
+    head = fetch_one(conn, dialect, "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1") or (None, None)
+    stream = EventStream(conn, dialect, lo, hi, tuple(t.strftime(TIME_FORMAT) for t in (utc_from, utc_to)),
+                         (lambda n: progress(n, expected)) if progress else None)
+    meta = {"range_start_kst": start.isoformat(), "range_end_kst": end.isoformat(),
+            "range_start_utc": utc_from.isoformat(sep=" "), "range_end_utc": utc_to.isoformat(sep=" "),
+            "chain_head": head[1], "chain_head_id": head[0], "exported_at_utc": utcnow().isoformat(sep=" "),
+            "exported_by": getattr(actor, "login", None), "reason": reason, "canonical_form": CANONICAL_NOTE,
+            "anchor": _anchor_text()}
+    return stream, meta, head, expected
+
+
+def export_filename(fmt: str, start: dt.date, end: dt.date) -> str:
+    return f"ieum-audit-{start.isoformat()}_{end.isoformat()}.{fmt}"
+
+
+def write_export(fmt: str, start: dt.date, end: dt.date, path: Path, reason: str, actor=None,
+                 *, progress: Callable[[int, int], None] | None = None) -> ExportResult:
+    """Write the events of start..end (KST, inclusive) to ``path`` and audit it (caller commits).
+    ``actor`` should be a plain snapshot (see views): an expired ORM user would be reloaded,
+    starting a transaction in the caller's session for the length of the export."""
+    reason = _checked(fmt, start, end, reason)
+    path = Path(path)
+    # Read through a connection of our own, in a read (deferred) transaction: the session
+    # writes only the audit event, at the end, in a short transaction.
     with read_connection() as (conn, dialect):
-        bounds = (utc_from, utc_to) if dialect == "postgresql" else tuple(t.strftime(TIME_FORMAT) for t in (utc_from, utc_to))
-        lo, hi, expected = fetch_one(conn, dialect, "SELECT MIN(id), MAX(id), COUNT(*) FROM audit_event "
-                                                    "WHERE occurred_at >= ? AND occurred_at < ?", bounds)
-        if fmt == "xlsx" and expected > XLSX_MAX_ROWS:
-            raise DomainError(f"XLSX 파일에는 {XLSX_MAX_ROWS:,}건까지만 담을 수 있습니다 (이 기간 {expected:,}건). "
-                              "기간을 나누거나 SQLite·CSV로 내보내 주세요.", field="fmt")
-        head = fetch_one(conn, dialect, "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1") or (None, None)
-        stream = EventStream(conn, dialect, lo, hi, tuple(t.strftime(TIME_FORMAT) for t in (utc_from, utc_to)),
-                             (lambda n: progress(n, expected)) if progress else None)
-        meta = {"range_start_kst": start.isoformat(), "range_end_kst": end.isoformat(),
-                "range_start_utc": utc_from.isoformat(sep=" "), "range_end_utc": utc_to.isoformat(sep=" "),
-                "chain_head": head[1], "chain_head_id": head[0], "exported_at_utc": utcnow().isoformat(sep=" "),
-                "exported_by": getattr(actor, "login", None), "reason": reason, "canonical_form": CANONICAL_NOTE,
-                "anchor": _anchor_text()}
+        stream, meta, head, _expected = _prepare(conn, dialect, fmt, start, end, reason, actor, progress)
         try:
             WRITERS[fmt](path, stream, meta)
         except BaseException:
             path.unlink(missing_ok=True)  # no half-written file left behind
             raise
-    filename = f"ieum-audit-{start.isoformat()}_{end.isoformat()}.{fmt}"
+    filename = export_filename(fmt, start, end)
     record("audit_exported", actor=actor, reason=reason, object_type="audit_export", object_id=filename,
            details={"format": fmt, "from": start.isoformat(), "to": end.isoformat(), "rows": stream.count,
                     "chain_head": head[1], "verified": stream.verified})
@@ -113,6 +132,8 @@ class EventStream:
         self.tick = tick or (lambda n: None)
         self.count = 0
         self.check = RangeResult()
+        # taken now, inside the app: a streamed response iterates without an app context
+        self.keys = audit_keys()
 
     @property
     def verified(self) -> bool:
@@ -135,18 +156,19 @@ class EventStream:
 
     def rows(self) -> Iterator[tuple]:
         """Export tuples (COLUMNS order) of the events in range; iterated in C, not per row here."""
-        return itertools.chain.from_iterable(self._batches())
+        return itertools.chain.from_iterable(self.batches())
 
-    def _batches(self) -> Iterator[Iterator[tuple]]:
+    def batches(self) -> Iterator[Iterator[tuple]]:
+        """Export tuples batch by batch (a streamed response sends one chunk per batch)."""
         if self.lo is None:
             return
         conn, dialect, (lo_t, hi_t) = self.conn, self.dialect, self.bounds
-        prev, recheck = self._prev_hash(), partial(python_hash, conn, dialect)
+        prev, recheck = self._prev_hash(), partial(python_hash, conn, dialect, keys=self.keys)
         statement = (f"SELECT id, hash, prev_hash, {canonical_sql(dialect)}, {raw_columns(dialect)} "
                      "FROM audit_event WHERE id >= ? AND id <= ? ORDER BY id")
         for batch in fetch_batches(conn, dialect, statement, (self.lo, self.hi), size=BATCH):
             if self.check.broken_id is None:
-                prev = check_batch(batch, prev, self.check, recheck)
+                prev = check_batch(batch, prev, self.check, recheck, self.keys)
             # events inside the id span but outside the time range (another host's clock) stay out
             rows = [r for r in batch if lo_t <= r[5] < hi_t]
             self.count += len(rows)
@@ -164,7 +186,8 @@ class EventStream:
             walked[0] += n
             self.tick(walked[0] // 2)
 
-        self.check = check_range(self.conn, self.dialect, self.lo - 1, self.hi, self._prev_hash(), walk_tick)
+        self.check = check_range(self.conn, self.dialect, self.lo - 1, self.hi, self._prev_hash(), walk_tick,
+                                 keys=self.keys)
         out.execute("ATTACH DATABASE ? AS source", (f"file:{quote(self.source_path())}?mode=ro",))
         cols = ", ".join(COLUMNS)
         try:

@@ -7,8 +7,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_datetime
 from flask_login import current_user
 
@@ -201,17 +202,22 @@ def export():
     last = _default_month()
     form = ExportForm(start=last, end=rv.next_month(last) - dt.timedelta(days=1))  # POST data wins
     if form.validate_on_submit():
+        # plain values, read now: after the commit below the user object is expired, and
+        # reading actor.login from it would open a new transaction for the whole export
+        actor = SimpleNamespace(id=current_user.id, login=current_user.login, role=current_user.role,
+                                organisation_id=current_user.organisation_id)
+        # end the request's transaction first (on SQLite a POST holds the write lock): the
+        # export reads on its own connection, and its audit event is a short write of its own
+        db.session.commit()
+        if form.fmt.data == "csv":
+            return _stream_csv(form, actor)
         from .export import write_export  # only this view needs the export machinery
         workdir = Path(tempfile.mkdtemp(prefix="ieum-export-"))
-        # end the request's transaction first: on SQLite it holds the write lock, and a long
-        # export must not make every other writer wait (the export reads on its own connection
-        # and records its audit event in a short transaction at the end)
-        db.session.commit()
         try:
             result = write_export(form.fmt.data, form.start.data, form.end.data,
                                   workdir / f"audit-export.{form.fmt.data}", form.reason.data.strip(),
-                                  actor=current_user)
-            db.session.commit()
+                                  actor=actor)
+            db.session.commit()  # audited before the first byte is sent
             # an open handle keeps the data readable after the directory is removed below
             handle = open(result.path, "rb")
         except DomainError as error:
@@ -223,6 +229,25 @@ def export():
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     return render_template("audit/export.html", form=form), (400 if form.errors else 200)
+
+
+def _stream_csv(form: ExportForm, actor):
+    """The CSV streams from its first byte: audited and committed first, then sent in chunks."""
+    from .export_stream import stream_csv_export
+    try:
+        filename, _rows, chunks = stream_csv_export(form.start.data, form.end.data, form.reason.data, actor)
+    except DomainError as error:
+        db.session.rollback()
+        attach_to_form(form, error)
+        return render_template("audit/export.html", form=form), 400
+    try:
+        db.session.commit()  # the audit event, before the first byte
+    except BaseException:
+        chunks.close()  # ends the export's read transaction
+        raise
+    return Response(chunks, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}",
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 #: actions a user may take without the usual consent, with a written reason (emergency overrides)

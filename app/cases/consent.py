@@ -3,8 +3,9 @@ question every sharing feature asks before it shares anything."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import signals
@@ -32,24 +33,52 @@ def both_parties_consented(case: SupportCase, on: dt.date | None = None) -> bool
     return {c.party for c in active_consents(case, on)} >= set(CONSENT_PARTIES)
 
 
-def _covers(purpose: ConsentPurpose, wanted: str, agency: Organisation | None) -> bool:
-    if purpose.purpose != wanted:
-        return False
-    if wanted != "agency_referral":
-        return True
-    if agency is None:
-        return False
-    return purpose.agency_id == agency.id or (purpose.agency_kind is not None and purpose.agency_kind == agency.agency_kind)
+def consent_active_on(day: dt.date):
+    """SQL condition on Consent: in force on ``day`` (the same rule as ``Consent.active_on``)."""
+    return and_(Consent.given_on <= day, or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > day),
+                or_(Consent.expires_on.is_(None), Consent.expires_on >= day))
+
+
+def _purpose_condition(purpose: str, agency: Organisation | None):
+    """SQL condition on ConsentPurpose: it covers ``purpose`` (a referral: to ``agency`` by name or kind)."""
+    wanted = ConsentPurpose.purpose == purpose
+    if purpose != "agency_referral":
+        return wanted
+    named = [ConsentPurpose.agency_id == agency.id]
+    if agency.agency_kind is not None:
+        named.append(ConsentPurpose.agency_kind == agency.agency_kind)
+    return and_(wanted, or_(*named))
+
+
+def covering_case_ids(case_ids, purpose: str, agency: Organisation | None = None,
+                      on: dt.date | None = None) -> set[int]:
+    """The cases (of ``case_ids``: ids, or a SQL select of ids) whose student and parent both
+    consent on ``on`` (default: today in Seoul) to ``purpose`` — for a referral, to ``agency`` by
+    name or by its kind.  One query, whatever the number of cases: the batch form of
+    ``consent_covers``, which asks it for one case, so the two cannot disagree."""
+    if purpose not in CONSENT_PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose}")
+    if purpose == "agency_referral" and agency is None:
+        return set()
+    if not isinstance(case_ids, Select):
+        case_ids = list({int(i) for i in case_ids if i is not None})
+        if not case_ids:
+            return set()
+    day = on or today_kst()
+    covered = exists().where(ConsentPurpose.consent_id == Consent.id, _purpose_condition(purpose, agency))
+    rows = db.session.execute(select(Consent.case_id, Consent.party).distinct()
+                              .where(Consent.case_id.in_(case_ids), consent_active_on(day), covered))
+    parties: dict[int, set[str]] = defaultdict(set)
+    for case_id, party in rows:
+        parties[case_id].add(party)
+    return {case_id for case_id, found in parties.items() if found >= set(CONSENT_PARTIES)}
 
 
 def consent_covers(case: SupportCase, purpose: str, agency: Organisation | None = None,
                    on: dt.date | None = None) -> bool:
     """Both the student and the parent consent, today, to ``purpose`` (for a referral: to this
     agency by name or by its kind).  Withdrawal or expiry stops the purpose at once."""
-    if purpose not in CONSENT_PURPOSES:
-        raise ValueError(f"unknown consent purpose {purpose}")
-    parties = {c.party for c in active_consents(case, on) if any(_covers(p, purpose, agency) for p in c.purposes)}
-    return parties >= set(CONSENT_PARTIES)
+    return case.id in covering_case_ids([case.id], purpose, agency, on)
 
 
 def consent_state(case: SupportCase) -> str:

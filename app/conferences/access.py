@@ -1,30 +1,29 @@
-"""Who may see, organise and record a conference, which of its cases each viewer may see, and
-the home-page reads (my action items, upcoming reviews)."""
+"""Who may see, organise and record a conference and which of its cases each viewer may see; the
+home-page reads (my action items, upcoming reviews) live in my_work.py and are re-exported here."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case as sql_case, exists, false, or_, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..agencies.models import Referral
-from ..agencies.referral_queries import UNNAMED_STUDENT, AgencyProjection, agency_projection
+from ..agencies.referral_queries import UNNAMED_STUDENT, AgencyProjection, agency_projections
 from ..auth.models import Organisation, User
-from ..cases.consent import consent_covers
+from ..cases.consent import covering_case_ids
 from ..cases.models import SupportCase
 from ..extensions import db
 from ..guardians.models import Assignment, Guardian
-from ..guardians.portal import GuardianProjection, guardian_projection
-from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_ROLES, case_scope
-from .models import ActionItem, Conference, ConferenceCase, ConferenceParticipant
+from ..guardians.portal import GuardianProjection, guardian_projection, shared_goals
+from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_ROLES
+from .common import FINISHED_CASES  # noqa: F401  (re-exported)
+from .models import Conference, ConferenceCase, ConferenceParticipant
+from .my_work import MyItem, current_reviews, my_action_items, my_upcoming_reviews, student_labels  # noqa: F401
 
 #: referral statuses that make an agency a party to the case
 TAKEN_ON = ("accepted", "in_service")
 SCHOOL_KINDS = ("school_meeting", "living_area")
 WITHHELD_MESSAGE = "동의가 없어 학교 지원팀만 논의할 수 있습니다."
-#: case statuses whose action items and reviews no longer belong on anyone's lists
-FINISHED_CASES = ("closed", "not_selected", "withdrawn")
 
 
 @dataclass
@@ -47,18 +46,6 @@ class CaseView:
         if self.projection is None:
             return "full"
         return "guardian" if isinstance(self.projection, GuardianProjection) else "agency"
-
-
-@dataclass
-class MyItem:
-    """An action item on a home page, with its conference and case."""
-
-    item: ActionItem
-    conference: Conference
-    case: SupportCase
-    overdue: bool
-    #: the student as this reader may see them (None: an agency the referral shares no name with)
-    student: str | None = None
 
 
 def _office(user) -> str | None:
@@ -140,107 +127,63 @@ def entitled_case_ids(user, cases) -> set[int]:
     return set()
 
 
+def _conference_cases(conference: Conference) -> list[ConferenceCase]:
+    """The conference's cases, each with its student and school (one query)."""
+    return list(db.session.execute(
+        select(ConferenceCase).where(ConferenceCase.conference_id == conference.id)
+        .options(joinedload(ConferenceCase.case).joinedload(SupportCase.student),
+                 joinedload(ConferenceCase.case).joinedload(SupportCase.school))
+        .order_by(ConferenceCase.id)).scalars())
+
+
 def visible_cases(user, conference: Conference) -> list[CaseView]:
     """The conference's cases this viewer may see; outside the case's school, a case without
-    conference-sharing consent is marked withheld."""
-    items = list(conference.cases)
+    conference-sharing consent is marked withheld.  Consent and projections are read for all
+    the cases at once."""
+    items = _conference_cases(conference)
     if is_organiser_side(user, conference):
         entitled = {cc.case_id for cc in items}
     elif is_participant(user, conference):
         entitled = entitled_case_ids(user, [cc.case for cc in items])
     else:
         return []
+    items = [cc for cc in items if cc.case_id in entitled]
+    sharing = covering_case_ids([cc.case_id for cc in items], "conference_sharing")
     views = []
     for cc in items:
-        if cc.case_id not in entitled:
-            continue
-        allowed = consent_covers(cc.case, "conference_sharing")
+        allowed = cc.case_id in sharing
         inside = user.role in SCHOOL_ROLES and user.organisation_id == cc.case.school_id
-        withheld = not (inside or allowed)
-        views.append(CaseView(cc, cc.case, withheld=withheld, sharing_allowed=allowed,
-                              projection=None if withheld else projection_for(user, cc.case)))
+        views.append(CaseView(cc, cc.case, withheld=not (inside or allowed), sharing_allowed=allowed))
+    seen = projections_for(user, [view.case for view in views if not view.withheld])
+    for view in views:
+        view.projection = None if view.withheld else seen.get(view.case.id)
     return views
 
 
-def projection_for(user, case: SupportCase) -> GuardianProjection | AgencyProjection | None:
-    """What ``user`` may see of ``case``'s student on a conference page: a guardian what the
-    guardian portal shows, an agency what its referral shared; None (everything) for the school
-    team and coordinators."""
-    if user.role == GUARDIAN:
-        return guardian_projection(case)
-    if user.role == AGENCY_COORDINATOR:
-        referral = db.session.execute(select(Referral).where(
-            Referral.agency_id == user.organisation_id, Referral.case_id == case.id, Referral.status.in_(TAKEN_ON))
-            .order_by(Referral.sent_at.desc(), Referral.id.desc())).scalars().first()
-        # entitlement needs a taken-on referral; without one, fail closed: the label only
-        return agency_projection(referral) if referral is not None else AgencyProjection(None, UNNAMED_STUDENT)
-    return None
-
-
-def my_action_items(user, day: dt.date, limit: int = 50) -> list[MyItem]:
-    """Open items the user owns (or their school team or agency owns), overdue first."""
-    if not (user and user.is_authenticated):
-        return []
-    owned = [ActionItem.owner_user_id == user.id]
-    if user.role in SCHOOL_ROLES:
-        owned.append(and_(ActionItem.owner_kind == "school_team", SupportCase.school_id == user.organisation_id))
-    if user.role == AGENCY_COORDINATOR and user.organisation_id:
-        owned.append(and_(ActionItem.owner_kind == "agency", ActionItem.owner_agency_id == user.organisation_id))
-    overdue = and_(ActionItem.due_on.is_not(None), ActionItem.due_on < day)
-    rows = db.session.execute(
-        select(ActionItem, Conference, SupportCase)
-        .join(Conference, ActionItem.conference_id == Conference.id)
-        .join(SupportCase, ActionItem.case_id == SupportCase.id)
-        .where(ActionItem.status == "open", SupportCase.status.not_in(FINISHED_CASES), or_(*owned))
-        .options(joinedload(SupportCase.student))
-        .order_by(sql_case((overdue, 0), else_=1), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-        .limit(limit)).all()
-    names = student_labels(user, [case for _item, _conf, case in rows])
-    return [MyItem(item, conf, case, item.due_on is not None and item.due_on < day, names.get(case.id))
-            for item, conf, case in rows]
-
-
-def student_labels(user, cases) -> dict[int, str | None]:
-    """{case id: the student as ``user`` may name them}: the full name for the school team and
-    coordinators, the given name for a guardian, for an agency the name only where one of its
-    referrals shares it (else None)."""
+def projections_for(user, cases) -> dict[int, GuardianProjection | AgencyProjection | None]:
+    """{case id: what ``user`` may see of the case's student on a conference page}: a guardian
+    what the guardian portal shows, an agency what its referral shared; None (everything) for the
+    school team and coordinators.  A constant number of queries for any number of cases."""
     cases = list({c.id: c for c in cases}.values())
-    if not cases or not (user and user.is_authenticated):
-        return {}
-    if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
-        return {c.id: c.student.name for c in cases}
-    if user.role == GUARDIAN:  # the portal's projection (its goals are not needed here)
-        return {c.id: guardian_projection(c, goals=[]).given_name for c in cases}
-    named: dict[int, str] = {}
-    if user.role == AGENCY_COORDINATOR and user.organisation_id:
-        # the inbox's projection: the name only while a referral shares it and may still be read
+    ids = [c.id for c in cases]
+    if user.role == GUARDIAN:
+        goals = shared_goals(ids)
+        return {c.id: guardian_projection(c, goals.get(c.id, [])) for c in cases}
+    if user.role == AGENCY_COORDINATOR and ids:
+        latest: dict[int, Referral] = {}
         for referral in db.session.execute(select(Referral).where(
-                Referral.agency_id == user.organisation_id, Referral.case_id.in_([c.id for c in cases]))
-                .order_by(Referral.id)).scalars():
-            name = agency_projection(referral).shared.get("student_name")
-            if name:
-                named[referral.case_id] = name
-    return {c.id: named.get(c.id) for c in cases}
+                Referral.agency_id == user.organisation_id, Referral.case_id.in_(ids), Referral.status.in_(TAKEN_ON))
+                .order_by(Referral.sent_at.desc(), Referral.id.desc())).scalars():
+            latest.setdefault(referral.case_id, referral)
+        seen = dict(zip(latest, agency_projections(list(latest.values()))))
+        # entitlement needs a taken-on referral; without one, fail closed: the label only
+        return {i: seen.get(i) or AgencyProjection(None, UNNAMED_STUDENT) for i in ids}
+    return {i: None for i in ids}
 
 
-def current_reviews():
-    """SQL condition on ConferenceCase: the latest held decision of its case (later ones supersede)."""
-    later, later_conf = aliased(ConferenceCase), aliased(Conference)
-    superseded = exists().where(later.case_id == ConferenceCase.case_id, later.conference_id == later_conf.id,
-                                later_conf.status == "held", later_conf.starts_at > Conference.starts_at)
-    return and_(Conference.status == "held", ConferenceCase.next_review_on.is_not(None), ~superseded,
-                SupportCase.status.not_in(FINISHED_CASES))
-
-
-def my_upcoming_reviews(user, day: dt.date, within: int = 14, limit: int = 50) -> list[tuple]:
-    """(ConferenceCase, Conference, SupportCase) rows with a review due by ``day + within`` (past
-    ones included) on cases the user may see, soonest first."""
-    return list(db.session.execute(
-        select(ConferenceCase, Conference, SupportCase)
-        .join(Conference, ConferenceCase.conference_id == Conference.id)
-        .join(SupportCase, ConferenceCase.case_id == SupportCase.id)
-        .where(case_scope(user), current_reviews(), ConferenceCase.next_review_on <= day + dt.timedelta(days=within))
-        .order_by(ConferenceCase.next_review_on, ConferenceCase.id).limit(limit)).all())
+def projection_for(user, case: SupportCase) -> GuardianProjection | AgencyProjection | None:
+    """What ``user`` may see of ``case``'s student on a conference page (``projections_for``)."""
+    return projections_for(user, [case]).get(case.id)
 
 
 def eligible_users(office_code: str, cases) -> list[User]:

@@ -14,6 +14,8 @@ KST = dt.timezone(dt.timedelta(hours=9))
 TEXT_MAX = 4000
 #: decisions that changed the case when they were recorded (an amendment cannot undo them)
 APPLIED_DECISIONS = ("escalate", "close")
+#: case statuses whose action items and reviews no longer belong on anyone's lists
+FINISHED_CASES = ("closed", "not_selected", "withdrawn")
 
 
 def to_utc(starts_at) -> dt.datetime:

@@ -50,6 +50,9 @@ class Conference(UidMixin, TimestampMixin, db.Model):
     participants: Mapped[list["ConferenceParticipant"]] = relationship(
         back_populates="conference", order_by="ConferenceParticipant.id")
 
+    #: a district office's conferences by kind (its list and upcoming panel; 0009)
+    __table_args__ = (Index("ix_conference_office_kind", "office_code", "kind"),)
+
     @property
     def kind_label(self) -> str:
         return CONFERENCE_KINDS[self.kind]
@@ -68,7 +71,9 @@ class ConferenceCase(UidMixin, db.Model):
 
     conference: Mapped[Conference] = relationship(back_populates="cases")
     case = relationship("SupportCase")
-    __table_args__ = (UniqueConstraint("conference_id", "case_id"),)
+    __table_args__ = (UniqueConstraint("conference_id", "case_id"),
+                      # a case's current review without reading the table (homes; 0009)
+                      Index("ix_conference_case_case_review", "case_id", "next_review_on"))
 
 
 class ConferenceParticipant(UidMixin, db.Model):
@@ -106,7 +111,8 @@ class ActionItem(UidMixin, TimestampMixin, db.Model):
     owner_user: Mapped[Optional[User]] = relationship(foreign_keys=[owner_user_id])
     owner_agency: Mapped[Optional[Organisation]] = relationship(foreign_keys=[owner_agency_id])
 
-    __table_args__ = (Index("ix_conference_action_item_status_due", "status", "due_on"),)
+    __table_args__ = (Index("ix_conference_action_item_status_due", "status", "due_on"),
+                      Index("ix_conference_action_item_owner_agency", "owner_agency_id", "status"))
 
 
 class ConferenceAmendment(UidMixin, db.Model):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..db import today_kst, utcnow
 from ..extensions import db
@@ -15,6 +16,7 @@ def upcoming_conferences(user, limit: int = UPCOMING) -> list[Conference]:
     """The next scheduled conferences the user organises or takes part in, soonest first."""
     return list(db.session.execute(select(Conference).where(
         conference_scope(user), Conference.status == "scheduled", Conference.starts_at >= utcnow())
+        .options(joinedload(Conference.organiser))
         .order_by(Conference.starts_at, Conference.id).limit(limit)).scalars())
 
 

@@ -45,3 +45,34 @@ def seed_command(password: str | None):
     db.session.commit()
     for login, *_ in organisations.DEMO_USERS:
         click.echo(f"{login} {passwords[login]}")
+
+
+@demo.command("scale")
+@click.option("--scale", "size", type=click.FloatRange(min=0.0005, max=10.0), default=1.0, show_default=True,
+              help="서울 규모(학교 1,400곳, 학생 60,000명, 접속기록 5,000,000건)에 곱할 배율")
+@click.option("--seed", type=int, default=1, show_default=True, help="난수 시드 (같은 시드면 같은 데이터 규모)")
+@click.option("--password", default="ieum-bench-2026!", show_default=True, help="모든 계정에 쓸 비밀번호")
+def scale_command(size: float, seed: int, password: str):
+    """Build a Seoul-scale data set on an empty database (refused in production)."""
+    from . import scale
+
+    if current_app.config["IEUM_ENV"] == "production":
+        raise click.ClickException("IEUM_ENV=production 에서는 규모 데이터를 만들 수 없습니다.")
+    try:
+        result = scale.build(size, seed, password)
+    except scale.ScaleError as err:
+        db.session.rollback()
+        raise click.ClickException(str(err)) from None
+    except DomainError as err:  # a --password the policy refuses
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+    for label, seconds in result.timings.items():
+        click.echo(f"{label:<10} {seconds:8.1f}초")
+    click.echo(f"합계       {sum(result.timings.values()):8.1f}초")
+    for model, rows in sorted(result.writer.tables.items(), key=lambda kv: kv[1].name):
+        click.echo(f"{rows.name:<26} {rows.count:>10,}")
+    click.echo(f"{'audit_event':<26} {result.chain.done:>10,}")
+    click.echo(f"로그인 정보: {result.logins['path']} (비밀번호: {password})")
+    for role, info in result.logins["users"].items():
+        totp = " (TOTP)" if info["totp_secret"] else ""
+        click.echo(f"{role:<22} {info['login']}{totp}")

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..permissions import DISTRICT_COORDINATOR, roles_required
 from . import bp
 from .assignments import case_places, is_office_coordinator, propose_assignment
-from .matching import batch_proposal, confirm_batch, explain, suggestions
+from .matching import batch_proposal, confirm_batch, explain, ranked_suggestions
 from .models import Guardian
 
 #: suggestions shown on one page (the best ones; the list is ranked)
@@ -43,13 +43,13 @@ def _coordinator_case(uid: str):
 
 def _render_suggestions(case, status: int = 200, error: str | None = None):
     try:
-        found = suggestions(case)
+        found, total = ranked_suggestions(case, SHOWN)
     except DomainError as refused:
-        found, error = [], error or refused.message
-    html = render_template("guardians/suggestions.html", case=case, student=case.student, suggestions=found[:SHOWN],
-                           total=len(found), places=case_places(case), error=error, form=ProposeForm(formdata=None))
+        found, total, error = [], 0, error or refused.message
+    html = render_template("guardians/suggestions.html", case=case, student=case.student, suggestions=found,
+                           total=total, places=case_places(case), error=error, form=ProposeForm(formdata=None))
     record("guardian_suggestions_viewed", obj=case, subject=case.student,
-           details={"shown": min(len(found), SHOWN), "error": bool(error)})
+           details={"shown": len(found), "error": bool(error)})
     db.session.commit()
     return html, status
 

@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from ..auth.models import Organisation
-from ..cases.consent import consent_covers
-from ..cases.models import CONSENT_PARTIES, DOMAINS, CaseNeed, Consent, SupportCase
+from ..cases.models import DOMAINS, CaseNeed, SupportCase
 from ..db import today_kst
 from ..domain import DomainError
 from ..extensions import db
-from .assignments import COUNTED, MATCHABLE_CASE_STATUSES, MAX_GUARDIANS_PER_CASE, propose_assignment
+from .assignments import COUNTED, MAX_GUARDIANS_PER_CASE, propose_assignment
 from .eligibility import eligible_condition
+from .match_queries import consenting_case_ids, guardian_rows, guardians_by_id, waiting_case_ids
 from .models import Assignment, Guardian, GuardianConflict
 from .solver import solve
 
@@ -36,7 +35,7 @@ AVAILABILITY_MAX = 5
 LOAD_FREE = 3
 
 __all__ = ["ScorePart", "Suggestion", "BatchPair", "BatchResult", "suggestions", "explain", "batch_proposal",
-           "confirm_batch", "solve", "score_parts", "score_matrix"]
+           "confirm_batch", "solve", "score_parts", "score_matrix", "ranked_suggestions", "consenting_case_ids"]
 
 
 @dataclass(frozen=True)
@@ -129,11 +128,14 @@ def score_matrix(facts: list[CaseFacts], guardians: list[Guardian], loads: list[
     return score.astype(np.int64)
 
 
-def case_facts(cases: list[SupportCase]) -> list[CaseFacts]:
-    """Facts for every case with four queries (needs, conflicts, history), whatever their number."""
+def case_facts(cases: list[SupportCase], ids=None) -> list[CaseFacts]:
+    """Facts for every case with three queries (needs, conflicts, history), whatever their number;
+    ``ids`` may be the select the cases came from (no long IN lists for a whole office)."""
     if not cases:
         return []
-    ids = [c.id for c in cases]
+    ids = [c.id for c in cases] if ids is None else ids
+    students = (select(SupportCase.student_id).where(SupportCase.id.in_(ids))
+                if not isinstance(ids, list) else list({c.student_id for c in cases}))
     domains = defaultdict(list)
     for case_id, domain in db.session.execute(select(CaseNeed.case_id, CaseNeed.domain)
                                               .where(CaseNeed.case_id.in_(ids)).order_by(CaseNeed.id)):
@@ -145,7 +147,7 @@ def case_facts(cases: list[SupportCase]) -> list[CaseFacts]:
     history = db.session.execute(
         select(Assignment.case_id, Assignment.guardian_id, Assignment.status, SupportCase.student_id)
         .join(SupportCase, SupportCase.id == Assignment.case_id)
-        .where(SupportCase.student_id.in_({c.student_id for c in cases}),
+        .where(SupportCase.student_id.in_(students),
                or_(Assignment.status.in_(COUNTED + ("declined",)),
                    (Assignment.status == "closed") & Assignment.rematchable.is_(False)))).all()
     current, barred_student = defaultdict(set), defaultdict(set)
@@ -177,22 +179,31 @@ def candidates(office_code: str, day: dt.date) -> tuple[list[Guardian], dict[int
     return guardians, loads
 
 
-def suggestions(case: SupportCase, day: dt.date | None = None) -> list[Suggestion]:
-    """Guardians allowed for the case, best first, each with its explained score."""
+def ranked_suggestions(case: SupportCase, limit: int | None = None,
+                       day: dt.date | None = None) -> tuple[list[Suggestion], int]:
+    """The best ``limit`` (all when None) guardians allowed for the case, each with its explained
+    score, and how many are allowed in all.  Scores are computed on plain rows for every
+    guardian of the office; only the guardians returned are loaded as objects (fixed queries)."""
     day = day or today_kst()
-    if not consent_covers(case, "guardian_matching", on=day):
+    if not consenting_case_ids([case.id], day):
         raise DomainError("학생과 보호자가 교육후견인 연계에 동의하지 않아 추천할 수 없습니다.")
     facts = case_facts([case])[0]
-    guardians, loads = candidates(case.school.office_code, day)
-    found = []
-    for guardian in guardians:
-        load = loads.get(guardian.id, 0)
-        if load >= guardian.capacity or guardian.id in facts.barred:
-            continue
-        parts = score_parts(guardian, facts, load)
-        found.append(Suggestion(guardian, sum(p.points for p in parts), parts, load))
-    found.sort(key=lambda s: (-s.score, s.load, s.guardian.id))
-    return found
+    rows = [r for r in guardian_rows(case.school.office_code, day) if r.id not in facts.barred]
+    if not rows:
+        return [], 0
+    scores = score_matrix([facts], rows, [r.load for r in rows])[0]
+    # best score first, then the lighter load, then the older guardian (np.lexsort: last key first)
+    order = np.lexsort((np.array([r.id for r in rows]), np.array([r.load for r in rows]), -scores)).tolist()
+    chosen = order if limit is None else order[:limit]
+    objects = guardians_by_id(rows[j].id for j in chosen)
+    found = [Suggestion(objects[rows[j].id], int(scores[j]), score_parts(rows[j], facts, rows[j].load), rows[j].load)
+             for j in chosen]
+    return found, len(rows)
+
+
+def suggestions(case: SupportCase, day: dt.date | None = None) -> list[Suggestion]:
+    """Guardians allowed for the case, best first, each with its explained score."""
+    return ranked_suggestions(case, None, day)[0]
 
 
 def explain(case: SupportCase, guardian: Guardian) -> tuple[int, list[ScorePart]]:
@@ -229,49 +240,38 @@ class BatchResult:
         return [c for c in self.waiting if c.id not in matched]
 
 
-def consenting_case_ids(case_ids: list[int], day: dt.date) -> set[int]:
-    """Cases whose student and parent both consent to guardian matching on ``day`` (one query;
-    the same rule as consent_covers, which propose_assignment still asks case by case)."""
-    parties = defaultdict(set)
-    consents = db.session.execute(select(Consent).where(Consent.case_id.in_(case_ids))
-                                  .options(selectinload(Consent.purposes))).scalars()
-    for consent in consents:
-        if consent.active_on(day) and any(p.purpose == "guardian_matching" for p in consent.purposes):
-            parties[consent.case_id].add(consent.party)
-    return {case_id for case_id, found in parties.items() if found >= set(CONSENT_PARTIES)}
-
-
 def waiting_cases(office_code: str, day: dt.date) -> list[CaseFacts]:
-    """The office's open cases with matching consent that still lack guardians, most urgent first."""
+    """The office's open cases with matching consent that still lack guardians, most urgent first
+    (consent and free places decided in SQL; then three queries for their facts)."""
+    ids = waiting_case_ids(office_code, day)
     cases = list(db.session.execute(
-        select(SupportCase).join(Organisation, Organisation.id == SupportCase.school_id)
-        .where(Organisation.office_code == office_code, SupportCase.status.in_(MATCHABLE_CASE_STATUSES))
+        select(SupportCase).where(SupportCase.id.in_(ids))
         .options(joinedload(SupportCase.student), joinedload(SupportCase.school))
         .order_by(SupportCase.urgency, SupportCase.requested_on, SupportCase.id)).scalars())
-    consenting = consenting_case_ids([c.id for c in cases], day) if cases else set()
-    return [f for f in case_facts([c for c in cases if c.id in consenting]) if f.places > 0]
+    return [f for f in case_facts(cases, ids) if f.places > 0]
 
 
 def batch_proposal(office_code: str, day: dt.date | None = None) -> BatchResult:
     """An exactly optimal set of proposals for all waiting cases of the office (nothing saved)."""
     day = day or today_kst()
     facts = waiting_cases(office_code, day)
-    guardians, loads = candidates(office_code, day)
-    guardians = [g for g in guardians if loads.get(g.id, 0) < g.capacity]
+    rows = guardian_rows(office_code, day)
     pairs: list[BatchPair] = []
-    if facts and guardians:
-        load = [loads.get(g.id, 0) for g in guardians]
-        scores = score_matrix(facts, guardians, load)
-        column = {g.id: j for j, g in enumerate(guardians)}
+    if facts and rows:
+        load = [r.load for r in rows]
+        scores = score_matrix(facts, rows, load)
+        column = {r.id: j for j, r in enumerate(rows)}
         allowed = np.ones(scores.shape, dtype=bool)
         for i, f in enumerate(facts):
             allowed[i, [column[g] for g in f.barred if g in column]] = False
         need = np.array([f.places for f in facts])
-        capacity = np.array([g.capacity - n for g, n in zip(guardians, load)])
-        for i, j in solve(scores, allowed, need, capacity):
-            parts = score_parts(guardians[j], facts[i], load[j])
-            pairs.append(BatchPair(facts[i].case, guardians[j], int(scores[i, j]), parts))
-    return BatchResult(office_code, day, pairs, [f.case for f in facts], len(guardians))
+        capacity = np.array([r.capacity - r.load for r in rows])
+        chosen = solve(scores, allowed, need, capacity)
+        objects = guardians_by_id({rows[j].id for _i, j in chosen})
+        for i, j in chosen:
+            parts = score_parts(rows[j], facts[i], load[j])
+            pairs.append(BatchPair(facts[i].case, objects[rows[j].id], int(scores[i, j]), parts))
+    return BatchResult(office_code, day, pairs, [f.case for f in facts], len(rows))
 
 
 def confirm_batch(result: BatchResult, actor, selected_case_ids=None) -> list[Assignment]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..cases.models import PlanAction, SupportCase
@@ -98,8 +98,8 @@ def portal_for(user, audit: bool = True) -> Portal:
     assignments = list(db.session.execute(
         select(Assignment).where(Assignment.guardian_id == guardian.id,
                                  Assignment.status.in_((*SHOWN, "suspended")))
-        .options(selectinload(Assignment.case).selectinload(SupportCase.student),
-                 selectinload(Assignment.case).selectinload(SupportCase.school))
+        .options(joinedload(Assignment.case).joinedload(SupportCase.student),
+                 joinedload(Assignment.case).joinedload(SupportCase.school))
         .order_by(Assignment.created_at.desc(), Assignment.id.desc())).scalars())
     portal.suspended = [SUSPEND_REASONS.get(a.suspended_reason or "other", "기타")
                         for a in assignments if a.status == "suspended"]

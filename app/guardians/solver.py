@@ -7,8 +7,9 @@ of a bipartite graph, which is totally unimodular, so a basic optimal solution o
 
 For speed the graph is split into connected components (e.g. one per district office), and each
 component is solved by column generation: start with each case's best few edges, solve, then
-price every left-out edge with the duals; any edge with a positive reduced profit is added and
-the LP solved again.  When no edge prices out, the restricted optimum is optimal for the full LP.
+price every left-out edge with the duals; the most violated edges of each case and each guardian
+are added and the LP solved again.  When no edge prices out, the restricted optimum is optimal
+for the full LP.
 
 Integer scores are tie-broken exactly: weight = score·(K+1) + 1 with K the most pairs possible,
 so among the maximum-score solutions the one with the most pairs wins (allowed pairs with score 0
@@ -21,8 +22,11 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-#: edges per case in the first restricted LP, beyond the case's need
+#: edges per case (per guardian) in the first restricted LP, beyond the case's need (its places)
 EXTRA_EDGES = 8
+#: violated edges that enter per case and per guardian in each pricing round
+PRICE_PER_CASE = 3
+PRICE_PER_GUARDIAN = 40
 
 
 def solve(scores: np.ndarray, allowed: np.ndarray, case_need: np.ndarray,
@@ -52,12 +56,8 @@ def _solve_component(score, allowed, need, cap):
     weight = np.where(allowed, score * (most + 1) + 1 if integral else score, -np.inf)
     # with integer weights the basic duals are integers too, so a real violation is >= 1
     tol = 0.5 if integral else 1e-9
-    width = min(allowed.shape[1], int(need.max()) + EXTRA_EDGES)
-    keep = np.zeros_like(allowed)
-    if width < allowed.shape[1]:
-        np.put_along_axis(keep, np.argpartition(-weight, width - 1, axis=1)[:, :width], True, axis=1)
-    else:
-        keep[:] = True
+    # start with each case's best edges and each guardian's best cases (places are often scarce)
+    keep = _best(weight, int(need.max()) + EXTRA_EDGES, axis=1) | _best(weight, int(cap.max()) + EXTRA_EDGES, axis=0)
     keep &= allowed
     while True:
         r, c = np.nonzero(keep)
@@ -67,7 +67,21 @@ def _solve_component(score, allowed, need, cap):
         if not entering.any():
             chosen = x > 0.5
             return r[chosen], c[chosen]
-        keep |= entering
+        # partial pricing: the most violated edges of each case and of each guardian enter
+        # (adding every violated edge makes the LP huge when places are scarce); the loop only
+        # ends when no edge at all prices out, so the result stays exactly optimal
+        profit = np.where(entering, -reduced, -np.inf)
+        keep |= entering & (_best(profit, PRICE_PER_CASE, axis=1) | _best(profit, PRICE_PER_GUARDIAN, axis=0))
+
+
+def _best(values: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """A mask of the ``k`` largest values along ``axis`` (all when there are no more than ``k``)."""
+    size = values.shape[axis]
+    if k >= size:
+        return np.ones(values.shape, dtype=bool)
+    mask = np.zeros(values.shape, dtype=bool)
+    np.put_along_axis(mask, np.argpartition(-values, k - 1, axis=axis).take(np.arange(k), axis=axis), True, axis=axis)
+    return mask
 
 
 def _restricted_lp(weight, r, c, need, cap):

@@ -64,7 +64,7 @@ def _guardian_panels() -> dict:
 
 def _agency_panels() -> dict:
     """Referrals to the agency waiting for an answer (overdue first), those in service, unread alerts."""
-    from ..agencies.portal_views import agency_panels
+    from ..agencies.inbox import agency_panels
     return {**agency_panels(current_user), **_alerts()}
 
 

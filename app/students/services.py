@@ -79,6 +79,24 @@ def create_student(actor, school: Organisation, fields: dict, allow_duplicate: b
     return student
 
 
+def create_students(actor, school: Organisation, rows: list[dict]) -> list[Student]:
+    """Register many students of ``school`` at once (an import whose duplicates were checked):
+    the same rules and audit events as ``create_student(..., allow_duplicate=True)`` per row,
+    but one flush for all rows, so the write transaction stays short."""
+    _require_school_member(actor, school)
+    students = []
+    for fields in rows:
+        validate_student_fields(fields)
+        student = Student(school_id=school.id)
+        _assign(student, fields)
+        students.append(student)
+    db.session.add_all(students)
+    db.session.flush()
+    for student in students:
+        record("student_created", obj=student, subject=student, actor=actor, details={"duplicate_confirmed": True})
+    return students
+
+
 def update_student(actor, student: Student, fields: dict, allow_duplicate: bool = False) -> Student:
     """Change a student's details; the audit event names the fields, never their values."""
     _require_school_member(actor, student.school)

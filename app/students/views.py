@@ -17,6 +17,7 @@ from ..domain import DomainError, NotPermitted, attach_to_form
 from ..exports import csv_text
 from ..extensions import db
 from ..navigation import add_nav
+from ..transactions import read_first
 from . import bp
 from .forms import ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
 from .importer import parse_class_list, import_class_list
@@ -148,6 +149,7 @@ def edit(uid):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@read_first  # the upload and preview only read; the confirmation takes the write lock just to save
 @school_team
 def import_csv():
     """Upload a class list, check every row in a preview, then save all rows or none."""

@@ -77,7 +77,8 @@ def test_csv_export_is_sent_audited_and_not_kept(auditor, client, db, exported_d
     assert SECRET_NAME not in text  # logins and references only, never a decrypted name
     (event,) = exports(db)
     assert (event.actor_id, event.reason) == (auditor.id, "3월 정기 점검")
-    assert exported_dirs and not any(d.exists() for d in exported_dirs)
+    # streamed (issue 13): no file is written, and nothing may be left behind
+    assert not any(d.exists() for d in exported_dirs)
 
 
 @pytest.mark.parametrize("fmt,magic", [("sqlite", b"SQLite format 3\x00"), ("xlsx", b"PK")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -16,7 +17,7 @@ from ...navigation import add_nav
 from .. import bp
 from ..forms.request import CaseFilterForm
 from ..models import SupportCase
-from ..queries import CaseFilters, consent_missing_condition, filtered_cases, overdue_condition
+from ..queries import CaseFilters, case_page, consent_missing_condition, overdue_condition
 
 #: statuses in which missing consent holds the case up (support needs both consents, 법 11③)
 CONSENT_MATTERS = ("selected", "planning", "in_support", "monitoring")
@@ -26,11 +27,16 @@ readers = p.roles_required(*p.SCHOOL_ROLES, p.DISTRICT_COORDINATOR)
 add_nav("cases.index", _l("지원 사례"), p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR)
 
 
-def _flagged(case_ids: list[int], condition) -> set[int]:
-    """The ids among one page's cases that meet ``condition`` (one query per flag, never per row)."""
-    if not case_ids:
-        return set()
-    return set(db.session.execute(select(SupportCase.id).where(SupportCase.id.in_(case_ids), condition)).scalars())
+def _flags(cases: list, day) -> tuple[set[int], set[int]]:
+    """The ids among one page's cases with an overdue action, and those held up by missing
+    consent: one query for both flags, never one per row."""
+    if not cases:
+        return set(), set()
+    rows = db.session.execute(select(
+        SupportCase.id, sql_case((overdue_condition(day), 1), else_=0), sql_case((consent_missing_condition(day), 1), else_=0))
+        .where(SupportCase.id.in_([c.id for c in cases]))).all()
+    matters = {c.id for c in cases if c.status in CONSENT_MATTERS}
+    return {i for i, late, _ in rows if late}, {i for i, _, missing in rows if missing and i in matters}
 
 
 def _page_args(form: CaseFilterForm, q: str, token: str = "") -> dict:
@@ -61,11 +67,8 @@ def index():
     if request.method == "GET" and form.validate():
         filters = CaseFilters(status=form.status.data or "", domain=form.domain.data or "", risk=form.risk.data or "",
                               overdue=bool(form.overdue.data), consent_missing=bool(form.consent_missing.data), q=q)
-        page = db.paginate(filtered_cases(current_user, filters), per_page=current_app.config["PAGE_SIZE"],
-                           error_out=False)
-        day, ids = today_kst(), [c.id for c in page.items]
-        overdue = _flagged(ids, overdue_condition(day))
-        no_consent = _flagged([c.id for c in page.items if c.status in CONSENT_MATTERS], consent_missing_condition(day))
+        page = case_page(current_user, filters, current_app.config["PAGE_SIZE"])
+        overdue, no_consent = _flags(page.items, today_kst())
         # a list shows names: record the view, with the filters but never the search text
         record("case_list_viewed", object_type="support_case",
                details={"status": filters.status, "domain": filters.domain, "risk": filters.risk,

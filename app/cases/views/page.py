@@ -13,7 +13,7 @@ from ...extensions import db
 from ...lifecycle import page_sections
 from ...permissions import can_decide_case, can_edit_case, can_reply_escalation
 from .. import bp
-from ..chronology import EVENT_KINDS, case_events
+from ..chronology import EVENT_KINDS, chronology
 from ..consent import consent_state
 from ..forms.actions import (PREFIXES, ButtonForm, EscalateForm, NeedForm, NoteForm, NotSelectForm, PlanStatusForm,
                              ReopenForm, ReplyForm, ResolveNeedForm, RiskForm, SelectForm, WithdrawRequestForm,
@@ -89,13 +89,14 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
     record the view: one ``case_viewed`` event per page shown."""
     user, today = current_user, today_kst()
     kind = request.args.get("kind") if request.args.get("kind") in EVENT_KINDS else None
+    older = request.args.get("older") or None
     plan = plan_of(case)
     open_dues = [item.due_on for item in plan if item.status == "open" and item.due_on]
     page_forms_ = {**page_forms(case, user), **(forms or {})}
     consents = _consents(case)
     html = render_template(
         "cases/view.html", case=case, student=case.student, today=today, kind=kind, event_kinds=EVENT_KINDS,
-        events=case_events(case, kind), plan=plan, next_due=min(open_dues) if open_dues else None,
+        chronology=chronology(case, kind, older), plan=plan, next_due=min(open_dues) if open_dues else None,
         consent_summary=consent_state(case), consents=consents, escalations=_escalations(case),
         consent_complete={c.party for c in consents if c.active_on(today)} >= set(CONSENT_PARTIES),
         selections=_selections(case), forms=page_forms_, sections=page_sections(case, user),
@@ -106,7 +107,8 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
                 "purpose": CONSENT_PURPOSES, "action_status": ACTION_STATUSES, "note": NOTE_KINDS,
                 "close": CLOSE_REASONS, "outcome": NEED_OUTCOMES})
     # recorded once the page exists: what is audited is what was shown
-    record("case_viewed", obj=case, subject=case.student, details={"kind": kind} if kind else None)
+    details = {**({"kind": kind} if kind else {}), **({"chronology": "older"} if older else {})}
+    record("case_viewed", obj=case, subject=case.student, details=details or None)
     db.session.commit()
     return html, status
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ... import permissions as p
 from ...audit.services import record
@@ -23,7 +24,7 @@ from ..amendments import amendments_of
 from ..recording import has_started
 from ..forms import EXTERNAL_ROWS, ScheduleForm, StatusForm
 from ..models import (ACTION_ITEM_STATUSES, ACTION_OWNER_KINDS, CONFERENCE_KINDS, CONFERENCE_STATUSES, DECISIONS,
-                     ActionItem, Conference)
+                     ActionItem, Conference, ConferenceParticipant)
 
 add_nav("conferences.index", _l("사례회의"), p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR, p.GUARDIAN,
         p.AGENCY_COORDINATOR)
@@ -39,7 +40,10 @@ def load_conference_or_404(uid) -> Conference:
     """The conference if the current user may see it; otherwise an audited 404."""
     conference = None
     if uid and len(str(uid)) <= UID_MAX:
-        conference = db.session.execute(select(Conference).where(Conference.uid == str(uid))).scalar_one_or_none()
+        conference = db.session.execute(select(Conference).where(Conference.uid == str(uid)).options(
+            joinedload(Conference.organiser),  # the participants with their accounts and organisations: one query
+            selectinload(Conference.participants).joinedload(ConferenceParticipant.user).joinedload(User.organisation))
+        ).scalar_one_or_none()
     if conference is None or not access.can_view_conference(current_user, conference):
         deny_not_found(Conference.__tablename__, uid)
     return conference
@@ -51,7 +55,7 @@ def index():
     """The conferences the user organises or takes part in, upcoming first."""
     now = utcnow()
     upcoming = Conference.starts_at >= now
-    query = access.conferences_visible_to(current_user).order_by(None).order_by(
+    query = access.conferences_visible_to(current_user).options(joinedload(Conference.organiser)).order_by(None).order_by(
         sql_case((upcoming, 0), else_=1), sql_case((upcoming, Conference.starts_at)).asc(),
         Conference.starts_at.desc(), Conference.id.desc())
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)

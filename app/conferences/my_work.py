@@ -1,0 +1,134 @@
+"""The conference reads of the home pages: my open action items and the case reviews coming up,
+each started from the user's own scope (their items, their school's or office's cases) and read
+with the student and school each line shows, in a constant number of queries."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import and_, case as sql_case, exists, select, union_all
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from ..agencies.models import Referral
+from ..agencies.referral_queries import agency_projections
+from ..cases.models import SupportCase
+from ..extensions import db
+from ..guardians.portal import guardian_projection
+from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, GUARDIAN, SCHOOL_ROLES, case_scope
+from .common import FINISHED_CASES
+from .models import ACTION_ITEM_STATUSES, ActionItem, Conference, ConferenceCase
+
+
+@dataclass
+class MyItem:
+    """An action item on a home page, with its conference and case."""
+
+    item: ActionItem
+    conference: Conference
+    case: SupportCase
+    overdue: bool
+    #: the student as this reader may see them (None: an agency the referral shares no name with)
+    student: str | None = None
+
+
+#: an open item, written as "none of the finished statuses": the same rows (the statuses are a
+#: closed list), but a condition no plan can start from, so each owner's own index leads even
+#: where SQLite has no statistics (an equality on status would walk every open item in the city)
+OPEN_ITEM = ActionItem.status.not_in(tuple(s for s in ACTION_ITEM_STATUSES if s != "open"))
+
+
+def _owned_item_ids(user):
+    """Ids of the open action items ``user`` owns: their own, their school team's, their
+    agency's — one index-friendly select per kind of owner, never a scan of every open item."""
+    parts = [select(ActionItem.id).where(ActionItem.owner_user_id == user.id, OPEN_ITEM)]
+    if user.role in SCHOOL_ROLES and user.organisation_id:
+        parts.append(select(ActionItem.id).join(SupportCase, ActionItem.case_id == SupportCase.id).where(
+            SupportCase.school_id == user.organisation_id, ActionItem.owner_kind == "school_team", OPEN_ITEM))
+    if user.role == AGENCY_COORDINATOR and user.organisation_id:
+        parts.append(select(ActionItem.id).where(ActionItem.owner_agency_id == user.organisation_id,
+                                                 ActionItem.owner_kind == "agency", OPEN_ITEM))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+def my_action_items(user, day: dt.date, limit: int = 50) -> list[MyItem]:
+    """Open items the user owns (or their school team or agency owns), overdue first."""
+    if not (user and user.is_authenticated):
+        return []
+    overdue = and_(ActionItem.due_on.is_not(None), ActionItem.due_on < day)
+    rows = db.session.execute(
+        select(ActionItem, Conference, SupportCase)
+        .join(Conference, ActionItem.conference_id == Conference.id)
+        .join(SupportCase, ActionItem.case_id == SupportCase.id)
+        .where(ActionItem.id.in_(_owned_item_ids(user)), SupportCase.status.not_in(FINISHED_CASES))
+        .options(joinedload(SupportCase.student), joinedload(SupportCase.school))
+        .order_by(sql_case((overdue, 0), else_=1), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+        .limit(limit)).all()
+    names = student_labels(user, [case for _item, _conf, case in rows])
+    return [MyItem(item, conf, case, item.due_on is not None and item.due_on < day, names.get(case.id))
+            for item, conf, case in rows]
+
+
+def student_labels(user, cases) -> dict[int, str | None]:
+    """{case id: the student as ``user`` may name them}: the full name for the school team and
+    coordinators, the given name for a guardian, for an agency the name only where one of its
+    referrals shares it (else None).  Callers load the cases with their student and school."""
+    cases = list({c.id: c for c in cases}.values())
+    if not cases or not (user and user.is_authenticated):
+        return {}
+    if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
+        return {c.id: c.student.name for c in cases}
+    if user.role == GUARDIAN:  # the portal's projection (its goals are not needed here)
+        return {c.id: guardian_projection(c, goals=[]).given_name for c in cases}
+    named: dict[int, str] = {}
+    if user.role == AGENCY_COORDINATOR and user.organisation_id:
+        # the inbox's projection: the name only while a referral shares it and may still be read
+        referrals = [r for r in db.session.execute(select(Referral).where(
+            Referral.agency_id == user.organisation_id, Referral.case_id.in_([c.id for c in cases]))
+            .order_by(Referral.id)).scalars() if "student_name" in (r.shared_items or ())]
+        for referral, seen in zip(referrals, agency_projections(referrals)):
+            name = seen.shared.get("student_name")
+            if name:
+                named[referral.case_id] = name
+    return {c.id: named.get(c.id) for c in cases}
+
+
+def current_reviews():
+    """SQL condition on ConferenceCase: the latest held decision of its case (later ones supersede)."""
+    later, later_conf = aliased(ConferenceCase), aliased(Conference)
+    superseded = exists().where(later.case_id == ConferenceCase.case_id, later.conference_id == later_conf.id,
+                                later_conf.status == "held", later_conf.starts_at > Conference.starts_at)
+    return and_(Conference.status == "held", ConferenceCase.next_review_on.is_not(None), ~superseded,
+                SupportCase.status.not_in(FINISHED_CASES))
+
+
+@cache  # built once: making the aliases costs more than running the query
+def _held_and_current():
+    """SQL condition on ConferenceCase, correlated: its conference was held and no later held
+    conference decided on the same case (the rule current_reviews() puts on a join).  Each
+    subquery reads one table by its key or an indexed column, so even without statistics no plan
+    can start from every held conference."""
+    conf, later, later_conf = aliased(Conference), aliased(ConferenceCase), aliased(Conference)
+    later_held = (select(later_conf.id).where(later_conf.id == later.conference_id, later_conf.status == "held",
+                                              later_conf.starts_at > conf.starts_at)
+                  .correlate_except(later_conf).exists())
+    superseded = select(later.id).where(later.case_id == ConferenceCase.case_id, later_held) \
+        .correlate_except(later).exists()
+    return (select(conf.id).where(conf.id == ConferenceCase.conference_id, conf.status == "held", ~superseded)
+            .correlate_except(conf).exists())
+
+
+def my_upcoming_reviews(user, day: dt.date, within: int = 14, limit: int = 50) -> list[tuple]:
+    """(ConferenceCase, Conference, SupportCase) rows with a review due by ``day + within`` (past
+    ones included) on cases the user may see, soonest first.
+
+    The query starts from the user's open cases (their school's, or their office's schools'),
+    then their review dates; whether the review is the case's current one is checked only for
+    those rows (a correlated EXISTS), so no plan can start from every held conference."""
+    rows = db.session.execute(
+        select(ConferenceCase, SupportCase).join(SupportCase, ConferenceCase.case_id == SupportCase.id)
+        .where(case_scope(user), SupportCase.status.not_in(FINISHED_CASES), ConferenceCase.next_review_on.is_not(None),
+               ConferenceCase.next_review_on <= day + dt.timedelta(days=within), _held_and_current())
+        .options(joinedload(SupportCase.student), selectinload(ConferenceCase.conference))
+        .order_by(ConferenceCase.next_review_on, ConferenceCase.id).limit(limit)).all()
+    return [(cc, cc.conference, case) for cc, case in rows]

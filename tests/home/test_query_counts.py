@@ -1,0 +1,93 @@
+"""Home pages: the number of SQL statements does not grow with the data in the user's scope."""
+from __future__ import annotations
+
+import datetime as dt
+
+from app.agencies.referrals import create_referral, send_referral
+from app.cases import services as s
+from app.cases.plan import add_plan_action
+from app.conferences import recording
+from app.conferences import services as cs
+from app.db import today_kst, utcnow
+from app.extensions import db
+from app.notifications.services import notify
+
+from ..cases.test_page_views import sign_in
+from ..factories import consent_both
+from ..querycount import fresh_page
+
+
+def _world(build, school, lead, coordinator, n: int):
+    """``n`` rows in every panel of a school lead's and a coordinator's home, each panel on its
+    own cases (so no panel's rows are already loaded by another's)."""
+    school, lead, coordinator = (db.session.merge(o) for o in (school, lead, coordinator))
+    other = build.user("school_lead", organisation=school)
+    today = today_kst()
+    agency = build.agency()
+    reviewed, names = [], []
+    for i in range(n):
+        build.case(school, status="planning", lead=lead)  # my case, waiting for consent
+        build.case(school, status="screening", lead=lead)  # waiting for selection
+        late = build.case(school, status="in_support", lead=other)
+        add_plan_action(late, other, goal=f"목표{i}", action="x", due_on=today - dt.timedelta(days=2))
+        s.escalate_case(build.case(school, status="in_support", lead=other), other, reason="도움 요청")
+        referred = build.case(school, status="in_support", lead=other)
+        consent_both(referred, other, purposes=("agency_referral",), agency_ids=[agency.id])
+        referral = create_referral(referred, other, agency=agency, reason="상담", shared_items=["student_name"])
+        send_referral(referral, other)
+        referral.respond_by = today - dt.timedelta(days=1)
+        notify(lead.id, "case", f"알림{i}", link="/")
+        notify(coordinator.id, "case", f"알림{i}", link="/")
+        reviewed.append(build.case(school, status="in_support", lead=other))
+        names.append(reviewed[-1].student.name)
+    db.session.commit()
+    soon = today + dt.timedelta(days=3)
+    conference = cs.schedule_conference(other, kind="school_meeting", starts_at=dt.datetime.now() + dt.timedelta(days=1),
+                                        place="상담실", online_link=None, case_ids=[c.id for c in reviewed],
+                                        participant_user_ids=[coordinator.id, lead.id], externals=[])
+    db.session.commit()
+    conference.starts_at = utcnow() - dt.timedelta(hours=1)
+    db.session.commit()
+    recording.record_meeting(conference, other, attended_participant_ids=[], minutes="회의록", decisions={
+        c.id: dict(decision="continue", note="", next_review_on=soon,
+                   actions=[dict(description=f"과제{c.id}", owner_kind="school_team", due_on=soon)]) for c in reviewed})
+    db.session.commit()
+    return names
+
+
+def _statements(app, user, url):
+    """(statements, html) of one page read with an empty session: nothing the builders loaded
+    may hide a lazy load.  The test's objects are put back afterwards."""
+    seen, html = fresh_page(sign_in(app, db.session.merge(user)), url)
+    return len(seen), html
+
+
+def _panel(html: str, heading_id: str) -> str:
+    start = html.index(f'aria-labelledby="{heading_id}"')
+    return html[start:html.index("</section>", start)]
+
+
+PAGES = (("lead", "/home/lead"), ("coordinator", "/home/district"), ("staff", "/home/school"))
+
+
+def test_lead_coordinator_and_staff_homes_do_not_grow(app, build):
+    school = build.school()
+    users = {"lead": build.user("school_lead", organisation=school),
+             "coordinator": build.user("district_coordinator", organisation=build.organisation("district_office", "마포구")),
+             "staff": build.user("school_staff", organisation=school)}
+    _world(build, school, users["lead"], users["coordinator"], 2)
+    small = {url: _statements(app, users[who], url)[0] for who, url in PAGES}
+    reviewed = _world(build, school, users["lead"], users["coordinator"], 12)
+    pages = {url: _statements(app, users[who], url) for who, url in PAGES}
+    assert {url: n for url, (n, _html) in pages.items()} == small
+    # the pages still list the right rows: 14 reviews due (2 + 12), each with its student's name
+    for url in ("/home/lead", "/home/district", "/home/school"):
+        reviews = _panel(pages[url][1], "p-conference_actions")
+        assert reviews.count('data-testid="home-review"') == 14, url
+        assert all(name in reviews for name in reviewed), url
+    lead_html = pages["/home/lead"][1]
+    assert _panel(lead_html, "p-conference_actions").count('data-testid="home-action"') == 14  # school team's
+    assert 'data-testid="unread-total">14<' in lead_html
+    district = pages["/home/district"][1]
+    assert _panel(district, "p-referrals").count("<li>") == 5  # the panel's limit, oldest deadline first
+    assert _panel(district, "p-escalated").count('href="/cases/') == 14

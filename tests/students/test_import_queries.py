@@ -1,0 +1,98 @@
+"""The class-list import checks duplicates with one query for all rows: the preview runs the same
+number of statements for 2 rows as for 25; the confirm checks again inside its write transaction."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db as _db
+from app.students.importer import parse_class_list
+from app.students.models import Student
+from tests.querycount import counting, statements
+
+HEADER = "이름,생년월일,학년,반,번호\n"
+
+
+def csv(n: int, start: int = 0) -> bytes:
+    lines = [f"학생{i},2014-{1 + i % 12:02d}-{1 + i % 28:02d},5,{1 + i % 9},{1 + i % 30}" for i in range(start, start + n)]
+    return (HEADER + "\n".join(lines) + "\n").encode()
+
+
+def upload(raw: bytes, name: str = "list.csv") -> dict:
+    return {"data": {"file": (io.BytesIO(raw), name)}, "content_type": "multipart/form-data"}
+
+
+@pytest.fixture
+def school(build):
+    return build.school()
+
+
+@pytest.fixture
+def teacher(build, school, login):
+    user = build.user("school_staff", organisation=school)
+    login(user)
+    return user
+
+
+def registered(build, school, teacher, names_and_births):
+    for name, birth in names_and_births:
+        build.student(school, actor=teacher, name=name, birth_date=birth)
+
+
+def fresh_statements(client, request: dict) -> int:
+    """The statements of one preview with nothing of the test's left in the session."""
+    _db.session.commit()
+    _db.session.expunge_all()
+    return statements(client, "/students/import", method="post", expect=400, **request)
+
+
+def test_preview_statements_do_not_grow_with_rows(db, build, client, school, teacher):
+    # one already registered student in each file: the error is found either way
+    registered(build, school, teacher, [("학생1", dt.date(2014, 2, 2))])
+    _db.session.commit()
+    few = fresh_statements(client, upload(csv(2)))
+    many = fresh_statements(client, upload(csv(25)))
+    assert few == many
+    page = client.post("/students/import", **upload(csv(25))).get_data(as_text=True)
+    assert page.count("이미 등록된 학생입니다.") == 1
+
+
+def test_duplicates_are_one_query(db, build, school, teacher):
+    registered(build, school, teacher, [("학생3", dt.date(2014, 4, 4)), ("학생7", dt.date(2014, 8, 8)),
+                                        ("다른학생", dt.date(2014, 1, 1))])
+    other = build.school()
+    build.student(other, name="학생9", birth_date=dt.date(2014, 10, 10))  # another school's: not a duplicate
+    _db.session.commit()
+    raw = csv(12) + "학생3,2014-04-04,5,1,1\n".encode()
+    with counting() as seen:
+        preview = parse_class_list(raw, school)
+    reads = [s for s in seen if s.lstrip().startswith("SELECT") and "FROM student" in " ".join(s.split())]
+    assert len(reads) == 1 and "IN (" in reads[0]
+    duplicates = [(line, message) for line, _column, message in preview.errors]
+    assert duplicates == [(5, "이미 등록된 학생입니다."), (9, "이미 등록된 학생입니다."),
+                          (14, "파일 안에 같은 이름·생년월일이 두 번 있습니다.")]
+
+
+def test_confirm_checks_again_inside_the_write(db, build, client, school, teacher):
+    raw = csv(5)
+    page = client.post("/students/import", **upload(raw)).get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
+    # meanwhile someone registers one of the file's students
+    registered(build, school, teacher, [("학생2", dt.date(2014, 3, 3))])
+    _db.session.commit()
+    response = client.post("/students/import", data={"payload": payload, "filename": "list.csv"})
+    assert response.status_code == 400
+    assert "이미 등록된 학생입니다." in response.get_data(as_text=True)
+    assert _db.session.scalar(select(func.count(Student.id))) == 1
+    # a clean file is saved whole, with one audit event per student
+    response = client.post("/students/import", **upload(csv(5, start=10)))
+    payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', response.get_data(as_text=True)).group(1)
+    assert client.post("/students/import", data={"payload": payload, "filename": "list.csv"}).status_code == 302
+    assert _db.session.scalar(select(func.count(Student.id))) == 6
+    from app.audit.models import AuditEvent
+    created = _db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="student_created"))
+    assert created == 6
