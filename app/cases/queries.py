@@ -151,11 +151,17 @@ def overdue_actions(user, limit: int = 10) -> list[tuple[PlanAction, SupportCase
 def waiting_cases(user, limit: int = 10) -> list[SupportCase]:
     """Cases waiting for selection, or in planning and support without both consents."""
     day = today_kst()
-    query = (cases_visible_to(user)
-             .where(or_(SupportCase.status.in_(("requested", "screening")),
-                        and_(SupportCase.status.in_(("selected", "planning", "in_support", "monitoring")),
-                             consent_missing_condition(day))))
-             .options(joinedload(SupportCase.student)).order_by(SupportCase.urgency, SupportCase.id).limit(limit))
+    order = (SupportCase.urgency, SupportCase.id)
+    # the page's ids on narrow rows, then only those cases with their students (sorting a
+    # district's candidates joined to their students cost more than the consent checks)
+    ids = (select(SupportCase.id).where(
+        case_scope(user),
+        or_(SupportCase.status.in_(("requested", "screening")),
+            and_(SupportCase.status.in_(("selected", "planning", "in_support", "monitoring")),
+                 consent_missing_condition(day))))
+        .order_by(*order).limit(limit))
+    query = (select(SupportCase).where(SupportCase.id.in_(ids.scalar_subquery()))
+             .options(joinedload(SupportCase.student)).order_by(*order))
     return list(db.session.execute(query).unique().scalars())
 
 

@@ -104,15 +104,18 @@ def current_reviews():
 
 @cache  # built once: making the aliases costs more than running the query
 def _held_and_current():
-    """SQL condition on ConferenceCase, correlated: its conference was held and no later held
-    conference decided on the same case (the rule current_reviews() puts on a join).  Each
+    """SQL condition on ConferenceCase joined to its SupportCase, correlated: its conference was
+    held and no later held conference decided on the same case (the rule current_reviews() puts on a join).  Each
     subquery reads one table by its key or an indexed column, so even without statistics no plan
     can start from every held conference."""
     conf, later, later_conf = aliased(Conference), aliased(ConferenceCase), aliased(Conference)
     later_held = (select(later_conf.id).where(later_conf.id == later.conference_id, later_conf.status == "held",
                                               later_conf.starts_at > conf.starts_at)
                   .correlate_except(later_conf).exists())
-    superseded = select(later.id).where(later.case_id == ConferenceCase.case_id, later_held) \
+    # correlated on the joined case, not on conference_case.case_id (the same value): SQLite
+    # then checks it only for rows that passed the user's scope, instead of for every review
+    # date of the city before the scope (16 ms -> 2 ms on a district home at Seoul scale)
+    superseded = select(later.id).where(later.case_id == SupportCase.id, later_held) \
         .correlate_except(later).exists()
     return (select(conf.id).where(conf.id == ConferenceCase.conference_id, conf.status == "held", ~superseded)
             .correlate_except(conf).exists())
