@@ -1,4 +1,4 @@
-"""Auditor forms: shape checks only; the rules live in review.py and export.py."""
+"""Auditor forms: shape checks only; the rules live in review.py, access_review.py and export.py."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp

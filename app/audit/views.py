@@ -18,6 +18,7 @@ from ..domain import DomainError, attach_to_form
 from ..extensions import db
 from ..navigation import add_nav
 from . import bp
+from . import access_review as ar
 from . import review as rv
 from .forms import AuditSearchForm, ExportForm, MarkReviewForm, ReviewMonthForm
 from .services import record
@@ -46,9 +47,9 @@ def kdatetime_seconds(value):
 def audit_previous_month() -> dict:
     """Last month's review status for the auditor's home page."""
     first = rv.previous_month(rv.current_month())
-    review = rv.review_for(first)
+    review = ar.review_for(first)
     return {"key": first.strftime("%Y-%m"), "label": rv.month_label(first), "review": review,
-            "reviewer": rv.reviewer_login(review)}
+            "reviewer": ar.reviewer_login(review)}
 
 
 def _labels() -> dict:
@@ -136,11 +137,11 @@ def _default_month():
 def _render_review(first, month_form: ReviewMonthForm, mark_form: MarkReviewForm, status: int = 200):
     """Summarise the month, record that the auditor viewed it, and render the page."""
     key = first.strftime("%Y-%m")
-    rows = rv.monthly_access_summary(first)
-    rule = rv.volume_rule(rows)
+    rows = ar.monthly_access_summary(first)
+    rule = ar.volume_rule(rows)
     attention_only = bool(month_form.attention.data)
     shown = [r for r in rows if r.needs_attention] if attention_only else rows
-    review = rv.review_for(key)
+    review = ar.review_for(key)
     record("access_review_viewed", object_type="audit_review", object_id=key,
            details={"month": key, "users": len(rows)})
     db.session.commit()
@@ -148,11 +149,11 @@ def _render_review(first, month_form: ReviewMonthForm, mark_form: MarkReviewForm
     return render_template(
         "audit/review.html", month=key, month_label=rv.month_label(first), rows_total=len(rows),
         page=_slice(shown, REVIEW_PAGE_SIZE), rule=rule, review=review,
-        reviewer=rv.reviewer_login(review), month_form=month_form, mark_form=mark_form,
+        reviewer=ar.reviewer_login(review), month_form=month_form, mark_form=mark_form,
         can_mark=review is None and first < current, month_open=first >= current,
         attention_only=attention_only, prev_month=rv.previous_month(first).strftime("%Y-%m"),
         next_month=rv.next_month(first).strftime("%Y-%m") if first < current else None,
-        factor=rv.VOLUME_FACTOR, floor=rv.VOLUME_FLOOR, **_labels()), status
+        factor=ar.VOLUME_FACTOR, floor=ar.VOLUME_FLOOR, **_labels()), status
 
 
 @bp.route("/review")
@@ -179,7 +180,7 @@ def mark_review():
     form = MarkReviewForm(prefix=MARK_PREFIX)
     if form.validate_on_submit():
         try:
-            rv.mark_month_reviewed(form.month.data, form.comment.data, current_user)
+            ar.mark_month_reviewed(form.month.data, form.comment.data, current_user)
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)

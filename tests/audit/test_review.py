@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event, func, select
 
-from app.audit import review as rv
+from app.audit import access_review as ar
 from app.audit.models import AuditEvent, AuditReview
 from app.audit.services import record
 from app.domain import DomainError
@@ -60,7 +60,7 @@ def march(build, db):
 
 def test_summary_counts_per_user(march, db):
     alice, bob = march
-    rows = {r.actor_id: r for r in rv.monthly_access_summary("2026-03")}
+    rows = {r.actor_id: r for r in ar.monthly_access_summary("2026-03")}
     assert set(rows) == {alice.id, bob.id, None}
     a, b, anon = rows[alice.id], rows[bob.id], rows[None]
     assert (a.login, a.role) == (alice.login, "school_staff")
@@ -71,11 +71,11 @@ def test_summary_counts_per_user(march, db):
 
 def test_neighbouring_months_are_separate(march, db):
     alice, _bob = march
-    (feb,) = rv.monthly_access_summary("2026-02")
-    (apr,) = rv.monthly_access_summary("2026-04")
+    (feb,) = ar.monthly_access_summary("2026-02")
+    (apr,) = ar.monthly_access_summary("2026-04")
     assert (feb.actor_id, feb.events, feb.after_hours) == (alice.id, 1, 1)   # 23:59:59 KST
     assert (apr.actor_id, apr.events) == (alice.id, 1)
-    assert rv.monthly_access_summary("2026-06") == []
+    assert ar.monthly_access_summary("2026-06") == []
 
 
 def test_after_hours_boundaries(build, db):
@@ -84,7 +84,7 @@ def test_after_hours_boundaries(build, db):
     for utc in ("2026-05-04 21:59:00", "2026-05-04 22:00:00", "2026-05-05 11:59:00",
                 "2026-05-05 12:00:00", "2026-05-05 14:59:00", "2026-05-05 15:00:00"):
         at(db, utc, "student_viewed", user)
-    (row,) = rv.monthly_access_summary("2026-05")
+    (row,) = ar.monthly_access_summary("2026-05")
     assert (row.events, row.after_hours) == (6, 4)
 
 
@@ -96,7 +96,7 @@ def test_summary_is_one_query(march, db):
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        rv.monthly_access_summary("2026-03")
+        ar.monthly_access_summary("2026-03")
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len([s for s in statements if "audit_event" in s]) == 1
@@ -109,18 +109,18 @@ def test_unusual_volume_uses_the_floor_when_the_median_is_small(build, db):
     for user in quiet:
         at(db, "2026-05-06 01:00:00", "student_viewed", user, times=10)
     at(db, "2026-05-06 02:00:00", "student_viewed", busy, times=201)
-    rows = rv.monthly_access_summary("2026-05")
-    assert rv.volume_rule(rows) == rv.VolumeRule(median=10, threshold=200)
+    rows = ar.monthly_access_summary("2026-05")
+    assert ar.volume_rule(rows) == ar.VolumeRule(median=10, threshold=200)
     assert [(r.actor_id, r.unusual) for r in rows][0] == (busy.id, True)  # flagged users come first
     assert not any(r.unusual for r in rows[1:])
 
 
 def test_unusual_volume_uses_three_times_the_median_when_larger():
     def row(n, actor_id=1):
-        return rv.AccessRow(actor_id, "u", "school_staff", n, 0, 0, 0, 0)
+        return ar.AccessRow(actor_id, "u", "school_staff", n, 0, 0, 0, 0)
     rows = [row(100), row(100), row(120), row(350), row(5000, actor_id=None)]
-    assert rv.volume_rule(rows) == rv.VolumeRule(median=110, threshold=330)  # anonymous not counted
-    assert rv.volume_rule([]) == rv.VolumeRule(median=0, threshold=200)
+    assert ar.volume_rule(rows) == ar.VolumeRule(median=110, threshold=330)  # anonymous not counted
+    assert ar.volume_rule([]) == ar.VolumeRule(median=0, threshold=200)
 
 
 # -- marking ----------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def test_unusual_volume_uses_three_times_the_median_when_larger():
 @freeze_time(NOW)
 def test_mark_month_reviewed_writes_the_mark_and_its_event(build, db):
     auditor = build.user("auditor")
-    review = rv.mark_month_reviewed("2026-03", "  야간 접속 2건 사유 확인, 이상 없음  ", auditor)
+    review = ar.mark_month_reviewed("2026-03", "  야간 접속 2건 사유 확인, 이상 없음  ", auditor)
     db.session.commit()
     assert (review.month, review.reviewer_id, review.comment) == ("2026-03", auditor.id, "야간 접속 2건 사유 확인, 이상 없음")
     (marked,) = marked_events(db)
@@ -147,7 +147,7 @@ def test_mark_month_reviewed_writes_the_mark_and_its_event(build, db):
 def test_mark_refuses_bad_input_and_writes_nothing(month, comment, field, message, build, db):
     auditor = build.user("auditor")
     with pytest.raises(DomainError) as refused:
-        rv.mark_month_reviewed(month, comment, auditor)
+        ar.mark_month_reviewed(month, comment, auditor)
     assert refused.value.field == field and message in refused.value.message
     db.session.rollback()
     assert reviews(db) == 0 and marked_events(db) == []
@@ -156,10 +156,10 @@ def test_mark_refuses_bad_input_and_writes_nothing(month, comment, field, messag
 @freeze_time(NOW)
 def test_mark_refuses_a_month_already_reviewed(build, db):
     auditor = build.user("auditor")
-    rv.mark_month_reviewed("2026-03", "확인", auditor)
+    ar.mark_month_reviewed("2026-03", "확인", auditor)
     db.session.commit()
     with pytest.raises(DomainError, match="이미 점검 완료") as refused:
-        rv.mark_month_reviewed("2026-03", "다시", build.user("auditor"))
+        ar.mark_month_reviewed("2026-03", "다시", build.user("auditor"))
     assert refused.value.field == "month"
     db.session.rollback()
     assert reviews(db) == 1 and len(marked_events(db)) == 1
@@ -167,7 +167,7 @@ def test_mark_refuses_a_month_already_reviewed(build, db):
 
 @freeze_time("2026-03-31 15:30:00")  # already April 1st in Seoul
 def test_the_month_ends_in_korean_time(build, db):
-    rv.mark_month_reviewed("2026-03", "확인", build.user("auditor"))
+    ar.mark_month_reviewed("2026-03", "확인", build.user("auditor"))
     db.session.commit()
     assert reviews(db) == 1
 
@@ -260,7 +260,7 @@ def test_marking_refused_shows_the_message_next_to_the_field(data, field, messag
 
 @freeze_time(NOW)
 def test_marking_a_reviewed_month_again_is_refused(build, auditor, client, db):
-    rv.mark_month_reviewed("2026-03", "처음 점검", build.user("auditor"))
+    ar.mark_month_reviewed("2026-03", "처음 점검", build.user("auditor"))
     db.session.commit()
     response = client.post("/audit/review/mark", data={"mark-month": "2026-03", "mark-comment": "두 번째"})
     assert response.status_code == 400
