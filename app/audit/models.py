@@ -53,6 +53,9 @@ class AuditEvent(db.Model):
               postgresql_where=text("outcome = 'denied'")),
         # the monthly access review reads only these columns: answered from the index alone
         Index("ix_audit_event_review", "occurred_at", "id", "actor_id", "subject_ref", "action", "outcome"),
+        # the few events with a reason (overrides, exports, reviews): the override list reads only these
+        Index("ix_audit_event_reasoned", "action", "occurred_at", sqlite_where=text("reason IS NOT NULL"),
+              postgresql_where=text("reason IS NOT NULL")),
         # verify's check that SHA-256 (unkeyed) events only form a prefix, without a full scan
         Index("ix_audit_event_unkeyed", "id", sqlite_where=text("key_id IS NULL"),
               postgresql_where=text("key_id IS NULL")),

@@ -70,6 +70,7 @@ PAGES: tuple[Page, ...] = (
     Page("audit_action", "audit search, action=case_viewed", AUDITOR, "audit.search", {"action": "case_viewed"}),
     Page("audit_subject", "audit search by subject", AUDITOR, "audit.search", {"subject": "@student_subject"}),
     Page("audit_actor", "audit search by actor", AUDITOR, "audit.search", {"actor": "@actor_login"}),
+    Page("audit_overrides", "consent override list", AUDITOR, "audit.overrides"),
     Page("access_review", "monthly access review", AUDITOR, "audit.review", {"month": "@review_month"},
          kind="review"),
     Page("audit_csv", "audit export CSV, one day", AUDITOR, "audit.export", kind="export", method="POST",
