@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
@@ -24,18 +23,6 @@ def csv(n: int, start: int = 0) -> bytes:
 
 def upload(raw: bytes, name: str = "list.csv") -> dict:
     return {"data": {"file": (io.BytesIO(raw), name)}, "content_type": "multipart/form-data"}
-
-
-@pytest.fixture
-def school(build):
-    return build.school()
-
-
-@pytest.fixture
-def teacher(build, school, login):
-    user = build.user("school_staff", organisation=school)
-    login(user)
-    return user
 
 
 def registered(build, school, teacher, names_and_births):

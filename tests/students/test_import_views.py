@@ -31,18 +31,6 @@ def payload_of(page: str) -> str:
     return re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
 
 
-@pytest.fixture
-def school(build):
-    return build.school()
-
-
-@pytest.fixture
-def teacher(build, school, login):
-    user = build.user("school_staff", organisation=school)
-    login(user)
-    return user
-
-
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949"])
 def test_preview_then_confirm(encoding, client, teacher, school, db):
     response = upload(client, GOOD.encode(encoding))

@@ -33,18 +33,6 @@ def app(make_app):
         yield app
 
 
-@pytest.fixture
-def school(build):
-    return build.school()
-
-
-@pytest.fixture
-def teacher(build, school, login):
-    user = build.user("school_staff", organisation=school)
-    login(user)
-    return user
-
-
 def student_form(**overrides):
     data = {"name": "최하늘", "birth_date": "2014-05-01", "grade": "5", "class_no": "3", "number": "12",
             "neis_number": "N-123", "phone": "010-1111-2222", "address": "서울 마포구 월드컵로 1",
