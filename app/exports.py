@@ -208,37 +208,27 @@ class _Counter:
 # -- XLSX -------------------------------------------------------------------------------------
 
 def write_xlsx(target, sheets: Iterable[tuple[str, Sequence | None, Iterable[Sequence]]]) -> list[int]:
-    """Write an XLSX (openpyxl write-only, so rows stream to disk) to a path (atomically) or a
-    binary stream.  ``sheets`` yields (title, header or None, rows); both are consumed lazily and
-    in order, so a later sheet may describe what an earlier one wrote.  Returns the data-row
-    count of each sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """Write an XLSX to a path (atomically) or a binary stream.  ``sheets`` yields (title, header
+    or None, rows); both are consumed lazily and in order, so a later sheet may describe what an
+    earlier one wrote.  Returns the data-row count of each sheet."""
+    book = xlsx_stream(sheets)
 
-    book = Workbook(write_only=True)
-    counts: list[int] = []
+    def write(fh) -> int:
+        for chunk in book:
+            fh.write(chunk)
+        return 0
+    _to_binary(target, write)
+    return book.counts
 
-    def cells(sheet, row: Sequence) -> list:
-        out = []
-        for value in row:
-            value = safe_cell(value)
-            if isinstance(value, str):
-                # an explicit string: openpyxl would otherwise read "=…" as a formula and
-                # "#N/A" as an error
-                cell = WriteOnlyCell(sheet, value=value[:XLSX_CELL_MAX])
-                cell.data_type = "s"
-                value = cell
-            out.append(value)
-        return out
 
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(_strip("", str(title))[:31] or "Sheet")  # our own titles: no quote
-        if header is not None:
-            sheet.append(cells(sheet, header))
-        count = 0
-        for row in rows:
-            sheet.append(cells(sheet, row))
-            count += 1
-        counts.append(count)
-    _to_binary(target, lambda fh: book.save(fh) or 0)
-    return counts
+def xlsx_stream(sheets: Iterable[tuple[str, Sequence | None, Iterable[Sequence]]]):
+    """The XLSX as an iterable of byte chunks (``.counts`` once iterated): a streamed download."""
+    from .xlsx import XlsxStream
+    titled = ((_strip("", str(title))[:31] or "Sheet", header, rows) for title, header, rows in sheets)
+    return XlsxStream(titled, safe=_xlsx_value)
+
+
+def _xlsx_value(value: Any) -> Any:
+    """A cell as safe_cell makes it, text cut at Excel's limit of a cell."""
+    value = safe_cell(value)
+    return value[:XLSX_CELL_MAX] if isinstance(value, str) else value

@@ -59,7 +59,7 @@ def test_targets_are_the_issues():
     assert pg.CONCURRENT_TARGET_MS == 150.0
     kinds = {page.key: page.kind for page in pg.PAGES}
     assert kinds["batch_matching"] == "batch" and kinds["access_review"] == "review"
-    assert {k for k, v in kinds.items() if v == "export"} == {"directory_csv", "audit_csv"}
+    assert {k for k, v in kinds.items() if v == "export"} == {"directory_csv", "audit_csv", "audit_xlsx"}
 
 
 def test_verdict_uses_server_p95_and_first_byte_for_exports():

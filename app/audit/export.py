@@ -234,8 +234,8 @@ def write_csv(path: Path, stream: EventStream, meta: dict) -> None:
 
 
 def write_xlsx(path: Path, stream: EventStream, meta: dict) -> None:
-    """openpyxl in write-only mode: rows go to disk as they come; the information sheet is
-    written after the events, so it holds their count and verification."""
+    """Rows go to disk as they come (app/xlsx.py); the information sheet is written after the
+    events, so it holds their count and verification."""
     def info() -> Iterator[tuple]:
         for key, value in _metadata(stream, meta).items():
             yield key, "" if value is None else value

@@ -210,8 +210,8 @@ def export():
         # end the request's transaction first (on SQLite a POST holds the write lock): the
         # export reads on its own connection, and its audit event is a short write of its own
         db.session.commit()
-        if form.fmt.data == "csv":
-            return _stream_csv(form, actor)
+        if form.fmt.data in ("csv", "xlsx"):
+            return _stream_export(form, actor)
         from .export import write_export  # only this view needs the export machinery
         workdir = Path(tempfile.mkdtemp(prefix="ieum-export-"))
         try:
@@ -232,11 +232,12 @@ def export():
     return render_template("audit/export.html", form=form), (400 if form.errors else 200)
 
 
-def _stream_csv(form: ExportForm, actor):
-    """The CSV streams from its first byte: audited and committed first, then sent in chunks."""
-    from .export_stream import stream_csv_export
+def _stream_export(form: ExportForm, actor):
+    """CSV and XLSX stream from their first byte: audited and committed first, then sent in chunks."""
+    from .export_stream import stream_export
     try:
-        filename, _rows, chunks = stream_csv_export(form.start.data, form.end.data, form.reason.data, actor)
+        filename, _rows, chunks = stream_export(form.fmt.data, form.start.data, form.end.data, form.reason.data,
+                                                actor)
     except DomainError as error:
         db.session.rollback()
         attach_to_form(form, error)
@@ -246,7 +247,7 @@ def _stream_csv(form: ExportForm, actor):
     except BaseException:
         chunks.close()  # ends the export's read transaction
         raise
-    return Response(chunks, mimetype="text/csv",
+    return Response(chunks, mimetype=chunks.mimetype,
                     headers={"Content-Disposition": f"attachment; filename={filename}",
                              "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 

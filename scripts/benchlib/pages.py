@@ -76,6 +76,9 @@ PAGES: tuple[Page, ...] = (
     Page("audit_csv", "audit export CSV, one day", AUDITOR, "audit.export", kind="export", method="POST",
          form={"start": "@audit_day", "end": "@audit_day", "fmt": "csv", "reason": "성능 측정(scripts/bench)"},
          form_page="audit.export"),
+    Page("audit_xlsx", "audit export XLSX, one day", AUDITOR, "audit.export", kind="export", method="POST",
+         form={"start": "@audit_day", "end": "@audit_day", "fmt": "xlsx", "reason": "성능 측정(scripts/bench)"},
+         form_page="audit.export"),
     Page("admin_home", "admin home", ADMIN, "home.admin"),
 )
 

@@ -1,6 +1,7 @@
-"""The auditor's CSV export streams (issue 13): audited and committed before the first byte,
-read in a read transaction (another writer is never locked out while it streams), and a
-cut-off download has no "#정보" trailer, so it cannot pass for a complete file."""
+"""The auditor's CSV and XLSX exports stream (issue 13): audited and committed before the first
+byte, read in a read transaction (another writer is never locked out while it streams), and a
+cut-off download cannot pass for a complete file (a CSV has no "#정보" trailer, an XLSX does not
+open)."""
 from __future__ import annotations
 
 import csv
@@ -8,12 +9,14 @@ import datetime as dt
 import io
 import json
 import sqlite3
+import zipfile
 
+import openpyxl
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from app.audit.export_stream import stream_csv_export
+from app.audit.export_stream import stream_export
 from app.audit.models import AuditEvent
 from app.extensions import db
 
@@ -52,14 +55,7 @@ def test_audited_before_the_first_byte_and_no_write_lock_while_streaming(app, au
     chunks = iter(response.response)
     first = next(chunks)
     assert first.startswith("\ufeff".encode()) and "일시(KST)".encode() in first
-    if not is_postgres():  # mid-stream, another writer takes the SQLite write lock at once
-        path = db.engine.url.database
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-        finally:
-            other.close()
+    take_write_lock_now()  # mid-stream, another writer takes the SQLite write lock at once
     body = first + b"".join(chunks)
     response.close()
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
@@ -68,8 +64,51 @@ def test_audited_before_the_first_byte_and_no_write_lock_while_streaming(app, au
     assert len(events) == 12_000 and info["rows"] == "12000" and info["verified"] == "1"
 
 
+def take_write_lock_now() -> None:
+    """Another writer takes the SQLite write lock at once (fails if the export holds it)."""
+    if is_postgres():
+        return
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_the_xlsx_streams_too_and_opens_with_every_event_and_its_verification(app, auditor, client):
+    response = client.post("/audit/export", data={**FORM, "fmt": "xlsx"}, buffered=False)
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Content-Disposition"].endswith(".xlsx")
+    (details,) = committed_exports(app)  # on record before a byte is read
+    assert details["format"] == "xlsx" and details["rows"] == 12_000 and details["streamed"]
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert first.startswith(b"PK\x03\x04")  # a ZIP's first local header, before any row
+    take_write_lock_now()
+    body = first + b"".join(chunks)
+    response.close()
+    book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+    events, info = book["접속기록"], dict(book["정보"].iter_rows(values_only=True))
+    rows = list(events.iter_rows(values_only=True))
+    assert rows[0][:2] == ("일시(KST)", "번호") and len(rows) == 12_001
+    assert [r[1] for r in rows[1:4]] == sorted(r[1] for r in rows[1:4])
+    assert info["rows"] == 12_000 and info["verified"] == 1 and info["exported_by"] == auditor.login
+
+
+def test_a_cut_off_xlsx_does_not_open(app, auditor):
+    _name, _rows, chunks = stream_export("xlsx", dt.date(2026, 3, 1), dt.date(2026, 3, 31), "점검", auditor)
+    db.session.commit()
+    it = iter(chunks)
+    partial = b"".join(next(it) for _ in range(3))
+    chunks.close()
+    assert chunks.closed
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(partial))
+
+
 def test_a_cut_off_stream_has_no_trailer_and_frees_its_connection(app, auditor):
-    filename, rows, chunks = stream_csv_export(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "점검", auditor)
+    filename, rows, chunks = stream_export("csv", dt.date(2026, 3, 1), dt.date(2026, 3, 31), "점검", auditor)
     db.session.commit()
     assert rows == 12_000 and filename.endswith(".csv")
     it = iter(chunks)
@@ -80,7 +119,7 @@ def test_a_cut_off_stream_has_no_trailer_and_frees_its_connection(app, auditor):
 
 
 def test_a_stream_never_started_still_ends_its_read(app, auditor):
-    _name, _rows, chunks = stream_csv_export(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "점검", auditor)
+    _name, _rows, chunks = stream_export("csv", dt.date(2026, 3, 1), dt.date(2026, 3, 31), "점검", auditor)
     db.session.rollback()  # e.g. the commit of the audit event failed
     chunks.close()
     assert chunks.closed
@@ -99,7 +138,7 @@ def test_a_streamed_export_shows_a_broken_chain_in_its_trailer(app, auditor, cli
 
 
 def test_record_is_the_callers(app, auditor):
-    """stream_csv_export audits in the caller's transaction (the view commits it)."""
-    _name, _rows, chunks = stream_csv_export(dt.date(2026, 3, 1), dt.date(2026, 3, 1), "점검", auditor)
+    """stream_export audits in the caller's transaction (the view commits it)."""
+    _name, _rows, chunks = stream_export("csv", dt.date(2026, 3, 1), dt.date(2026, 3, 1), "점검", auditor)
     chunks.close()
     assert db.session.scalar(select(AuditEvent.actor_id).filter_by(action="audit_exported")) == auditor.id
