@@ -57,6 +57,11 @@ class Config:
     GUARDIAN_TRAINING_HOURS = 30
     REFERRAL_RESPONSE_BUSINESS_DAYS = 5
     AUDIT_RETENTION_YEARS = 2
+    #: statistics outside the school team: a count below this is shown as "N 미만" (reports/suppression.py)
+    REPORT_SMALL_CELL = 5
+    #: district and city statistics are aggregates over the whole office or city (0.5–4 s at Seoul
+    #: scale): each worker keeps a page's figures this long; the page says when they were counted
+    REPORT_CACHE_SECONDS = 600
     #: append-only JSONL of signed chain heads (flask audit anchor); default instance/audit-anchors.jsonl
     AUDIT_ANCHOR_FILE = None
     #: SQL statement count and server time in response headers (app/profiling.py; scripts/bench)
@@ -70,6 +75,7 @@ class Config:
 class TestConfig(Config):
     IEUM_ENV = "testing"
     TESTING = True
+    REPORT_CACHE_SECONDS = 0  # every test sees the figures of its own data
     SECRET_KEY = "test-secret-key-not-for-production"
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False

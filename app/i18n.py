@@ -1,5 +1,5 @@
 """Flask-Babel: Korean by default, English on request; dates shown in KST."""
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 
 from .extensions import babel
@@ -22,6 +22,8 @@ LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
 
 def select_locale() -> str:
     """The language chosen with the switcher (kept in the session), else Korean."""
+    if not has_request_context():  # a command, an export or a test: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 

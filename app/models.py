@@ -3,6 +3,7 @@ from .audit.models import AuditCheckpoint, AuditEvent, AuditReview  # noqa: F401
 from .auth.models import (DistrictOffice, GrantChange, Gu, LoginThrottle, Organisation,  # noqa: F401
                           RecoveryCode, User)
 from .students.models import Student  # noqa: F401
+from .cases.satisfaction import CaseSatisfaction  # noqa: F401
 from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSelection,  # noqa: F401
                            Consent, ConsentPurpose, PlanAction, SupportCase)
 from .guardians.models import (ActivityLog, Assignment, Guardian, GuardianConcern, GuardianConflict,  # noqa: F401

@@ -225,3 +225,29 @@ def can_view_referral(user, referral) -> bool:
     if user.role == AGENCY_COORDINATOR:
         return user.organisation_id == referral.agency_id and referral.sent_at is not None
     return False
+
+
+# -- statistics ----------------------------------------------------------------------------
+#: which roles see which statistics page: the school team its school (small counts allowed),
+#: a coordinator its district, auditors and administrators the city (both de-identified)
+REPORT_LEVELS = {"school": SCHOOL_ROLES, "district": (DISTRICT_COORDINATOR,), "city": (AUDITOR, ADMIN)}
+
+
+def report_level_for(user) -> str | None:
+    """The statistics page ``user`` opens from the menu (None: no statistics for this role)."""
+    return next((level for level, roles in REPORT_LEVELS.items() if has_role(user, *roles)), None)
+
+
+def report_scope(user, level: str, group: str | None = None):
+    """The Scope (app/reports/tables.py) of ``level`` for ``user``, or None when not allowed: a
+    school's page is its own school's, a district page its own office's; the city page groups
+    by district office or by 자치구."""
+    from .reports.tables import Scope
+    if level not in REPORT_LEVELS or not has_role(user, *REPORT_LEVELS[level]) or not user.organisation_id:
+        return None
+    org = user.organisation
+    if level == "school":
+        return Scope("school", "school", school_id=org.id, office_code=org.office_code, name=org.name)
+    if level == "district":
+        return Scope("district", "school", office_code=org.office_code, name=org.name)
+    return Scope("city", "gu" if group == "gu" else "office", name="서울특별시교육청")

@@ -57,6 +57,7 @@ NO_PERSONAL_DATA = {
     "students.new": "an empty form",
     "students.import_csv": "the upload form (the import itself is a POST)",
     "students.import_template": "an empty CSV template",
+    "reports.index": "redirects to the user's statistics page",
 }
 
 
@@ -120,6 +121,10 @@ AUDITED = {
     "audit.review": Audited("auditor", list_action="access_review_viewed"),
     "audit.overrides": Audited("auditor", list_action="audit_overrides_viewed"),
     "audit.grants": Audited("auditor", list_action="grant_history_viewed"),
+    # statistics show aggregates, never a person; each view and download is audited with its filters
+    "reports.page": Audited("lead", lambda w: {"level": "school"}, list_action="report_viewed"),
+    "reports.export": Audited("lead", lambda w: {"level": "school", "fmt": "xlsx"}, list_action="report_exported"),
+    "reports.district_report": Audited("coordinator", list_action="report_printed"),
 }
 
 

@@ -121,7 +121,10 @@ class Referral(UidMixin, TimestampMixin, db.Model):
     __table_args__ = (Index("ix_referral_agency_status_sent", "agency_id", "status", "sent_at"),
                       Index("ix_referral_agency_sent", "agency_id", "sent_at"),
                       Index("ix_referral_agency_case", "agency_id", "case_id"),
-                      Index("ix_referral_status_respond_by", "status", "respond_by"))
+                      Index("ix_referral_status_respond_by", "status", "respond_by"),
+                      # the statistics read referrals sent in a period from this index alone (0011)
+                      Index("ix_referral_report", "sent_at", "case_id", "status", "agency_id", "respond_by",
+                            "responded_at"))
 
     @property
     def status_label(self) -> str:

@@ -18,7 +18,7 @@ from .models import CaseEvent, SupportCase
 
 EVENT_KINDS = {"request": "요청", "status": "상태 변경", "consent": "동의", "note": "기록",
                "plan": "지원 계획", "escalation": "교육지원청", "referral": "기관 의뢰",
-               "assignment": "교육후견인", "conference": "사례회의"}
+               "assignment": "교육후견인", "conference": "사례회의", "satisfaction": "만족도"}
 
 
 def add_event(case: SupportCase, kind: str, text: str, actor=None, when: dt.datetime | None = None,

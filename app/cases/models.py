@@ -89,6 +89,9 @@ class SupportCase(UidMixin, TimestampMixin, db.Model):
 #: the case lists' order: an index walk per school instead of a sort (0009)
 Index("ix_support_case_list_order", SupportCase.school_id, SupportCase.urgency, SupportCase.requested_on.desc(),
       SupportCase.id.desc())
+#: the statistics count cases by request day across schools (reports/kpis_cases.py; 0011)
+Index("ix_support_case_report", SupportCase.requested_on, SupportCase.school_id, SupportCase.status,
+      SupportCase.risk_level)
 
 
 class CaseNeed(UidMixin, db.Model):
@@ -178,6 +181,9 @@ class CaseSelection(UidMixin, TimestampMixin, db.Model):
     members = EncryptedText()
     reason_enc: Mapped[Ciphertext] = ciphertext_column()
     reason = EncryptedText()
+
+    #: "when was the case selected" from the index alone (statistics; 0011)
+    __table_args__ = (Index("ix_case_selection_case_selected", "case_id", "selected", "meeting_on"),)
 
 
 class PlanAction(UidMixin, TimestampMixin, db.Model):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..auth.models import Organisation, User
 from ..cases import services as s
+from ..cases.satisfaction import record_satisfaction
 from ..cases.consent import record_consent, withdraw_consent
 from ..cases.plan import add_plan_action, set_action_status
 from ..db import today_kst
@@ -127,6 +128,7 @@ def _case(teacher, lead, student, status, risk, needs, summary, today):
     if status in ("closed", "follow_up"):
         s.close_case(case, lead, reason="goals_met",
                      outcomes={need.id: ("improved", "목표 대부분 달성") for need in case.needs})
+        record_satisfaction(case, lead, party="student", score=4, comment="선생님과 공부하는 시간이 좋았어요.")
         if status == "follow_up":
             s.start_follow_up(case, teacher)
     if risk in ("crisis", "emergency") and status == "in_support":

@@ -222,3 +222,18 @@ def reply_escalation(uid: str, escalation_uid: str):
     form = ReplyForm(prefix=PREFIXES["reply"])
     return _apply(case, "reply", form, lambda f: s.reply_to_escalation(escalation, case, current_user,
                                                                        reply=f.reply.data), "회신을 기록했습니다.")
+
+
+@bp.post("/<uid>/satisfaction")
+@login_required
+def record_satisfaction_view(uid: str):
+    """Record the student's or the parent's satisfaction with the support of a closed case."""
+    from ..forms.satisfaction import PREFIX, SatisfactionForm
+    from ..satisfaction import SATISFACTION_PARTIES, record_satisfaction
+    case = load_case_or_404(uid)
+    _require_edit(case)
+    form = SatisfactionForm(prefix=PREFIX)
+    party = SATISFACTION_PARTIES.get(form.party.data, "")
+    return _apply(case, "satisfaction", form, lambda f: record_satisfaction(
+        case, current_user, party=f.party.data, score=f.score.data, comment=f.comment.data,
+        surveyed_on=f.surveyed_on.data), f"{party} 만족도를 기록했습니다.")

@@ -23,7 +23,9 @@ from ..loaders import load_case_or_404
 from ..models import (ACTION_STATUSES, CLOSE_REASONS, OPEN_STATUSES, CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES,
                       NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, STATUSES, CaseEscalation, CaseSelection,
                       Consent, ConsentPurpose, SupportCase)
+from ..forms.satisfaction import PREFIX as SATISFACTION_PREFIX, SatisfactionForm
 from ..plan import PLANNABLE, plan_of
+from ..satisfaction import SATISFACTION_PARTIES, SCORES, SURVEYABLE_STATUSES, satisfaction_of
 from ..services import TRANSITIONS, allowed_transitions
 
 #: transitions that need no input: one button each, posted to cases.transition
@@ -62,6 +64,8 @@ def page_forms(case: SupportCase, user) -> dict:
             forms["consent"] = consent_form(case)
             if not case.escalation_open:
                 forms["escalate"] = EscalateForm(formdata=None, prefix=PREFIXES["escalate"])
+        if case.status in SURVEYABLE_STATUSES:
+            forms["satisfaction"] = SatisfactionForm(formdata=None, prefix=SATISFACTION_PREFIX, surveyed_on=today_kst())
     if can_reply_escalation(user, case) and case.escalation_open:
         forms["reply"] = ReplyForm(formdata=None, prefix=PREFIXES["reply"])
     return forms
@@ -99,7 +103,8 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
         chronology=chronology(case, kind, older), plan=plan, next_due=min(open_dues) if open_dues else None,
         consent_summary=consent_state(case), consents=consents, escalations=_escalations(case),
         consent_complete={c.party for c in consents if c.active_on(today)} >= set(CONSENT_PARTIES),
-        selections=_selections(case), forms=page_forms_, sections=page_sections(case, user),
+        selections=_selections(case), forms=page_forms_, scores=SCORES, satisfaction_parties=SATISFACTION_PARTIES,
+        satisfaction=satisfaction_of(case) if case.status in SURVEYABLE_STATUSES else None, sections=page_sections(case, user),
         allowed=allowed_transitions(case, user),
         button_transitions=BUTTON_TRANSITIONS, transitions=TRANSITIONS,
         can_edit=can_edit_case(user, case), can_decide=can_decide_case(user, case),

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 
 from ...cases.models import DOMAINS, RISK_LEVELS, STATUSES, CaseNeed, CaseSelection, SupportCase
+from ...cases.satisfaction import CaseSatisfaction
 from ...students.models import Student
 from .build import Build, Case
 from .casework import chronology, consents, escalate, notes, plan
@@ -140,4 +141,26 @@ def one_case(b: Build, school, status: str, long: bool = False) -> Case:
     notes(b, case, 300 + rng.randrange(300) if long else rng.choice((0, 1, 1, 2, 2, 3, 4, 6)))
     if escalated:
         escalate(b, case, answered)
+    if closed_on:
+        satisfaction(b, case, closed_on, lead)
     return case
+
+
+#: scores of the satisfaction survey, mostly content (weights for 1..5)
+SCORE_WEIGHTS = (2, 5, 18, 40, 35)
+
+
+def satisfaction(b: Build, case: Case, closed_on: dt.date, lead: int) -> None:
+    """Most closed cases are surveyed within two weeks of closing (student and, mostly, parent)."""
+    rng = b.rng
+    if rng.random() < 0.3:
+        return
+    for party in ("student", "parent"):
+        if party == "parent" and rng.random() < 0.2:
+            continue
+        day = min(b.today, closed_on + dt.timedelta(days=rng.randrange(15)))
+        when = b.at(day)
+        b.writer[CaseSatisfaction].add(
+            case_id=case.id, party=party, score=rng.choices(range(1, 6), SCORE_WEIGHTS)[0], surveyed_on=day,
+            recorded_by_id=lead, comment=rng.choice((None, None, "도움이 많이 되었습니다.", "상담 시간이 더 있었으면 합니다.")),
+            created_at=when, updated_at=when)

@@ -1,0 +1,193 @@
+"""Case figures of the statistics pages (school, district, city): cases by status, risk level and
+need domain, the monthly trend, referrals, guardian matches, overdue plan actions, consents and
+satisfaction; and the case statistics (times to selection and to first support, closure rate,
+mean satisfaction).
+
+Each cube is one aggregate query (plus one for the row set), whatever the number of cases.
+Period figures bucket a record by the KST month of its own date; snapshot figures are as of
+today (KST)."""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import case, func, literal, null, select, union_all
+
+from ..agencies.models import REFERRAL_STATUSES, Referral
+from ..cases.consent import consent_active_on
+from ..cases.models import (DOMAINS, OPEN_STATUSES, RISK_LEVELS, STATUSES, CaseNeed, CaseSelection, Consent,
+                            PlanAction, SupportCase)
+from ..cases.satisfaction import SATISFACTION_PARTIES, CaseSatisfaction
+from ..db import today_kst
+from ..extensions import db
+from ..guardians.models import ASSIGNMENT_STATUSES, Assignment
+from .filters import ReportFilters
+from .kpis_common import (Rows, case_records, case_row_key, cases_query, counted, make_cube, nearest_rank, rate,
+                          referral_ever_accepted, scope_rows, statistic)
+from .kpis_sql import (day_literal, days_between, in_period_date, in_period_datetime, kst_date, month_keys, month_label,
+                       month_of_date, month_of_kst)
+from .tables import Cube, Scope, Statistic
+
+#: a case has ended with support (종결, 사후 관리); a withdrawn request also has closed_on but is no closure
+CLOSED_STATUSES = ("closed", "follow_up")
+OVERDUE = {"overdue": "기한 지남", "on_time": "기한 내", "none": "기한 없음"}
+CONSENT_STATES = {"both": "학생·보호자 동의", "some": "일부 동의", "none": "동의 없음"}
+PARTIES_STATE = {0: "none", 1: "some"}
+SCORE_COLUMNS = {score: f"{score}점" for score in range(1, 6)}
+TREND = {"requested": "요청", "selected": "선정", "closed": "종결"}
+
+
+def case_cubes(scope: Scope, f: ReportFilters) -> list[Cube]:
+    """Every case cube of ``scope`` for ``f``: 9 queries (the row set and one per figure; status,
+    risk level and the trend's requests share one)."""
+    rows = scope_rows(scope)
+    requested = _requested(scope, f)
+    return [*_status_and_risk(requested, f, rows), _domains(scope, f, rows), requests_trend(scope, f, requested),
+            _referrals(scope, f, rows), _matches(scope, f, rows), _overdue_actions(scope, f, rows),
+            _consents(scope, f, rows), _satisfaction(scope, f, rows)]
+
+
+def _requested(scope: Scope, f: ReportFilters) -> list:
+    """(row, status, risk level, month, count) of the cases requested in the period."""
+    inner = cases_query(scope, f, case_row_key(scope).label("row"), SupportCase.status.label("status"),
+                        SupportCase.risk_level.label("risk"), month_of_date(SupportCase.requested_on).label("month")
+                        ).where(in_period_date(SupportCase.requested_on, f, scope))
+    return counted(inner, "row", "status", "risk", "month")
+
+
+def _status_and_risk(found: list, f: ReportFilters, rows: Rows) -> list[Cube]:
+    by_status = make_cube("cases_by_status", "상태별 사례", rows, STATUSES,
+                          ((r, s, m, n) for r, s, _k, m, n in found), f, note="기간 내 요청된 사례의 현재 상태",
+                          chart=rows.main_chart)
+    by_risk = make_cube("cases_by_risk", "위기 수준별 사례", rows, {k: v[0] for k, v in RISK_LEVELS.items()},
+                        ((r, k, m, n) for r, _s, k, m, n in found), f, note="기간 내 요청된 사례의 위기 수준")
+    return [by_status, by_risk]
+
+
+def _domains(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
+    # distinct cases: a case with two needs in one domain counts once in it
+    inner = (cases_query(scope, f, case_row_key(scope).label("row"), CaseNeed.domain.label("domain"),
+                         month_of_date(SupportCase.requested_on).label("month"), SupportCase.id.label("case_id"))
+             .join(CaseNeed, CaseNeed.case_id == SupportCase.id)
+             .where(in_period_date(SupportCase.requested_on, f, scope)))
+    return make_cube("cases_by_domain", "지원 영역별 사례", rows, DOMAINS,
+                     counted(inner, "row", "domain", "month", distinct="case_id"), f,
+                     note="기간 내 요청된 사례를 필요한 지원 영역마다 한 번씩 셉니다 (한 사례가 여러 영역에 들 수 있음)")
+
+
+def requests_trend(scope: Scope, f: ReportFilters, requested: list | None = None) -> Cube:
+    """Requests, selections and closures by month for the whole scope: row i is the i-th month of
+    the period, and only its own month slot holds counts.  One query for selections and closures;
+    the requests come from ``_requested`` (run here when not given)."""
+    requested = _requested(scope, f) if requested is None else requested
+    selected = case_records(CaseSelection, scope, f, literal("selected").label("kind"),
+                            month_of_date(CaseSelection.meeting_on).label("month")
+                            ).where(CaseSelection.selected, in_period_date(CaseSelection.meeting_on, f, scope))
+    closed = cases_query(scope, f, literal("closed").label("kind"), month_of_date(SupportCase.closed_on).label("month")
+                         ).where(in_period_date(SupportCase.closed_on, f, scope),
+                                 SupportCase.status.in_(CLOSED_STATUSES))
+    found = [(m, k, m, n) for m, k, n in counted(union_all(selected, closed), "month", "kind")]
+    found += [(m, "requested", m, n) for _r, _s, _k, m, n in requested]
+    months = month_keys(f)
+    rows = Rows("월", months, [month_label(y, m) for y, m in f.months()], list(months))
+    return make_cube("requests_trend", "월별 요청·선정·종결", rows, TREND, found, f, chart="line",
+                     note="요청은 요청일, 선정은 선정 회의일, 종결은 종결일(요청 철회 제외)의 달에 셉니다")
+
+
+def _referrals(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
+    inner = case_records(Referral, scope, f, case_row_key(scope).label("row"), Referral.status.label("status"),
+                         month_of_kst(Referral.sent_at).label("month")
+                         ).where(Referral.sent_at.isnot(None), in_period_datetime(Referral.sent_at, f, scope))
+    columns = {k: v for k, v in REFERRAL_STATUSES.items() if k != "draft"}
+    return make_cube("referrals_by_outcome", "결과별 기관 의뢰", rows, columns, counted(inner, "row", "status", "month"),
+                     f, note="기간 내 보낸 의뢰의 현재 상태")
+
+
+def _matches(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
+    inner = case_records(Assignment, scope, f, case_row_key(scope).label("row"), Assignment.status.label("status"),
+                         month_of_kst(Assignment.created_at).label("month")
+                         ).where(in_period_datetime(Assignment.created_at, f, scope))
+    return make_cube("guardian_matches", "교육후견인 연계", rows, ASSIGNMENT_STATUSES,
+                     counted(inner, "row", "status", "month"), f, note="기간 내 제안된 교육후견인 연계의 현재 상태")
+
+
+def _overdue_actions(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
+    today = day_literal(today_kst())
+    bucket = case((PlanAction.due_on.is_(None), "none"), (PlanAction.due_on < today, "overdue"), else_="on_time")
+    inner = case_records(PlanAction, scope, f, case_row_key(scope).label("row"), bucket.label("bucket"),
+                         null().label("month")
+                         ).where(PlanAction.status == "open", SupportCase.status.in_(OPEN_STATUSES))
+    return make_cube("overdue_actions", "지원 계획 기한", rows, OVERDUE, counted(inner, "row", "bucket", "month"), None,
+                     note="진행 중인 사례의 진행 중인 지원 계획, 오늘 기준")
+
+
+def _consents(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
+    # how many parties (student, parent) have a consent in force today: one probe per case
+    parties = (select(func.count(Consent.party.distinct()))
+               .where(Consent.case_id == SupportCase.id, consent_active_on(today_kst())).scalar_subquery())
+    inner = cases_query(scope, f, case_row_key(scope).label("row"), parties.label("parties"), null().label("month")
+                        ).where(SupportCase.status.in_(OPEN_STATUSES))
+    found = [(r, PARTIES_STATE.get(p, "both"), m, n) for r, p, m, n in counted(inner, "row", "parties", "month")]
+    return make_cube("consents_missing", "동의 현황", rows, CONSENT_STATES, found, None,
+                     note="진행 중인 사례의 오늘 유효한 동의 (목적과 관계없이 학생·보호자 각각)")
+
+
+def _satisfaction(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
+    inner = case_records(CaseSatisfaction, scope, f, case_row_key(scope).label("row"),
+                         CaseSatisfaction.score.label("score"),
+                         month_of_date(CaseSatisfaction.surveyed_on).label("month")
+                         ).where(in_period_date(CaseSatisfaction.surveyed_on, f, scope))
+    return make_cube("satisfaction", "만족도 응답", rows, SCORE_COLUMNS, counted(inner, "row", "score", "month"), f,
+                     note="기간 내 조사한 학생과 보호자의 만족도 응답 (1점 매우 불만족 – 5점 매우 만족)")
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+def case_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
+    """The scope's case statistics for the cases requested in the period (3 queries)."""
+    durations = _durations(scope, f)
+    closure = db.session.execute(cases_query(
+        scope, f, func.count(), func.coalesce(func.sum(case((SupportCase.status.in_(CLOSED_STATUSES), 1), else_=0)), 0)
+    ).where(in_period_date(SupportCase.requested_on, f, scope))).one()
+    surveys = {party: (mean, n) for party, mean, n in db.session.execute(
+        case_records(CaseSatisfaction, scope, f, CaseSatisfaction.party, func.avg(CaseSatisfaction.score), func.count())
+        .where(in_period_date(CaseSatisfaction.surveyed_on, f, scope)).group_by(CaseSatisfaction.party))}
+    out = []
+    for kind, label in (("request_to_selection", "요청부터 선정까지"), ("selection_to_support", "선정부터 첫 지원까지")):
+        n, median, p90 = durations.get(kind, (0, None, None))
+        out += [statistic(f"days_{kind}_median", f"{label} (중앙값)", median, n),
+                statistic(f"days_{kind}_p90", f"{label} (90번째 백분위)", p90, n)]
+    # its n is the 상태별 사례 table's grand total: hidden with it (the rule in dashboards.py)
+    out.append(dataclasses.replace(rate("closure_rate", "종결률 (기간 내 요청 중 종결)", closure[1], closure[0]),
+                                   total_of="cases_by_status"))
+    for party, label in SATISFACTION_PARTIES.items():
+        mean, n = surveys.get(party, (None, 0))
+        out.append(statistic(f"satisfaction_{party}_mean", f"{label} 만족도 (평균)",
+                             None if mean is None else round(float(mean), 2), n, "점"))
+    return out
+
+
+def _durations(scope: Scope, f: ReportFilters) -> dict:
+    """{kind: (n, median, p90)} of days request → selection meeting and selection → first support."""
+    selected_on = (select(func.min(CaseSelection.meeting_on))
+                   .where(CaseSelection.case_id == SupportCase.id, CaseSelection.selected).scalar_subquery())
+    accepted_on = (select(func.min(kst_date(Assignment.accepted_at)))
+                   .where(Assignment.case_id == SupportCase.id, Assignment.accepted_at.isnot(None)).scalar_subquery())
+    referral_on = (select(func.min(kst_date(Referral.responded_at)))
+                   .where(Referral.case_id == SupportCase.id, referral_ever_accepted()).scalar_subquery())
+    # materialized: each correlated subquery runs once per case, not once per reference below
+    cohort = (cases_query(scope, f, SupportCase.requested_on.label("requested"), selected_on.label("selected"),
+                          accepted_on.label("accepted"), referral_on.label("referral"))
+              .where(in_period_date(SupportCase.requested_on, f, scope)).cte("cohort").prefix_with("MATERIALIZED"))
+    c = cohort.c
+    first = case((c.accepted.is_(None), c.referral), (c.referral.is_(None), c.accepted),
+                 (c.accepted < c.referral, c.accepted), else_=c.referral)
+    to_support = days_between(c.selected, first)
+    values = union_all(
+        select(literal("request_to_selection").label("kind"), days_between(c.requested, c.selected).label("value"))
+        .where(c.selected.isnot(None)),
+        # support already under way at the meeting (an urgent referral first) counts as 0 days
+        select(literal("selection_to_support").label("kind"),
+               case((to_support < 0, 0), else_=to_support).label("value"))
+        .where(c.selected.isnot(None), first.isnot(None)),
+    ).subquery("durations")
+    return nearest_rank(values)
