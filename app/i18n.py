@@ -1,14 +1,27 @@
-"""Flask-Babel: Korean by default, English on request; dates shown in KST."""
-from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+"""Flask-Babel: Korean by default, English on request; dates shown in KST, written for people
+(app.words: "2026. 12. 8." / "8 Dec 2026"), never as ISO in a sentence."""
+import datetime as dt
 
+from flask import current_app, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, to_user_timezone
+
+from .db import today_kst
 from .extensions import babel
+from .words import date_text, due_text, month_text, short_date_text
+
 
 def korean_date(day) -> str:
-    """'2026. 12. 8.': the Korean way to write a date in a sentence (alerts, chronology lines)."""
+    """'2026. 12. 8.': a date inside a stored Korean sentence (alerts, chronology lines, CLI output)."""
     if isinstance(day, str):  # the stand-in of an undecryptable date (app.db.Unreadable)
         return day
-    return f"{day.year}. {day.month}. {day.day}." if day else ""
+    return date_text(day, "ko") if day else ""
+
+
+def date_words(day) -> str:
+    """A date in a sentence shown now (an error, a flash): in the page's language."""
+    if isinstance(day, str):
+        return day
+    return date_text(day, language()) if day else ""
 
 
 def N_(text: str) -> str:
@@ -34,6 +47,52 @@ def current_language() -> str:
     return locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def language() -> str:
+    """The page's language in a request, else the default (a command, a stored alert): "ko"."""
+    if has_request_context():
+        return current_language()
+    return current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "ko"
+
+
+def _local_day(value) -> dt.date:
+    """A datetime (UTC) as the user's calendar day; a date as it is."""
+    return to_user_timezone(value).date() if isinstance(value, dt.datetime) else value
+
+
+def date_filter(value) -> str:
+    """``kdate``: "2026. 12. 8." / "8 Dec 2026"; a str (an undecryptable date) as it is."""
+    if isinstance(value, str) or not value:
+        return value or ""
+    return date_text(_local_day(value), language())
+
+
+def datetime_filter(value) -> str:
+    """``kdatetime``: "2026. 12. 8. 09:05" / "8 Dec 2026 09:05", in the user's time zone."""
+    if not value:
+        return ""
+    local = to_user_timezone(value)
+    return f"{date_text(local.date(), language())} {local:%H:%M}"
+
+
+def short_date_filter(value) -> str:
+    """``kshort``: a near date with its weekday, "12월 8일 (화)" / "Tue 8 Dec"."""
+    if isinstance(value, str) or not value:
+        return value or ""
+    return short_date_text(_local_day(value), language())
+
+
+def month_filter(value) -> str:
+    """``kmonth``: a date's month as a heading, "2026년 12월" / "December 2026"."""
+    return month_text(value.year, value.month, language()) if value else ""
+
+
+def due_filter(value, today: dt.date | None = None) -> str:
+    """``due``: how a deadline stands, "3일 지남" / "오늘까지" / "2일 남음" (today: KST)."""
+    if isinstance(value, str) or not value:
+        return ""
+    return due_text(_local_day(value), today or today_kst(), language())
+
+
 def other_languages() -> list[tuple[str, str]]:
     """(code, name) of every language the switcher offers besides the current one."""
     here = current_language()
@@ -44,7 +103,7 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
     # a str is the stand-in of an undecryptable date (app.db.Unreadable): shown as it is
-    app.jinja_env.filters["kdate"] = lambda d: d if isinstance(d, str) else (format_date(d, "yyyy. M. d.") if d else "")
-    app.jinja_env.filters["kdatetime"] = lambda d: format_datetime(d, "yyyy. M. d. HH:mm") if d else ""
+    app.jinja_env.filters.update(kdate=date_filter, kdatetime=datetime_filter, kshort=short_date_filter,
+                                 kmonth=month_filter, due=due_filter)
     app.jinja_env.globals.update(current_path=lambda: request.full_path.rstrip("?"),
                                  current_language=current_language, other_languages=other_languages)

@@ -40,3 +40,46 @@ def test_deadlines_read_as_days_over_or_left(offset, ko, en):
     today = dt.date(2026, 12, 1)
     due = today + dt.timedelta(days=offset)
     assert due_text(due, today) == ko and due_text(due, today, "en") == en
+
+
+# -- the Jinja filters and the helpers of app.i18n: the page's language, the user's time zone -----
+
+def _render(app, source: str, language: str | None = None, **values) -> str:
+    from flask import render_template_string, session
+    with app.test_request_context("/"):
+        if language:
+            session["lang"] = language
+        return render_template_string(source, **values)
+
+
+@pytest.mark.parametrize("language, expected", [
+    (None, "2026. 12. 8.|2026. 12. 8. 09:05|12월 8일 (화)|2026년 12월|3일 지남|오늘까지|2일 남음"),
+    ("en", "8 Dec 2026|8 Dec 2026 09:05|Tue 8 Dec|December 2026|3 days overdue|due today|2 days left"),
+])
+def test_filters_write_dates_in_the_pages_language(app, language, expected):
+    day = dt.date(2026, 12, 8)
+    moment = dt.datetime(2026, 12, 8, 0, 5)  # UTC: 09:05 in Seoul
+    source = ("{{ d|kdate }}|{{ m|kdatetime }}|{{ d|kshort }}|{{ d|kmonth }}|{{ d|due(d + a) }}|{{ d|due(d) }}"
+              "|{{ d|due(d - b) }}")
+    assert _render(app, source, language, d=day, m=moment, a=dt.timedelta(days=3), b=dt.timedelta(days=2)) == expected
+
+
+def test_a_datetime_is_dated_by_its_day_in_seoul(app):
+    late = dt.datetime(2026, 12, 7, 16, 30)  # UTC: already 8 December 01:30 in Seoul
+    assert _render(app, "{{ m|kdate }} {{ m|kshort }}", m=late) == "2026. 12. 8. 12월 8일 (화)"
+
+
+def test_filters_leave_empty_and_undecryptable_values_alone(app):
+    assert _render(app, "[{{ n|kdate }}][{{ n|kdatetime }}][{{ n|kshort }}][{{ n|due }}][{{ u|kdate }}]",
+                   n=None, u="(읽을 수 없음)") == "[][][][][(읽을 수 없음)]"
+
+
+def test_date_words_follow_the_request_and_korean_date_stays_korean(app):
+    from flask import session
+
+    from app.i18n import date_words, korean_date
+    day = dt.date(2026, 3, 2)
+    assert date_words(day) == korean_date(day) == "2026. 3. 2."  # no request: the default language
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert date_words(day) == "2 Mar 2026" and korean_date(day) == "2026. 3. 2."

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..auth.models import ORG_KINDS, SCHOOL_LEVELS, Gu, Organisation, User
 from ..extensions import db
 from ..form_actions import save_or_show
+from ..words import josa
 from . import bp
 from . import organisations as o
 from .forms import AgencyForm, ButtonForm, OrganisationFilterForm, SchoolForm
@@ -77,7 +79,8 @@ def new_organisation(kind: str):
     if form.validate_on_submit():
         ok, organisation = save_or_show(form, lambda: o.create_organisation(current_user, kind, _fields(form)))
         if ok:
-            flash(f"{KIND_WORDS[kind]}을(를) 등록했습니다 (코드 {organisation.code}).", "success")
+            flash(gettext("%(kind)s 등록했습니다 (코드 %(code)s).", kind=josa(KIND_WORDS[kind], "을/를"),
+                          code=organisation.code), "success")
             return redirect(url_for(".organisation", uid=organisation.uid))
     return render_template("admin/organisation_form.html", form=form, kind=kind, organisation=None,
                            kind_word=KIND_WORDS[kind]), (400 if form.errors or form.form_errors else 200)

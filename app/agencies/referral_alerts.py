@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..auth.models import Organisation, User
 from ..extensions import db
 from ..i18n import korean_date
+from ..words import short_date_text
 from ..notifications.services import notify, object_key
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR
 from .models import Referral
@@ -47,7 +48,7 @@ def sent_on(referral: Referral) -> str:
 def notify_agency_new(referral: Referral) -> None:
     """Tell the agency a referral arrived; answering it (accept or decline) resolves the alert."""
     text = (f"{referral.case.school.name}에서 새 의뢰가 도착했습니다 ({agency_student_label(referral)}). "
-            f"{korean_date(referral.respond_by)}까지 회신해 주세요.")
+            f"{short_date_text(referral.respond_by)}까지 회신해 주세요.")
     for user in agency_users(referral.agency_id):
         notify(user.id, "referral", text, link=agency_link(referral), about=object_key("referral", referral))
 

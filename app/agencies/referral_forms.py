@@ -1,6 +1,7 @@
 """Referral forms of the school side: shape checks only; referrals.py enforces the rules."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
@@ -60,10 +61,20 @@ def office_agencies(office_code: str, extra: Organisation | None = None) -> list
     return agencies
 
 
-def referral_form(agencies: list[Organisation], formdata=None, **data) -> ReferralForm:
-    """A ReferralForm offering ``agencies`` and their services."""
+def agency_choice(agency: Organisation, coverage=None) -> tuple:
+    """One option of the agency select: an agency the consent does not cover says so in its
+    label (only a school lead's emergency override can send to it) and carries data-covered."""
+    if coverage is None:
+        return agency.id, agency.name
+    if coverage.covers(agency):
+        return agency.id, agency.name, {"data-covered": "yes"}
+    return agency.id, gettext("%(name)s (동의 범위 밖)", name=agency.name), {"data-covered": "no"}
+
+
+def referral_form(agencies: list[Organisation], formdata=None, coverage=None, **data) -> ReferralForm:
+    """A ReferralForm offering ``agencies`` (marked by ``coverage``, a ReferralCoverage) and their services."""
     form = ReferralForm(formdata=formdata, **data) if formdata is not None else ReferralForm(formdata=None, **data)
-    form.agency.choices = [("", "선택해 주세요"), *[(a.id, a.name) for a in agencies]]
+    form.agency.choices = [("", gettext("선택해 주세요")), *[agency_choice(a, coverage) for a in agencies]]
     by_id = {a.id: a for a in agencies}
     services = db.session.execute(select(AgencyService).where(AgencyService.organisation_id.in_(list(by_id)))
                                   .order_by(AgencyService.organisation_id, AgencyService.name)).scalars() if by_id else []

@@ -173,3 +173,48 @@ def referrals_for_case(case) -> list[Referral]:
     return list(db.session.execute(select(Referral).where(Referral.case_id == case.id)
                                    .options(joinedload(Referral.agency))
                                    .order_by(Referral.created_at.desc(), Referral.id.desc())).scalars())
+
+
+@dataclass
+class ReferralCoverage:
+    """What the case's consents in force allow for a referral, for the referral form: per party
+    the agencies named and the agency kinds, and which of the offered agencies both parties
+    cover (the rule of ``consent_covers``: each party, by the agency's name or its kind)."""
+
+    #: party code -> {"agencies": [names], "kinds": [kinds]} (parties without a referral consent: empty)
+    parties: dict[str, dict] = field(default_factory=dict)
+    covered_ids: set[int] = field(default_factory=set)
+
+    @property
+    def missing_parties(self) -> list[str]:
+        """The parties (codes) whose consents in force name no agency or kind."""
+        return [p for p, scope in self.parties.items() if not (scope["agencies"] or scope["kinds"])]
+
+    def covers(self, agency: Organisation | None) -> bool:
+        return agency is not None and agency.id in self.covered_ids
+
+
+def referral_coverage(case, agencies, day: dt.date | None = None) -> ReferralCoverage:
+    """The referral consent of ``case`` on ``day`` and which of ``agencies`` it covers: the
+    consents in force are read once (``active_consents``), whatever the number of agencies."""
+    from ..cases.consent import active_consents
+    from ..cases.models import CONSENT_PARTIES
+    ids: dict[str, set[int]] = {party: set() for party in CONSENT_PARTIES}
+    kinds: dict[str, set[str]] = {party: set() for party in CONSENT_PARTIES}
+    for consent in active_consents(case, day):
+        for purpose in consent.purposes:
+            if purpose.purpose != "agency_referral" or consent.party not in ids:
+                continue
+            if purpose.agency_id is not None:
+                ids[consent.party].add(purpose.agency_id)
+            if purpose.agency_kind:
+                kinds[consent.party].add(purpose.agency_kind)
+    named = set().union(*ids.values())
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                    .where(Organisation.id.in_(named))).all()) if named else {}
+    parties = {party: {"agencies": sorted(names[i] for i in ids[party] if i in names),
+                       "kinds": sorted(kinds[party])} for party in CONSENT_PARTIES}
+    covered = {a.id for a in agencies
+               if all(a.id in ids[p] or (a.agency_kind is not None and a.agency_kind in kinds[p])
+                      for p in CONSENT_PARTIES)}
+    return ReferralCoverage(parties, covered)

@@ -19,6 +19,7 @@ from . import bp
 from .models import (DECLINE_REASONS, OVERRIDE_CATEGORIES, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS,
                      AgencyService, Referral)
 from .referral_forms import CancelForm, SendForm, office_agencies, referral_form
+from .referral_queries import referral_coverage
 from .referrals import (allowed_referral_transitions, cancel_referral, create_referral, is_overdue,
                         is_school_side, overdue_referrals, send_referral, update_referral_draft)
 
@@ -70,11 +71,12 @@ def _chosen(form) -> tuple[Organisation | None, AgencyService | None]:
     return agency, (db.session.get(AgencyService, form.service.data) if form.service.data else None)
 
 
-def _render_form(case, form, referral=None, status: int = 200):
+def _render_form(case, form, coverage, agencies, referral=None, status: int = 200):
     action = (url_for("agencies.edit_referral", uid=referral.uid) if referral is not None
               else url_for("agencies.new_referral", case_uid=case.uid))
     return render_template("agencies/referral_new.html", case=case, form=form, is_lead=_is_lead(case),
-                           referral=referral, action=action), status
+                           referral=referral, action=action, coverage=coverage,
+                           covered_agencies=[a for a in agencies if coverage.covers(a)]), status
 
 
 @bp.route("/referrals/new/<case_uid>", methods=["GET", "POST"], endpoint="new_referral")
@@ -86,14 +88,15 @@ def new_referral(case_uid: str):
         abort(403)
     chosen = _by_uid(Organisation, request.args.get("agency"))
     agencies = office_agencies(case.school.office_code, extra=chosen)
+    coverage = referral_coverage(case, agencies)
     if request.method == "GET":
-        form = referral_form(agencies, agency=chosen.id if chosen in agencies else None)
-        page = _render_form(case, form)
+        form = referral_form(agencies, coverage=coverage, agency=chosen.id if chosen in agencies else None)
+        page = _render_form(case, form, coverage, agencies)
         # the form shows the case's student and the items it could share: an audited view
         record("case_viewed", obj=case, subject=case.student, details={"page": "referral_new"})
         db.session.commit()
         return page
-    form = referral_form(agencies, formdata=request.form)
+    form = referral_form(agencies, formdata=request.form, coverage=coverage)
     sending = request.form.get("action") == "send"
     created = []
 
@@ -108,7 +111,7 @@ def new_referral(case_uid: str):
     if _run(form, run):
         flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 임시 저장했습니다.", "success")
         return redirect(url_for("agencies.referral", uid=created[0].uid))
-    return _render_form(case, form, status=400)
+    return _render_form(case, form, coverage, agencies, status=400)
 
 
 @bp.route("/referrals/<uid>/edit", methods=["GET", "POST"], endpoint="edit_referral")
@@ -121,14 +124,15 @@ def edit_referral(uid: str):
         flash("보내기 전의 의뢰만 고칠 수 있습니다.", "error")
         return redirect(url_for("agencies.referral", uid=referral.uid))
     agencies = office_agencies(case.school.office_code, extra=referral.agency)
+    coverage = referral_coverage(case, agencies)
     if request.method == "GET":
-        form = referral_form(agencies, agency=referral.agency_id, service=referral.service_id,
+        form = referral_form(agencies, coverage=coverage, agency=referral.agency_id, service=referral.service_id,
                              reason=referral.reason, shared_items=list(referral.shared_items))
-        page = _render_form(case, form, referral)
+        page = _render_form(case, form, coverage, agencies, referral)
         record("referral_viewed", obj=referral, subject=case.student, details={"page": "edit"})
         db.session.commit()
         return page
-    form = referral_form(agencies, formdata=request.form)
+    form = referral_form(agencies, formdata=request.form, coverage=coverage)
     sending = request.form.get("action") == "send"
 
     def run(f):
@@ -141,7 +145,7 @@ def edit_referral(uid: str):
     if _run(form, run):
         flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 고쳤습니다.", "success")
         return redirect(url_for("agencies.referral", uid=referral.uid))
-    return _render_form(case, form, referral, status=400)
+    return _render_form(case, form, coverage, agencies, referral, status=400)
 
 
 def render_referral(referral: Referral, status: int = 200, forms: dict | None = None):

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 
 from .. import signals
 from ..audit.services import record
@@ -19,8 +20,9 @@ from ..cases.consent import consent_covers
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..i18n import korean_date
+from ..i18n import date_words, korean_date
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
+from ..words import josa
 from .models import DECLINE_REASONS, OVERRIDE_CATEGORIES, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
 from .referral_alerts import notify_agency, notify_agency_new, notify_override, notify_sender, sent_on
 from .referral_queries import ENDED_CASES, shared_values
@@ -87,8 +89,9 @@ def check_referral_transition(referral: Referral, name: str, actor) -> None:
     rule = TRANSITIONS[name]
     _require_side(referral, rule.side, actor)
     if referral.status not in rule.sources:
-        raise DomainError(f"'{REFERRAL_STATUSES[referral.status]}' 상태에서는 '{rule.label}'을(를) "
-                          "할 수 없습니다.", "status")
+        raise DomainError(gettext("%(status)s 상태에서는 %(action)s 할 수 없습니다.",
+                                  status=f"'{REFERRAL_STATUSES[referral.status]}'", action=josa(f"'{rule.label}'", "을/를")),
+                          "status")
 
 
 def allowed_referral_transitions(referral: Referral, actor) -> list[str]:
@@ -249,10 +252,13 @@ def add_service_record(referral: Referral, actor, occurred_on: dt.date, kind: st
         raise DomainError("접수했거나 서비스 중인 의뢰에만 기록할 수 있습니다.", "status")
     if kind not in SERVICE_KINDS:
         raise DomainError("서비스 종류를 선택해 주세요.", "kind")
-    if not isinstance(occurred_on, dt.date) or occurred_on > today_kst():
-        raise DomainError("서비스 날짜를 확인해 주세요.", "occurred_on")
-    if referral.sent_at and occurred_on < referral.sent_at.date() - dt.timedelta(days=1):
-        raise DomainError("의뢰 전 날짜는 기록할 수 없습니다.", "occurred_on")
+    if not isinstance(occurred_on, dt.date):
+        raise DomainError(gettext("서비스 날짜를 입력해 주세요."), "occurred_on")
+    earliest = referral.sent_at.date() - dt.timedelta(days=1) if referral.sent_at else None
+    if occurred_on > today_kst() or (earliest and occurred_on < earliest):
+        raise DomainError(gettext("서비스 날짜는 %(first)s부터 오늘까지 중에서 골라 주세요 (의뢰 전이나 앞으로의 날짜는 "
+                                  "기록할 수 없습니다).", first=date_words(earliest)) if earliest
+                          else gettext("서비스 날짜는 오늘이나 그 전이어야 합니다."), "occurred_on")
     note = (note or "").strip()
     if len(note) > TEXT_MAX:
         raise DomainError("내용이 너무 깁니다.", "note")

@@ -19,6 +19,7 @@ from .. import exports
 from ..db import utcnow
 from ..domain import DomainError
 from .chain import KST, RangeResult, audit_keys, chain_start, check_batch, check_range
+from .labels import ACTION_LABELS, OUTCOME_LABELS
 from .services import (TIME_FORMAT, canonical_sql, fetch_batches, fetch_one, python_hash, raw_columns,
                        read_connection, record)
 
@@ -213,12 +214,16 @@ def _kst(utc_text: str) -> str:
 
 
 def _sheet_rows(rows: Iterator[tuple]) -> Iterator[list]:
-    """Rows for people: the KST time first (the writer makes every cell safe)."""
+    """Rows for people: the KST time first, and the Korean label beside the action and the outcome
+    codes (the writer makes every cell safe).  The codes stay as they are, as in the chain."""
+    actions, outcomes = ACTION_LABELS.get, OUTCOME_LABELS.get
     for row in rows:
-        yield [_kst(row[1]), *row]
+        yield [_kst(row[1]), *row[:8], actions(row[7], ""), *row[8:12], outcomes(row[11], ""), *row[12:]]
 
 
-SHEET_HEADINGS = ("일시(KST)", *HEADINGS)
+_ACTION_AT, _OUTCOME_AT = HEADINGS.index("행위") + 1, HEADINGS.index("결과") + 1
+SHEET_HEADINGS = ("일시(KST)", *HEADINGS[:_ACTION_AT], "행위 설명", *HEADINGS[_ACTION_AT:_OUTCOME_AT], "결과 설명",
+                  *HEADINGS[_OUTCOME_AT:])
 
 
 def write_csv(path: Path, stream: EventStream, meta: dict) -> None:

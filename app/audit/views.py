@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask import Response, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, gettext
 from flask_login import current_user
 
 from .. import permissions as p
@@ -20,12 +20,13 @@ from ..navigation import add_nav
 from . import bp
 from . import access_review as ar
 from . import review as rv
-from .forms import AuditSearchForm, ExportForm, MarkReviewForm, ReviewMonthForm
+from .forms import AuditSearchForm, ExportForm, MarkReviewForm, ReviewMonthForm, SubjectLookupForm
+from .labels import OUTCOME_LABELS
+from .presenting import present
 from .services import record
 
 SEARCH_PAGE_SIZE = 50
 REVIEW_PAGE_SIZE = 50
-OUTCOME_LABELS = {"allowed": "허용", "denied": "거부"}
 #: the mark form shares the review page with the month picker: keep their field ids apart
 MARK_PREFIX = "mark"
 
@@ -53,13 +54,43 @@ def audit_previous_month() -> dict:
 
 
 def _labels() -> dict:
-    return {"role_names": {role: label for role, (label, _kinds) in p.ROLES.items()},
-            "outcome_labels": OUTCOME_LABELS}
+    return {"role_names": {role: gettext(label) for role, (label, _kinds) in p.ROLES.items()},
+            "outcome_labels": {code: gettext(label) for code, label in OUTCOME_LABELS.items()}}
 
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def run_search(form: AuditSearchForm) -> tuple[rv.EventPage, bool]:
+    """The page of events the (validated) form asks for, audited; the rows readable (presenting.py)."""
+    criteria = rv.SearchCriteria(start=form.start.data, end=form.end.data, actor=form.actor.data,
+                                 action=form.action.data or None, subject=form.subject.data,
+                                 outcome=form.outcome.data or None)
+    before, after = _int_arg("before"), _int_arg("after")
+    try:
+        page = rv.search_events(criteria, before=before, after=after, limit=SEARCH_PAGE_SIZE)
+    except DomainError as error:
+        attach_to_form(form, error)
+        return rv.EventPage(), False
+    cursor = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
+    record("audit_searched", object_type="audit_event",
+           details={**criteria.as_details(), **cursor, "rows": len(page.rows)})
+    db.session.commit()
+    page.rows = present(page.rows, current_user)
+    return page, True
+
+
+def render_search(form: AuditSearchForm, page: rv.EventPage, ran: bool, lookup=None, candidates=None,
+                  status: int | None = None):
+    filters = {name: request.args[name] for name in form._fields if request.args.get(name)}
+    if not filters and form.subject.data:  # a subject found by name (POST): its pages by reference
+        filters = {"subject": form.subject.data}
+    return render_template("audit/search.html", form=form, page=page, ran=ran, filters=filters,
+                           lookup=lookup or SubjectLookupForm(formdata=None), candidates=candidates,
+                           paged="before" in request.args or "after" in request.args,
+                           **_labels()), (status or (400 if form.errors else 200))
 
 
 @bp.route("/")
@@ -69,24 +100,8 @@ def search():
     form = AuditSearchForm(request.args)
     page, ran = rv.EventPage(), False
     if form.validate():
-        criteria = rv.SearchCriteria(start=form.start.data, end=form.end.data, actor=form.actor.data,
-                                     action=form.action.data, subject=form.subject.data,
-                                     outcome=form.outcome.data or None)
-        before, after = _int_arg("before"), _int_arg("after")
-        try:
-            page = rv.search_events(criteria, before=before, after=after, limit=SEARCH_PAGE_SIZE)
-            ran = True
-        except DomainError as error:
-            attach_to_form(form, error)
-        else:
-            cursor = {k: v for k, v in (("before", before), ("after", after)) if v is not None}
-            record("audit_searched", object_type="audit_event",
-                   details={**criteria.as_details(), **cursor, "rows": len(page.rows)})
-            db.session.commit()
-    filters = {name: request.args[name] for name in form._fields if request.args.get(name)}
-    return render_template("audit/search.html", form=form, page=page, ran=ran, filters=filters,
-                           paged="before" in request.args or "after" in request.args,
-                           **_labels()), (400 if form.errors else 200)
+        page, ran = run_search(form)
+    return render_search(form, page, ran)
 
 
 @dataclass
@@ -271,3 +286,4 @@ def overrides():
 
 
 from . import grants_views  # noqa: E402,F401  (권한 변경 이력: its routes and menu entry)
+from . import subject_views  # noqa: E402,F401  (정보주체 찾기)

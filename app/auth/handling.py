@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,7 +27,7 @@ from ..audit.services import record
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..i18n import korean_date
+from ..i18n import date_words, korean_date
 from ..permissions import ADMIN, DISTRICT_COORDINATOR, GUARDIAN, can_manage_guardian
 from .grants import grant_state, record_grant
 from .models import User
@@ -170,10 +171,10 @@ def record_training(user: User, actor: User | None, day: dt.date | None, *, reas
     if day is None:
         raise DomainError("교육 이수일을 입력해 주세요.", "trained_on")
     if day > today:
-        raise DomainError("교육 이수일은 오늘 이후 날짜일 수 없습니다.", "trained_on")
+        raise DomainError(gettext("교육 이수일은 오늘이나 그 전이어야 합니다."), "trained_on")
     if training_valid_until(day) < today:
-        raise DomainError(f"{korean_date(day)}에 받은 교육은 유효기간({valid_days()}일)이 이미 지났습니다. "
-                          "가장 최근 이수일을 입력해 주세요.", "trained_on")
+        raise DomainError(gettext("%(day)s에 받은 교육은 유효기간(%(days)d일)이 이미 지났습니다. "
+                                  "가장 최근 이수일을 입력해 주세요.", day=date_words(day), days=valid_days()), "trained_on")
     before = grant_state(user)
     user.training_on = day
     db.session.flush()

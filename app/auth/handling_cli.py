@@ -18,6 +18,7 @@ from ..db import today_kst
 from ..domain import DomainError
 from ..extensions import db
 from ..i18n import korean_date
+from ..words import due_text, short_date_text
 from ..permissions import ADMIN
 from .cli import users
 from .handling import (REMIND_DAYS, TRAINING_KEY, approve_handling, record_training, training_valid_until,
@@ -43,18 +44,19 @@ def remind_training(user: User, admins: list[User], today: dt.date) -> int:
     """Alert the account and each active admin once about this training date; returns how many were new."""
     from ..notifications.services import notify, object_key
     until = training_valid_until(user.training_on)
-    left = (until - today).days
+    left = due_text(until, today)
+    day = short_date_text(until)
     about = object_key(TRAINING_KEY, user.id)
     key = f"training-expiring:{user.id}:{user.training_on:%Y%m%d}"
     sent = [notify(user.id, "training_expiring",
-                   f"개인정보 보호 교육의 유효기간이 {korean_date(until)}에 끝납니다({left}일 남음). 그 전에 교육을 "
+                   f"개인정보 보호 교육의 유효기간이 {day}에 끝납니다({left}). 그 전에 교육을 "
                    f"다시 받고 {who_decides(user)}에게 이수일 기록을 요청해 주세요. 기간이 지나면 학생 정보를 열 수 "
                    "없습니다.", link="/account/clearance", about=about, dedupe_key=f"{key}:{user.id}")]
     for admin in admins:
         if admin.id != user.id:
             sent.append(notify(admin.id, "training_expiring",
                                f"{user.display_name}({user.login}) 계정의 개인정보 보호 교육 유효기간이 "
-                               f"{korean_date(until)}에 끝납니다({left}일 남음). 새 이수일을 기록해 주세요.",
+                               f"{day}에 끝납니다({left}). 새 이수일을 기록해 주세요.",
                                link=f"/handling/{user.uid}", about=about, dedupe_key=f"{key}:{admin.id}"))
     new = sum(1 for note in sent if note is not None)
     if new:
@@ -74,7 +76,7 @@ def training_reminders():
         for user_id in bar:
             notified += remind_training(db.session.get(User, user_id), admins, today)
             db.session.commit()  # one account at a time: a stopped run resumes, dedupe keys skip the rest
-    click.echo(f"{today:%Y-%m-%d}: 교육 만료 예정 {len(ids)}명, 새 알림 {notified}건")
+    click.echo(f"{korean_date(today)}: 교육 만료 예정 {len(ids)}명, 새 알림 {notified}건")
 
 
 def _user(login: str) -> User:

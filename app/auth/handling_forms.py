@@ -26,7 +26,7 @@ class WithdrawForm(FlaskForm):
 class TrainingForm(FlaskForm):
     """The date of the account's latest yearly 개인정보 training."""
 
-    trained_on = DateField("교육 이수일", validators=[InputRequired("교육 이수일을 YYYY-MM-DD 형식으로 입력해 주세요.")])
+    trained_on = DateField("교육 이수일", validators=[InputRequired("교육 이수일을 입력해 주세요.")])
     reason = StringField("메모", validators=[Optional(), Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")],
                          description="예: 2026년 개인정보 보호 교육(온라인)")
 

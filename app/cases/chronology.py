@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_babel import format_date, to_user_timezone
+from flask_babel import to_user_timezone
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
 from ..db import utcnow
 from ..extensions import db
+from ..i18n import language
+from ..words import date_text
 from .models import CaseEvent, SupportCase
 
 EVENT_KINDS = {"request": "요청", "status": "상태 변경", "consent": "동의", "note": "기록",
@@ -69,15 +71,16 @@ class Chronology:
 
 
 def when_texts(moments: list[dt.datetime]) -> list[str]:
-    """'2026. 12. 1. 09:05' in the user's time zone, as the ``kdatetime`` filter writes it, with
-    the date part formatted once per distinct day (Babel is slow per call; pages repeat days)."""
+    """'2026. 12. 1. 09:05' (or '1 Dec 2026 09:05') in the user's time zone, as ``kdatetime`` writes it,
+    with the date part written once per distinct day (pages repeat days)."""
     days: dict[dt.date, str] = {}
+    lang = language()
     texts = []
     for moment in moments:
         local = to_user_timezone(moment)
         day = local.date()
         if day not in days:
-            days[day] = format_date(day, "yyyy. M. d.")
+            days[day] = date_text(day, lang)
         texts.append(f"{days[day]} {local.hour:02d}:{local.minute:02d}")
     return texts
 

@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from ..db import today_kst
 from ..extensions import db
+from ..i18n import korean_date
 from .consent import handle_lapsed_consent, lapsed_consents
 from .models import Consent
 
@@ -25,7 +26,7 @@ def consent_expiry():
         for consent_id in bar:
             handle_lapsed_consent(db.session.get(Consent, consent_id), today)
             db.session.commit()  # one consent at a time: a stopped run resumes where it was
-    click.echo(f"{today:%Y-%m-%d}: 만료된 동의 {len(ids)}건 처리")
+    click.echo(f"{korean_date(today)}: 만료된 동의 {len(ids)}건 처리")
 
 
 def register_cli(app) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -10,7 +11,7 @@ from .. import signals
 from ..audit.services import record
 from ..auth.models import Organisation, User
 from ..db import today_kst
-from ..i18n import korean_date
+from ..i18n import date_words, korean_date
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..permissions import SCHOOL_ROLES
@@ -50,9 +51,11 @@ def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id
     if owner_agency_id is not None:
         agency = db.session.get(Organisation, owner_agency_id)
         if not outside_owner or agency is None or agency.kind != "agency":
-            raise DomainError("담당 기관을 확인해 주세요.", "owner_id")
-    if due_on is not None and due_on < today_kst() - dt.timedelta(days=365):
-        raise DomainError("기한은 1년 전보다 앞설 수 없습니다. 날짜를 확인해 주세요.", "due_on")
+            raise DomainError(gettext("담당 기관은 목록에 있는 유관기관 중에서 골라 주세요."), "owner_id")
+    earliest = today_kst() - dt.timedelta(days=365)
+    if due_on is not None and due_on < earliest:
+        raise DomainError(gettext("기한은 %(day)s 이후로 입력해 주세요 (1년 넘게 지난 날짜는 기록할 수 없습니다).",
+                                  day=date_words(earliest)), "due_on")
     item = PlanAction(case_id=case.id, need_id=need_id, owner_id=owner_id, owner_agency_id=owner_agency_id,
                       due_on=due_on, status="open", shared_with_guardian=bool(shared_with_guardian))
     item.goal, item.action = goal.strip(), action.strip()

@@ -9,16 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from .. import signals
 from ..audit.services import record
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
-from ..i18n import korean_date
+from ..i18n import date_words
 from ..extensions import db
 from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
 from ..students.models import Student
+from ..words import josa
 from .chronology import add_event
 from .consent import both_parties_consented
 from .plan import end_open_actions
@@ -95,9 +97,9 @@ class OpenCaseExists(DomainError):
     """The student already has an open case: the request is refused, pointing to it."""
 
     def __init__(self, case: SupportCase) -> None:
-        super().__init__(f"이 학생에게는 이미 진행 중인 지원 사례가 있습니다 ({STATUSES[case.status]}, "
-                         f"{korean_date(case.requested_on)} 요청). "
-                         "그 사례에 지원 영역을 더하거나, 사례를 확인해 주세요.", "student")
+        super().__init__(gettext("이 학생에게는 이미 진행 중인 지원 사례가 있습니다 (%(status)s, %(day)s 요청). "
+                                 "새로 요청하지 말고 그 사례를 열어 지원 영역을 더해 주세요.",
+                                 status=STATUSES[case.status], day=date_words(case.requested_on)), "student")
         self.case = case
 
 
@@ -120,7 +122,8 @@ def check_transition(case: SupportCase, name: str, actor) -> None:
     rule = TRANSITIONS[name]
     _require_school_team(actor, case.school_id, rule.roles)
     if case.status not in rule.sources:
-        raise DomainError(f"'{STATUSES[case.status]}' 상태에서는 '{rule.label}'을(를) 할 수 없습니다.", "status")
+        raise DomainError(gettext("%(status)s 상태에서는 %(action)s 할 수 없습니다.", status=f"'{STATUSES[case.status]}'",
+                                  action=josa(f"'{rule.label}'", "을/를")), "status")
 
 
 def _transition(case: SupportCase, name: str, actor, details: dict | None = None, text: str = "") -> None:

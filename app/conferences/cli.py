@@ -13,6 +13,7 @@ from ..cases.models import SupportCase
 from ..db import today_kst
 from ..extensions import db
 from ..i18n import korean_date
+from ..words import due_text, short_date_text
 from ..notifications.services import notify, object_key
 from ..permissions import AGENCY_COORDINATOR
 from .access import FINISHED_CASES, current_reviews, student_labels
@@ -53,9 +54,9 @@ def _state(day: dt.date, today: dt.date) -> str:
 def remind_item(item: ActionItem, conference: Conference, case: SupportCase, today: dt.date) -> int:
     """Notify the item's recipients once per state; returns how many were new."""
     state = _state(item.due_on, today)
-    due = korean_date(item.due_on)
-    text = (f"사례회의 실행 과제의 기한({due})이 지났습니다" if state == "overdue"
-            else f"사례회의 실행 과제의 기한({due})이 다가옵니다")
+    when = f"{short_date_text(item.due_on)}, {due_text(item.due_on, today)}"
+    text = (f"사례회의 실행 과제의 기한이 지났습니다 ({when})" if state == "overdue"
+            else f"사례회의 실행 과제의 기한이 다가옵니다 ({when})")
     sent = 0
     for user in item_recipients(item, case):
         who = student_for(user, case)
@@ -69,9 +70,9 @@ def remind_item(item: ActionItem, conference: Conference, case: SupportCase, tod
 def remind_review(cc: ConferenceCase, conference: Conference, case: SupportCase, today: dt.date) -> int:
     """Notify the case's school team once per review and state."""
     state = _state(cc.next_review_on, today)
-    day = korean_date(cc.next_review_on)
-    text = (f"{case.student.name} 학생 사례의 점검일({day})이 지났습니다." if state == "overdue"
-            else f"{case.student.name} 학생 사례의 점검일({day})이 다가옵니다.")
+    when = f"{short_date_text(cc.next_review_on)}, {due_text(cc.next_review_on, today)}"
+    text = (f"{case.student.name} 학생 사례의 점검일이 지났습니다 ({when})." if state == "overdue"
+            else f"{case.student.name} 학생 사례의 점검일이 다가옵니다 ({when}).")
     return sum(1 for user in school_team(case.school_id)
                if notify(user.id, "conference_review", text, link=link(conference), case_id=case.id,
                          dedupe_key=f"review-{state}:{cc.id}:{user.id}"))
@@ -112,7 +113,7 @@ def remind():
     if sent["item"] or sent["review"]:
         record("conference_reminders_sent", actor=None, details={"on": today.isoformat(), **sent})
         db.session.commit()
-    click.echo(f"{today:%Y-%m-%d}: 확인 {len(work)}건, 실행 과제 알림 {sent['item']}건, 점검일 알림 {sent['review']}건")
+    click.echo(f"{korean_date(today)}: 확인 {len(work)}건, 실행 과제 알림 {sent['item']}건, 점검일 알림 {sent['review']}건")
 
 
 def register_cli(app) -> None:

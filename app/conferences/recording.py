@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
+
 from .. import signals
 from ..audit.services import record
 from ..auth.models import Organisation, User
@@ -19,6 +21,7 @@ from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..i18n import korean_date
+from ..words import josa
 from ..lifecycle import close_items
 from ..permissions import SCHOOL_LEAD, SCHOOL_ROLES
 from .access import agency_case_ids, eligible_users, is_organiser_side
@@ -60,7 +63,8 @@ def _check_closing(case: SupportCase, closing: dict | None) -> dict:
     choices = {k: (v or "").strip() for k, v in (closing.get("choices") or {}).items()}
     for item in close_items(case):
         if item.kind == "choice" and item.required and choices.get(item.key) not in {k for k, _ in item.options}:
-            raise DomainError(f"{name} 학생 사례를 종결하려면 '{item.label}'을(를) 선택해 주세요.", "closings")
+            raise DomainError(gettext("%(name)s 학생 사례를 종결하려면 %(item)s 선택해 주세요.", name=name,
+                                      item=josa(f"'{item.label}'", "을/를")), "closings")
     # outcomes per need are checked by close_case itself (it knows which needs still need one)
     return dict(reason=closing["reason"], outcomes=dict(closing.get("outcomes") or {}), choices=choices)
 

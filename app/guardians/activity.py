@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from ..audit.services import record
@@ -16,7 +17,7 @@ from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..exports import write_xlsx
 from ..extensions import db
-from ..i18n import korean_date
+from ..i18n import date_words, korean_date
 from .concerns import clean_description, raise_concern
 from .eligibility import missing_requirements
 from .models import ACTIVITY_KINDS, ActivityLog, Assignment, Guardian
@@ -45,10 +46,11 @@ def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind,
     if not isinstance(occurred_on, dt.date):
         raise DomainError("활동 날짜를 입력해 주세요.", "occurred_on")
     if occurred_on > today:
-        raise DomainError("미래 날짜의 활동은 기록할 수 없습니다.", "occurred_on")
+        raise DomainError(gettext("활동 날짜는 오늘이나 그 전이어야 합니다."), "occurred_on")
     accepted = kst_date(assignment.accepted_at)
     if accepted and occurred_on < accepted:
-        raise DomainError(f"배정을 수락한 날({korean_date(accepted)}) 이전의 활동은 기록할 수 없습니다.", "occurred_on")
+        raise DomainError(gettext("활동 날짜는 배정을 수락한 %(day)s부터 오늘까지 중에서 골라 주세요.",
+                                  day=date_words(accepted)), "occurred_on")
     if not isinstance(minutes, int) or not MINUTES_MIN <= minutes <= MINUTES_MAX:
         raise DomainError(f"활동 시간은 {MINUTES_MIN}분에서 {MINUTES_MAX}분 사이로 입력해 주세요.", "minutes")
     if kind not in ACTIVITY_KINDS:

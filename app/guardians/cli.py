@@ -12,6 +12,7 @@ from ..audit.services import record
 from ..db import today_kst
 from ..extensions import db
 from ..i18n import korean_date
+from ..words import short_date_text
 from .concerns import escalate_concern, overdue_concerns
 from .eligibility import eligible_condition
 from .models import CHECK_KINDS, Assignment, Guardian, GuardianConcern, RecordCheck
@@ -53,7 +54,7 @@ def notify_expiry(user, guardian: Guardian, check: RecordCheck, window: int):
     from ..notifications.services import notify, object_key
     return notify(user.id, "check_expiring",
                   f"교육후견인 {guardian.name}님의 {CHECK_KINDS[check.kind]} 유효기간이 "
-                  f"{korean_date(check.valid_until)}에 끝납니다 ({window}일 이내). 재조회를 요청해 주세요.",
+                  f"{short_date_text(check.valid_until)}에 끝납니다 ({window}일 이내). 재조회를 요청해 주세요.",
                   link=f"/guardians/{guardian.uid}", guardian_id=guardian.id,
                   about=object_key("record_check", check), dedupe_key=f"check-expiry-{window}:{check.id}:{user.id}")
 
@@ -99,7 +100,7 @@ def check_expiry():
                 paused += len(suspend_guardian(guardian, _reason(guardian, today)))
                 stopped += 1
             db.session.commit()  # one guardian at a time: a stopped run resumes where it was
-    click.echo(f"{today:%Y-%m-%d}: 확인 {len(ids)}명, 30일 전 알림 {warned[30]}건, 7일 전 알림 {warned[7]}건, "
+    click.echo(f"{korean_date(today)}: 확인 {len(ids)}명, 30일 전 알림 {warned[30]}건, 7일 전 알림 {warned[7]}건, "
                f"활동 중지 {stopped}명, 배정 일시 중지 {paused}건")
 
 
@@ -113,7 +114,7 @@ def escalate_concerns():
         for concern_id in bar:
             notified += escalate_concern(db.session.get(GuardianConcern, concern_id))
             db.session.commit()  # one concern at a time: escalated_at makes a rerun skip it
-    click.echo(f"{today_kst():%Y-%m-%d}: 미확인 우려 보고 {len(ids)}건, 알림 {notified}건")
+    click.echo(f"{korean_date(today_kst())}: 미확인 우려 보고 {len(ids)}건, 알림 {notified}건")
 
 
 def register_cli(app) -> None:

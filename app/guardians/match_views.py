@@ -19,6 +19,7 @@ from ..extensions import db
 from ..permissions import DISTRICT_COORDINATOR, roles_required
 from . import bp
 from .assignments import case_places, is_office_coordinator, propose_assignment
+from .match_states import assignment_states, case_assignments, suggestion_states
 from .matching import batch_proposal, confirm_batch, explain, ranked_suggestions
 from .models import Guardian
 
@@ -46,8 +47,11 @@ def _render_suggestions(case, status: int = 200, error: str | None = None):
         found, total = ranked_suggestions(case, SHOWN)
     except DomainError as refused:
         found, total, error = [], 0, error or refused.message
+    places, on_case = case_places(case), case_assignments(case)
     html = render_template("guardians/suggestions.html", case=case, student=case.student, suggestions=found,
-                           total=total, places=case_places(case), error=error, form=ProposeForm(formdata=None))
+                           total=total, places=places, error=error, form=ProposeForm(formdata=None),
+                           assignments=on_case, assignment_states=assignment_states(on_case),
+                           states=suggestion_states(found, places))
     record("guardian_suggestions_viewed", obj=case, subject=case.student,
            details={"shown": len(found), "error": bool(error)})
     db.session.commit()

@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..audit.services import record
@@ -19,11 +20,13 @@ from ..cases.models import DOMAINS
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..i18n import N_
 from ..notifications.services import object_key, resolve
 from ..permissions import DISTRICT_COORDINATOR, GUARDIAN, can_manage_guardian
 from .eligibility import is_eligible, missing_requirements
 from .lapse import offer_reinstatement, suspend_assignments_of
 from .recipients import office_coordinators  # noqa: F401  (the daily command imports it from here)
+from ..words import particle
 from .models import (CHECK_KINDS, CHECK_RESULTS, GENDERS, GUARDIAN_STATUSES, SLOTS, SUSPEND_REASONS, Assignment,
                      Guardian, GuardianConflict, RecordCheck)
 
@@ -33,6 +36,13 @@ STATUS_FLOW = {"applicant": ("screening",), "screening": ("trained",), "trained"
 MAX_CAPACITY = 4
 #: the plain-text fields a form may send; the rest are lists or numbers
 TEXT_LIMITS = {"name": 50, "phone": 20, "address": 200, "dong": 40}
+
+
+def _with_particle(message: str, label: str, slot: str, pair: str, **values) -> str:
+    """``message`` (a msgid with %(label)s and the particle's slot) with the translated label and
+    the Korean particle that follows it; an English translation simply leaves the slot out."""
+    word = gettext(label)
+    return gettext(message, label=word, **{slot: particle(word, pair)}, **values)
 
 
 def _require_coordinator(actor) -> None:
@@ -63,9 +73,9 @@ def _clean_fields(actor, fields: dict, current: Guardian | None = None) -> dict:
         if len(value) > limit:
             raise DomainError(f"{limit}자 이내로 입력해 주세요.", name)
         clean[name] = value or None
-    for name, label in (("name", "이름"), ("phone", "연락처")):
+    for name, label in (("name", N_("이름")), ("phone", N_("연락처"))):
         if not clean[name]:
-            raise DomainError(f"{label}을(를) 입력해 주세요.", name)
+            raise DomainError(_with_particle(N_("%(label)s%(eul)s 입력해 주세요."), label, "eul", "을/를"), name)
     birth = get("birth_date")
     if not isinstance(birth, dt.date):
         raise DomainError("생년월일을 입력해 주세요.", "birth_date")
@@ -91,14 +101,17 @@ def _clean_fields(actor, fields: dict, current: Guardian | None = None) -> dict:
         if unknown:
             raise DomainError(f"알 수 없는 {label}입니다: {', '.join(map(str, unknown))}", name)
         clean[name] = values
-    for name, low, high, label in (("capacity", 1, MAX_CAPACITY, "담당 학생 수"), ("training_hours", 0, 1000, "교육 이수 시간")):
+    for name, low, high, label in (("capacity", 1, MAX_CAPACITY, N_("담당 학생 수")),
+                                   ("training_hours", 0, 1000, N_("교육 이수 시간"))):
         value = get(name, 2 if name == "capacity" else 0)
         try:
             value = int(value)
         except (TypeError, ValueError):
-            raise DomainError(f"{label}은(는) 숫자로 입력해 주세요.", name) from None
+            raise DomainError(_with_particle(N_("%(label)s%(eun)s 숫자로 입력해 주세요."), label, "eun", "은/는"),
+                              name) from None
         if not low <= value <= high:
-            raise DomainError(f"{label}은(는) {low}~{high} 사이여야 합니다.", name)
+            raise DomainError(_with_particle(N_("%(label)s%(eun)s %(low)d~%(high)d 사이여야 합니다."), label, "eun",
+                                             "은/는", low=low, high=high), name)
         clean[name] = value
     school_ids = fields.get("conflict_school_ids") if "conflict_school_ids" in fields else (
         [c.school_id for c in current.conflicts] if current else [])
@@ -164,8 +177,9 @@ def change_guardian_status(actor, guardian: Guardian, status: str, note: str = "
     if status == guardian.status:
         raise DomainError(f"이미 '{guardian.status_label}' 상태입니다.", "status")
     if status != "retired" and status not in STATUS_FLOW[guardian.status]:
-        raise DomainError(f"'{guardian.status_label}'에서 '{GUARDIAN_STATUSES[status]}'(으)로 바꿀 수 없습니다.",
-                          "status")
+        target = gettext(GUARDIAN_STATUSES[status])
+        raise DomainError(gettext("'%(old)s'에서 '%(new)s'%(ro)s 바꿀 수 없습니다.", old=gettext(guardian.status_label),
+                                  new=target, ro=particle(f"'{target}'", "으로/로")), "status")
     if status == "active":
         # the guardian is not active yet, so the first item is the status itself: drop it
         missing = missing_requirements(guardian)[1:]

@@ -21,6 +21,8 @@ from . import services as gs
 from .eligibility import missing_requirements
 from .forms import CheckRequestForm, CheckResultForm, GuardianForm, LoginForm, RosterFilterForm, StatusForm
 from .models import CHECK_KINDS, CHECK_RESULTS, GUARDIAN_STATUSES, SUSPEND_REASONS, Assignment, RecordCheck, Guardian
+from .vetting import activation_refusal, pending_check, vetting_steps
+from .vetting_forms import ActivateForm, TrainingForm, checks_form
 
 coordinators = p.roles_required(p.DISTRICT_COORDINATOR)
 add_nav("guardians.roster", _l("교육후견인"), p.DISTRICT_COORDINATOR)
@@ -127,6 +129,15 @@ def _current_assignments(guardian: Guardian) -> list[Assignment]:
         .order_by(Assignment.status.desc(), Assignment.id)).scalars())
 
 
+def _vetting(guardian: Guardian, forms: dict, today) -> dict:
+    """The three vetting steps' panel: their state and forms (vetting_views.py posts them)."""
+    return {"steps": vetting_steps(guardian, today), "refusal": activation_refusal(guardian, today),
+            "pending": {kind: pending_check(guardian, kind) for kind in CHECK_KINDS},
+            "checks": forms.get("vet_checks") or checks_form(guardian),
+            "training": forms.get("vet_training") or TrainingForm(formdata=None, training_hours=guardian.training_hours),
+            "activate": forms.get("vet_activate") or ActivateForm(formdata=None)}
+
+
 def render_detail(guardian: Guardian, status: int = 200, forms: dict | None = None):
     """The vetting page; every showing of it is an audited view of personal data."""
     forms = forms or {}
@@ -141,7 +152,8 @@ def render_detail(guardian: Guardian, status: int = 200, forms: dict | None = No
         status_form=_status_form(guardian, forms.get("status")),
         request_form=forms.get("request") or CheckRequestForm(formdata=None, requested_on=today, consent_on=today),
         login_form=forms.get("login") or LoginForm(formdata=None),
-        assignments=_current_assignments(guardian), suspend_reasons=SUSPEND_REASONS)
+        assignments=_current_assignments(guardian), suspend_reasons=SUSPEND_REASONS,
+        vetting=_vetting(guardian, forms, today))
     record("guardian_viewed", obj=guardian)
     db.session.commit()
     return html, status
@@ -207,4 +219,4 @@ def create_login(uid: str):
 
 # create_app imports only each feature's views module: the guardian portal and the matching
 # screens live in their own modules and register their routes from here
-from . import assignment_views, concern_views, handling_views, match_views, portal_views  # noqa: E402,F401
+from . import assignment_views, concern_views, handling_views, match_views, portal_views, vetting_views  # noqa: E402,F401

@@ -6,13 +6,15 @@ from wtforms import BooleanField, DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..csv_import import CsvUploadForm, csv_file_field
+from ..words import josa
 
 PHONE = Regexp(r"^[0-9+][0-9\- ]{6,18}$", message="전화번호는 숫자와 '-'로 입력해 주세요. (예: 010-1234-5678)")
 DATE_HINT = "날짜를 2014-03-05 형식으로 입력해 주세요."
 
 
 def _required(label: str):
-    return InputRequired(f"{label}을(를) 입력해 주세요.")
+    """InputRequired with "학년을 입력해 주세요." (the particle chosen from the word)."""
+    return InputRequired(josa(label, "을/를") + " 입력해 주세요.")
 
 
 class StudentForm(FlaskForm):

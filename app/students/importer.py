@@ -1,11 +1,16 @@
-"""CSV import of a class list: Korean headers, UTF-8 or CP949, preview first, all or nothing."""
+"""CSV import of a class list: Korean headers, UTF-8 or CP949, preview first, all or nothing.
+
+A row whose student is already registered (the same NEIS number, else the same name and birth
+date: blind indexes, no decryption) updates that student's grade, class and number; the others
+are registered.  The preview and the confirmation report both counts; one transaction."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from flask_babel import gettext
+from sqlalchemy import or_, select
 
 from ..audit.services import record
 from ..auth.models import Organisation
@@ -16,7 +21,7 @@ from ..db_setup import begin_write
 from ..domain import DomainError
 from ..extensions import db
 from .models import Student
-from .services import _require_school_member, create_students, validate_student_fields
+from .services import _require_school_member, create_students, update_student, validate_student_fields
 
 #: Korean header (normalised: no spaces, case-folded) -> student field
 HEADERS = {
@@ -29,6 +34,8 @@ HEADERS = {
 }
 REQUIRED = ("name", "birth_date", "grade", "class_no", "number")
 MAX_ROWS = 2000
+#: what a class list changes of a registered student (a new school year, a moved class)
+UPDATED_FIELDS = ("grade", "class_no", "number")
 YES = {"y", "yes", "예", "o", "○", "1", "true", "해당"}
 
 
@@ -37,10 +44,37 @@ class ImportPreview:
     rows: list[dict] = field(default_factory=list)
     #: (line number in the file, column label, message)
     errors: list[tuple[int, str, str]] = field(default_factory=list)
+    #: index in rows -> the registered student the row updates
+    matches: dict[int, Student] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return bool(self.rows) and not self.errors
+
+    def changes(self, index: int) -> list[str]:
+        """The fields the row at ``index`` changes of its registered student (empty: none or new)."""
+        student = self.matches.get(index)
+        if student is None:
+            return []
+        return [key for key in UPDATED_FIELDS if self.rows[index].get(key) != getattr(student, key)]
+
+    @property
+    def added(self) -> int:
+        return len(self.rows) - len(self.matches)
+
+    @property
+    def updated(self) -> int:
+        return sum(1 for index in self.matches if self.changes(index))
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.matches) - self.updated
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
 
 
 def decode(raw: bytes) -> str:
@@ -79,19 +113,20 @@ def parse_class_list(raw: bytes, school: Organisation) -> ImportPreview:
             continue
         if len(preview.rows) >= MAX_ROWS:
             raise DomainError(f"한 번에 {MAX_ROWS}명까지 가져올 수 있습니다.", "file")
-        row = _parse_row(line_no, dict(zip(columns, cells)), preview)
+        row = _parse_row(line_no, dict(zip(columns, cells)), preview, school)
         if row is None:
             continue
         key = (normalise(row["name"]), row["birth_date"])
         if key in seen:
             preview.errors.append((line_no, "이름", "파일 안에 같은 이름·생년월일이 두 번 있습니다."))
         else:
-            valid.append((line_no, row))
+            valid.append((line_no, len(preview.rows), row))
         seen.add(key)
         preview.rows.append(row)
-    # one query for every row's duplicate check, not one per row
-    for line_no in registered_lines(school, valid):
-        preview.errors.append((line_no, "이름", "이미 등록된 학생입니다."))
+    # one query for every row's match, not one per row
+    matched, errors = match_registered(school, valid)
+    preview.matches.update(matched)
+    preview.errors.extend(errors)
     preview.errors.sort(key=lambda error: error[0])  # stable: the file's order, as before
     if not preview.rows and not preview.errors:
         raise DomainError("가져올 학생이 없습니다.", "file")
@@ -104,19 +139,45 @@ def _duplicate_keys(row: dict) -> list[str]:
     return [] if parts is None else keyring().blind_index_candidates(parts)
 
 
-def registered_lines(school: Organisation, rows: list[tuple[int, dict]]) -> list[int]:
-    """The line numbers of ``rows`` whose name and birth date are already registered in this
-    school: one query (blind index IN …) for all rows, the same match as find_duplicates."""
-    keys = {line_no: _duplicate_keys(row) for line_no, row in rows}
-    wanted = {k for ks in keys.values() for k in ks}
-    if not wanted:
-        return []
-    found = set(db.session.execute(select(Student.name_birth_bidx).where(
-        Student.school_id == school.id, Student.name_birth_bidx.in_(sorted(wanted)))).scalars())
-    return [line_no for line_no, ks in keys.items() if found.intersection(ks)]
+def _neis_keys(row: dict) -> list[str]:
+    parts = index_parts((row.get("neis_number"),))
+    return [] if parts is None else keyring().blind_index_candidates(parts)
 
 
-def _parse_row(line_no: int, cells: dict, preview: ImportPreview) -> dict | None:
+def match_registered(school: Organisation, rows: list[tuple[int, int, dict]]
+                     ) -> tuple[dict[int, Student], list[tuple[int, str, str]]]:
+    """For (line number, index, row) of a file: index -> the registered student each row names
+    (the same NEIS number, else the same name and birth date), and the rows that name a student
+    ambiguously or twice.  One query (blind indexes IN …) for all rows."""
+    neis = {index: _neis_keys(row) for _line, index, row in rows}
+    pairs = {index: _duplicate_keys(row) for _line, index, row in rows}
+    wanted_neis = sorted({k for ks in neis.values() for k in ks})
+    wanted_pairs = sorted({k for ks in pairs.values() for k in ks})
+    if not wanted_neis and not wanted_pairs:
+        return {}, []
+    conditions = [Student.name_birth_bidx.in_(wanted_pairs)] if wanted_pairs else []
+    if wanted_neis:
+        conditions.append(Student.neis_number_bidx.in_(wanted_neis))
+    found = list(db.session.execute(select(Student).where(Student.school_id == school.id, or_(*conditions))).scalars())
+    matches: dict[int, Student] = {}
+    errors: list[tuple[int, str, str]] = []
+    claimed: dict[int, int] = {}  # student id -> line that names it
+    for line_no, index, row in rows:
+        by_neis = [s for s in found if s.neis_number_bidx in neis[index]]
+        by_pair = [s for s in found if s.name_birth_bidx in pairs[index]]
+        candidates = by_neis or by_pair
+        if len(candidates) > 1:
+            errors.append((line_no, "이름", gettext("같은 이름·생년월일의 학생이 여럿 등록되어 있어 누구인지 알 수 없습니다. "
+                                                    "학생개인번호 열을 채워 주세요.")))
+        elif candidates and candidates[0].id in claimed:
+            errors.append((line_no, "이름", gettext("%(line)d행과 같은 학생입니다.", line=claimed[candidates[0].id])))
+        elif candidates:
+            matches[index] = candidates[0]
+            claimed[candidates[0].id] = line_no
+    return matches, errors
+
+
+def _parse_row(line_no: int, cells: dict, preview: ImportPreview, school: Organisation | None = None) -> dict | None:
     row: dict = {}
     labels = {v: k for k, v in reversed(list(HEADERS.items()))}
     for key, value in cells.items():
@@ -140,28 +201,38 @@ def _parse_row(line_no: int, cells: dict, preview: ImportPreview) -> dict | None
             preview.errors.append((line_no, labels[key], "값이 비어 있습니다."))
             return None
     try:
-        validate_student_fields(row)
+        validate_student_fields(row, school)
     except DomainError as err:
         preview.errors.append((line_no, labels.get(err.field, err.field or ""), err.message))
         return None
     return row
 
 
-def import_class_list(actor, school: Organisation, raw: bytes) -> int:
-    """Save every row, or nothing when any row is invalid (the caller commits once).
+def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
+    """Register the new students and update the class of the registered ones, or save nothing
+    when any row is invalid (the caller commits once).
 
     The file is read and checked first, without the write lock; only then does the write
-    transaction start, and the duplicate check runs again inside it (one query: another
-    upload may have registered the same students meanwhile)."""
+    transaction start, and the matching runs again inside it (one query): a student another
+    upload registered meanwhile is updated, not registered twice."""
     _require_school_member(actor, school)
     preview = parse_class_list(raw, school)
     if not preview.ok:
-        raise DomainError(f"오류가 있는 행이 {len(preview.errors)}개 있어 저장하지 않았습니다.", "file")
+        raise DomainError(gettext("오류가 있는 행이 %(n)d개 있어 저장하지 않았습니다.", n=len(preview.errors)), "file")
     begin_write()
-    if registered_lines(school, list(enumerate(preview.rows, start=1))):
-        raise DomainError("그사이에 같은 학생이 등록되었습니다. 파일을 다시 확인해 주세요.", "file")
+    # a student registered meanwhile is matched now: updated, never registered twice
+    fresh, errors = match_registered(school, [(i + 2, i, row) for i, row in enumerate(preview.rows)])
+    if errors:
+        raise DomainError(gettext("그사이에 같은 학생이 등록되었습니다. 파일을 다시 확인해 주세요."), "file")
+    preview.matches = fresh
+    updated = 0
     with db.session.begin_nested():
-        create_students(actor, school, preview.rows)
+        create_students(actor, school, [row for i, row in enumerate(preview.rows) if i not in preview.matches])
+        for index, student in preview.matches.items():
+            changed = preview.changes(index)
+            if changed:
+                update_student(actor, student, {key: preview.rows[index][key] for key in changed})
+                updated += 1
     record("students_imported", object_type="organisation", object_id=school.uid, actor=actor,
-           details={"rows": len(preview.rows)})
-    return len(preview.rows)
+           details={"rows": len(preview.rows), "added": preview.added, "updated": updated})
+    return ImportResult(added=preview.added, updated=updated)

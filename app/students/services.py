@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..audit.services import record
@@ -10,7 +11,9 @@ from ..auth.models import Organisation
 from ..db import blind_index_matches, today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..i18n import N_
 from ..permissions import SCHOOL_ROLES
+from ..words import josa
 from .models import Student
 
 #: fields a school may set on a student (all but the school itself)
@@ -23,34 +26,68 @@ class DuplicateStudent(DomainError):
     """A student with the same name and birth date already exists in this school."""
 
     def __init__(self, existing: list[Student]) -> None:
-        super().__init__("같은 이름과 생년월일의 학생이 이미 등록되어 있습니다. 같은 학생인지 확인해 주세요.", "name")
+        super().__init__(gettext("같은 이름과 생년월일의 학생이 이미 등록되어 있습니다. 같은 학생인지 확인해 주세요."), "name")
         self.existing = existing
 
 
 def _require_school_member(actor, school: Organisation) -> None:
     if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != school.id:
-        raise NotPermitted("이 학교의 학생을 등록할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 학교의 학생을 등록할 권한이 없습니다."))
 
 
-def validate_student_fields(fields: dict) -> None:
-    """Rules every path (form, CSV, CLI) shares."""
-    name = (fields.get("name") or "").strip()
-    if not name:
-        raise DomainError("학생 이름을 입력해 주세요.", "name")
-    if len(name) > 50:
-        raise DomainError("이름은 50자 이내로 입력해 주세요.", "name")
+#: the grades a school of each level has (a school without a level: any of 1–12)
+GRADE_RANGES = {"elementary": 6, "middle": 3, "high": 3, "special": 12}
+#: the level's name in a message ("학년은 1에서 6 사이여야 합니다 (초등학교)")
+LEVEL_NAMES = {"elementary": N_("초등학교"), "middle": N_("중학교"), "high": N_("고등학교"), "special": N_("특수학교")}
+MAX_GRADE = 12
+
+
+def grade_top(school: Organisation | None) -> int:
+    """The highest grade of ``school``'s level (6 at an elementary school)."""
+    return GRADE_RANGES.get(school.school_level if school is not None else None, MAX_GRADE)
+
+
+def _range_error(label: str, key: str, top: int, level: str | None = None) -> DomainError:
+    # a Korean label takes its particle; a translated (English) label stands alone
+    subject = josa(label, "은/는") if any("가" <= c <= "힣" for c in label) else label
+    if level in LEVEL_NAMES:
+        return DomainError(gettext("%(field)s 1에서 %(top)d 사이여야 합니다 (%(level)s).", field=subject,
+                                   top=top, level=gettext(LEVEL_NAMES[level])), key)
+    return DomainError(gettext("%(field)s 1에서 %(top)d 사이여야 합니다.", field=subject, top=top), key)
+
+
+def student_field_errors(fields: dict, school: Organisation | None = None, partial: bool = False) -> list[DomainError]:
+    """Every broken rule of ``fields``, each naming its field; ``partial`` checks only the fields
+    given (a form that reports its own missing fields)."""
+    errors: list[DomainError] = []
+    if "name" in fields or not partial:
+        name = (fields.get("name") or "").strip()
+        if not name:
+            errors.append(DomainError(gettext("학생 이름을 입력해 주세요."), "name"))
+        elif len(name) > 50:
+            errors.append(DomainError(gettext("이름은 50자 이내로 입력해 주세요."), "name"))
     birth = fields.get("birth_date")
     if birth is not None:
         if not isinstance(birth, dt.date):
-            raise DomainError("생년월일 형식이 올바르지 않습니다.", "birth_date")
-        if birth > today_kst():
-            raise DomainError("생년월일은 오늘 이후일 수 없습니다.", "birth_date")
-        if birth.year < 1990:
-            raise DomainError("생년월일을 확인해 주세요.", "birth_date")
-    for key, label, top in (("grade", "학년", 12), ("class_no", "반", 30), ("number", "번호", 99)):
+            errors.append(DomainError(gettext("생년월일 형식이 올바르지 않습니다."), "birth_date"))
+        elif birth > today_kst():
+            errors.append(DomainError(gettext("생년월일은 오늘 이후일 수 없습니다."), "birth_date"))
+        elif birth.year < 1990:
+            errors.append(DomainError(gettext("생년월일은 1990년 이후여야 합니다."), "birth_date"))
+    level = school.school_level if school is not None else None
+    for key, label, top in (("grade", gettext("학년"), grade_top(school)),
+                            ("class_no", gettext("반"), 30), ("number", gettext("번호"), 99)):
         value = fields.get(key)
         if value is not None and not (1 <= int(value) <= top):
-            raise DomainError(f"{label}은(는) 1에서 {top} 사이여야 합니다.", key)
+            errors.append(_range_error(label, key, top, level if key == "grade" else None))
+    return errors
+
+
+def validate_student_fields(fields: dict, school: Organisation | None = None) -> None:
+    """Rules every path (form, CSV, CLI) shares; raises the first broken one."""
+    errors = student_field_errors(fields, school)
+    if errors:
+        raise errors[0]
 
 
 def find_duplicates(school: Organisation, name: str, birth_date: dt.date | None) -> list[Student]:
@@ -65,7 +102,7 @@ def find_duplicates(school: Organisation, name: str, birth_date: dt.date | None)
 def create_student(actor, school: Organisation, fields: dict, allow_duplicate: bool = False) -> Student:
     """Register a student of ``school``; refuses a likely duplicate unless confirmed."""
     _require_school_member(actor, school)
-    validate_student_fields(fields)
+    validate_student_fields(fields, school)
     if not allow_duplicate:
         existing = find_duplicates(school, fields.get("name", ""), fields.get("birth_date"))
         if existing:
@@ -86,7 +123,7 @@ def create_students(actor, school: Organisation, rows: list[dict]) -> list[Stude
     _require_school_member(actor, school)
     students = []
     for fields in rows:
-        validate_student_fields(fields)
+        validate_student_fields(fields, school)
         student = Student(school_id=school.id)
         _assign(student, fields)
         students.append(student)
@@ -102,7 +139,7 @@ def update_student(actor, student: Student, fields: dict, allow_duplicate: bool 
     _require_school_member(actor, student.school)
     merged = {key: getattr(student, key) for key in STUDENT_FIELDS}
     merged.update(fields)
-    validate_student_fields(merged)
+    validate_student_fields(merged, student.school)
     if not allow_duplicate and (merged["name"], merged["birth_date"]) != (student.name, student.birth_date):
         others = [s for s in find_duplicates(student.school, merged["name"], merged["birth_date"]) if s.id != student.id]
         if others:

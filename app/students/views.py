@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -20,9 +20,9 @@ from ..navigation import add_nav
 from ..transactions import read_first
 from . import bp
 from .forms import ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
-from .importer import parse_class_list, import_class_list
+from .importer import ImportResult, import_class_list, parse_class_list
 from .models import Student
-from .queries import search_condition
+from .queries import SCAN_LIMIT, search_condition, search_students
 from .services import DuplicateStudent, create_student, update_student
 
 #: the columns of the downloadable class-list template, in the importer's Korean headers
@@ -64,7 +64,11 @@ def index():
         q = searches.recall("students", token)
         form = StudentSearchForm(formdata=None, q=q)
     query = select(Student).where(p.student_scope(current_user)).options(joinedload(Student.school))
-    if q:
+    if q and current_user.role in p.SCHOOL_ROLES:
+        # a part of a name: matched in the app among the school's decrypted students (bounded)
+        found, _more = search_students(select(Student).where(p.student_scope(current_user)), q, SCAN_LIMIT)
+        query = query.where(Student.id.in_([s.id for s in found]))
+    elif q:  # a district's list: the exact name or number (blind index), no mass decryption
         query = query.where(search_condition(q))
     query = query.order_by(Student.school_id, Student.grade, Student.class_no, Student.number, Student.id)
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
@@ -155,8 +159,9 @@ def import_csv():
     """Upload a class list, check every row in a preview, then save all rows or none."""
     school = current_user.organisation
 
-    def saved(count: int):
-        flash(f"학생 {count}명을 등록했습니다.", "success")
+    def saved(result: ImportResult):
+        flash(_("학생 %(added)d명을 등록하고 %(updated)d명의 학년·반·번호를 바꿨습니다.",
+                added=result.added, updated=result.updated), "success")
         return redirect(url_for(".index"))
     return two_step_import("students/import.html", ImportUploadForm, lambda raw: parse_class_list(raw, school),
                           lambda raw: import_class_list(current_user, school, raw), saved)

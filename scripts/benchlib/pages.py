@@ -148,6 +148,6 @@ def class_list_csv(rows: int = 2000, seed: int = 0) -> bytes:
     for i in range(rows):
         name = rng.choice(family) + rng.choice(given) + rng.choice(given) + f"{run}{i:04d}"
         born = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(0, 2000))
-        lines.append(f"{name},{born:%Y-%m-%d},{1 + i % 6},{1 + i % 9},{1 + i % 30},{rng.choice(family)}보호자,"
+        lines.append(f"{name},{born:%Y-%m-%d},{1 + i % 3},{1 + i % 9},{1 + i % 30},{rng.choice(family)}보호자,"
                      f"010-{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}")
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")

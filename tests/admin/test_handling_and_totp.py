@@ -46,7 +46,7 @@ def test_a_future_training_date_is_refused(client, admin, build, db):
     staff = build.user("school_staff", cleared=False)
     tomorrow = today_kst() + dt.timedelta(days=1)
     response = client.post(f"/admin/users/{staff.uid}/training", data={"ht-trained_on": tomorrow.isoformat()})
-    assert response.status_code == 400 and "오늘 이후 날짜일 수 없습니다" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "교육 이수일은 오늘이나 그 전이어야 합니다." in response.get_data(as_text=True)
     assert fresh(db, staff).training_on is None
 
 

@@ -41,6 +41,8 @@ def test_a_school_is_registered_with_its_office_from_the_gu(client, admin, db):
     [created] = events(db, "organisation_created")
     assert created.actor_id == admin.id and created.object_id == school.uid
     assert "새봄초등학교" not in created.details and '"code":"B100000999"' in created.details
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "학교를 등록했습니다 (코드 B100000999)." in page  # 학교: no final consonant, 를
 
 
 def test_an_agency_gets_a_code_when_none_is_given(client, admin, db):
@@ -49,6 +51,8 @@ def test_an_agency_gets_a_code_when_none_is_given(client, admin, db):
     assert response.status_code == 302
     agency = db.session.execute(select(Organisation).filter_by(name="강남구가족센터")).scalar_one()
     assert agency.kind == "agency" and agency.code.startswith("AG-") and agency.agency_kind == "가족센터"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"유관기관을 등록했습니다 (코드 {agency.code})." in page  # 유관기관: a final consonant, 을
 
 
 @pytest.mark.parametrize(("data", "message"), [

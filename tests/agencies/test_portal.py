@@ -155,7 +155,10 @@ def test_refused_service_record_shows_message_by_field(client, db, refer, agency
     future = (today_kst() + dt.timedelta(days=5)).isoformat()
     response = client.post(f"/agencies/inbox/{referral.uid}/records",
                            data={"occurred_on": future, "kind": "counselling", "note": "미래"})
-    assert response.status_code == 400 and 'id="occurred_on-error"' in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="occurred_on-error"' in html
+    first = referral.sent_at.date() - dt.timedelta(days=1)  # the message says which days are allowed, Korean style
+    assert f"서비스 날짜는 {first.year}. {first.month}. {first.day}.부터 오늘까지 중에서 골라 주세요" in html
     assert db.session.execute(select(ServiceRecord)).first() is None
 
 

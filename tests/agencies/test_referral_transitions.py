@@ -64,6 +64,21 @@ def test_transition_table(db, world, status, name):
         assert _counts(db) == before
 
 
+@pytest.mark.parametrize("status, name, expected", [
+    ("completed", "accept", "'완료' 상태에서는 '접수'를 할 수 없습니다."),            # 접수: no final consonant
+    ("completed", "decline", "'완료' 상태에서는 '거절'을 할 수 없습니다."),           # 거절: ends in ㄹ
+    ("draft", "fail", "'작성 중' 상태에서는 '종결(미완료)'를 할 수 없습니다."),        # read aloud: 종결 미완료를
+    ("cancelled", "send", "'취소' 상태에서는 '의뢰 보내기'를 할 수 없습니다."),
+])
+def test_a_refusal_takes_the_particle_of_the_transition(db, world, status, name, expected):
+    referral = draft(world)
+    if status != "draft":
+        r.send_referral(referral, world.lead)
+        referral.status = status
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        CALLS[name](referral, world)
+    assert refused.value.message == expected
 @pytest.mark.parametrize("name", list(r.TRANSITIONS))
 def test_wrong_side_is_refused_before_status(db, world, name):
     referral = draft(world)

@@ -44,7 +44,7 @@ def test_new_referral_page_offers_office_agencies_nothing_checked(app, db, world
     client = sign_in(app, world.lead)
     page = text(client.get(f"/agencies/referrals/new/{world.case.uid}?agency={world.agency.uid}"))
     assert world.agency.name in page and world.service.name in page
-    assert f'<option selected value="{world.agency.id}">' in page
+    assert f'<option data-covered="yes" selected value="{world.agency.id}">' in page  # consent covers its kind
     assert "checked" not in page
     assert "동의 없이 보내는 사유" in page
     staff_page = text(sign_in(app, world.staff).get(f"/agencies/referrals/new/{world.case.uid}"))
@@ -123,6 +123,7 @@ def test_overdue_list_for_coordinators_and_the_school_team(app, db, build, world
     page = sign_in(app, world.coordinator).get("/agencies/referrals/overdue")
     assert page.status_code == 200 and world.agency.name in text(page)
     assert text(page).count('data-testid="overdue-referral"') == 1 and world.case.student.name in text(page)
+    assert "1일 지남" in text(page) and referral.respond_by.isoformat() not in text(page)  # dates for people
     far = build.user("district_coordinator", organisation=build.organisation("district_office", gu="강남구"))
     assert 'data-testid="overdue-referral"' not in text(sign_in(app, far).get("/agencies/referrals/overdue"))
     own_school = text(sign_in(app, world.staff).get("/agencies/referrals/overdue"))

@@ -95,7 +95,7 @@ def test_refusals_change_nothing(db, build, admin):
 def test_training_date_rules(db, build, admin):
     user = build.user("school_staff", cleared=False)
     with freeze_time("2026-03-02 14:59:00"):  # 23:59 in Seoul
-        with pytest.raises(DomainError, match="오늘 이후") as err:
+        with pytest.raises(DomainError, match="교육 이수일은 오늘이나 그 전이어야 합니다.") as err:
             record_training(user, admin, DAY + dt.timedelta(days=1))
         assert err.value.field == "trained_on"
         with pytest.raises(DomainError, match="유효기간\\(365일\\)이 이미 지났습니다"):

@@ -53,10 +53,10 @@ def test_thirty_days_before_the_user_and_every_admin_are_told_once(app, staff):
     sent = alerts()
     assert {n.user_id for n in sent} == {user.id, *(a.id for a in admins)}  # not the inactive admin
     mine = next(n for n in sent if n.user_id == user.id)
-    assert "2027. 3. 2.에 끝납니다(30일 남음)" in mine.text and "시스템 관리자에게" in mine.text
+    assert "3월 2일 (화)에 끝납니다(30일 남음)" in mine.text and "시스템 관리자에게" in mine.text
     assert mine.link == "/account/clearance"
     theirs = next(n for n in sent if n.user_id == admins[0].id)
-    assert f"박교감({user.login})" in theirs.text and "2027. 3. 2." in theirs.text
+    assert f"박교감({user.login})" in theirs.text and "3월 2일 (화)에 끝납니다" in theirs.text
     assert theirs.link == f"/handling/{user.uid}" and "2027-03-02" not in theirs.text
     # daily and idempotent: the same day again, and the days after, add nothing
     assert "새 알림 0건" in run(app, WARN_DAY).output
@@ -124,7 +124,7 @@ def test_operator_commands(app, build):
     result = runner.invoke(args=["users", "approve", "kim-teacher", "--reason", "다시"])
     assert result.exit_code == 1 and "이미 취급승인된 계정입니다" in result.output
     result = runner.invoke(args=["users", "record-training", "kim-teacher", "--on", "2999-01-01"])
-    assert result.exit_code == 1 and "오늘 이후" in result.output
+    assert result.exit_code == 1 and "교육 이수일은 오늘이나 그 전이어야 합니다." in result.output
     day = dt.date.today() - dt.timedelta(days=2)
     result = runner.invoke(args=["users", "record-training", "kim-teacher", "--on", day.isoformat()])
     assert result.exit_code == 0 and "유효기간" in result.output

@@ -71,7 +71,7 @@ def test_refusals_re_render_with_korean_messages_and_change_nothing(client, logi
     assert response.status_code == 400 and "철회 사유를 입력해 주세요." in response.get_data(as_text=True)
     future = today_kst() + dt.timedelta(days=1)
     response = client.post(f"/handling/{user.uid}/training", data={"ht-trained_on": future.isoformat()})
-    assert response.status_code == 400 and "오늘 이후 날짜일 수 없습니다" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "교육 이수일은 오늘이나 그 전이어야 합니다." in response.get_data(as_text=True)
     response = client.post(f"/handling/{user.uid}/training", data={"ht-trained_on": "어제"})
     assert response.status_code == 400 and "교육 이수일: 올바르지 않은 날짜 값입니다." in response.get_data(as_text=True)
     response = client.post(f"/handling/{user.uid}/approve", data={})
@@ -165,7 +165,7 @@ def test_a_refusal_on_the_guardian_page_re_renders_it(client, login, coordinator
     response = client.post(f"/guardians/{guardian.uid}/handling/training",
                            data={"ht-trained_on": (today_kst() + dt.timedelta(days=3)).isoformat()})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "오늘 이후 날짜일 수 없습니다" in page and guardian.name in page
+    assert response.status_code == 400 and "교육 이수일은 오늘이나 그 전이어야 합니다." in page and guardian.name in page
     response = client.post(f"/guardians/{guardian.uid}/handling/withdraw", data={"hw-reason": "x"})
     assert response.status_code == 400 and "취급승인되지 않은 계정입니다." in response.get_data(as_text=True)
     _db.session.refresh(user)

@@ -55,7 +55,9 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
-        requests = list(getattr(self._server, "_threads", None) or [])
+        # _threads is a no-op placeholder until the server has handled a request: not iterable then
+        threads = getattr(self._server, "_threads", None)
+        requests = list(threads) if isinstance(threads, (list, tuple, set)) or hasattr(threads, "__iter__") else []
         for thread in requests:
             thread.join(timeout=5)
         if any(thread.is_alive() for thread in requests):

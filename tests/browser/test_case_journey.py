@@ -79,8 +79,9 @@ def test_teacher_request_consent_select_plan_chronology(live_server, browser_pag
     plan.get_by_label("기한").fill("2099-12-31")
     plan.get_by_role("button", name="계획에 추가").click()
 
-    # 5. everything in the chronology, newest first
+    # 5. everything in the chronology, newest first (once the page has come back with the plan line)
     events = page.get_by_test_id("case-chronology").get_by_test_id("event")
+    expect(events.first).to_contain_text("지원 계획 추가")
     texts = [t for t in events.all_inner_texts()]
     joined = "\n".join(texts)
     for expected in ("지원 요청 접수", "학생 동의 기록", "보호자 동의 기록", "요청 접수 → 검토 중",

@@ -83,7 +83,7 @@ def test_district_statistics_filter_table_xlsx_and_printed_report(live_server, b
     # six named students of 다라중학교 in support, requested mid-semester (May), so that the period
     # one month shorter at either end counts them the same and the cell may be published
     staff = build.user("school_staff", organisation=district.B)
-    students = [build.student(district.B, actor=staff) for _ in range(ADDED)]
+    students = [build.student(district.B, actor=staff, grade=2) for _ in range(ADDED)]  # a middle school: 1-3
     for i, student in enumerate(students):
         case = data.add(SupportCase(school_id=district.B.id, student_id=student.id, status="in_support",
                                     risk_level="general", requested_by="staff", requested_on=D(f"2026-05-{10 + i}")))

@@ -14,6 +14,7 @@ from app.cases.models import (STATUSES, CaseEscalation, CaseEvent, CaseNote, Cas
                               SupportCase)
 from app.cases.plan import add_plan_action
 from app.db import today_kst
+from app.words import josa
 
 from ..factories import consent_both
 from .test_page_views import audit, other_office, sign_in
@@ -75,7 +76,8 @@ def test_each_transition_only_from_its_sources(client, login, build, db, name, s
         assert SUCCESS.get(name, f"사례 상태를 '{STATUSES[rule.target]}'(으)로 바꿨습니다.") in page
     else:
         assert response.status_code == 400
-        assert f"'{STATUSES[status]}' 상태에서는 '{rule.label}'을(를) 할 수 없습니다." in text(response)
+        action = josa("'" + rule.label + "'", "을/를")  # '재개'를, '검토 시작'을
+        assert f"'{STATUSES[status]}' 상태에서는 {action} 할 수 없습니다." in text(response)
         assert fresh(db, case).status == status
         assert count(db, CaseEvent) == events
 

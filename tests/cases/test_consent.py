@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html as htmllib
+import re
 
 import pytest
 from freezegun import freeze_time
@@ -10,7 +11,9 @@ from sqlalchemy import func, select
 
 from app.cases.consent import consent_covers, consent_state, record_consent
 from app.cases.forms.consent import COMMON_AGENCY_KINDS
+from app.audit.models import AuditEvent
 from app.cases.models import CaseEvent, Consent, ConsentPurpose, SupportCase
+from app.domain import DomainError
 from app.db import today_kst
 
 from .test_page_views import audit, sign_in
@@ -70,7 +73,7 @@ def test_consent_form_offers_district_agencies_and_common_kinds(client, login, s
     assert 'name="consent-purposes" type="checkbox" value="agency_referral"' in page
     assert near.name in page and far.name not in page
     for kind in COMMON_AGENCY_KINDS:
-        assert f'<option value="{kind}">{kind}</option>' in page
+        assert f'name="consent-agency_kinds" type="checkbox" value="{kind}"' in page
 
 
 def test_referral_consent_to_a_kind_and_an_agency(client, login, db, setup, build):
@@ -94,7 +97,7 @@ def test_referral_consent_to_a_kind_and_an_agency(client, login, db, setup, buil
     (form(purposes=("agency_referral",)), "의뢰에 동의한 기관이나 기관 종류를 선택해 주세요."),
     (form(purposes=()), "동의 목적을 하나 이상 선택해 주세요."),
     (form(party=""), "동의한 사람을 선택해 주세요."),
-    (form(party="uncle"), "올바르지 않은 선택값입니다."),
+    (form(party="uncle"), "선택할 수 없는 항목이 있습니다."),
     (form(purposes=("selling",)), "선택할 수 없는 항목이 있습니다."),
     (form(purposes=("agency_referral",), agency_kinds=["사설학원"]), "선택할 수 없는 항목이 있습니다."),
     (form(given_on="TOMORROW"), "동의 날짜는 오늘 이후일 수 없습니다."),
@@ -206,3 +209,42 @@ def test_expiry_ends_consent_on_the_day_after(app, build, db):
         response = sign_in(app, lead).post(f"/cases/{case.uid}/transition/start_support")
         assert response.status_code == 400
         assert db.session.get(SupportCase, case.id).status == "planning"
+
+
+def test_both_consents_in_one_submission_with_checkboxes(client, login, db, setup):
+    """Student and parent ticked together: two consent records, two audit events, one transaction."""
+    case, staff, near, _far = setup
+    login(staff)
+    page = client.get(f"/cases/{case.uid}").get_data(as_text=True)
+    for name in ("party", "purposes", "agency_kinds", "agencies"):
+        controls = re.findall(rf'<(?:input|select)[^>]*name="consent-{name}"[^>]*>', page)
+        assert controls and all('type="checkbox"' in c for c in controls), name
+    assert "<select multiple" not in page and "Ctrl" not in page
+    events = db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="consent_recorded"))
+    response = client.post(f"/cases/{case.uid}/consent",
+                           data=form(["student", "parent"], ("guardian_matching", "agency_referral"),
+                                     agencies=[str(near.id)]))
+    assert response.status_code == 302
+    consents = list(db.session.execute(select(Consent).filter_by(case_id=case.id).order_by(Consent.id)).scalars())
+    assert [c.party for c in consents] == ["student", "parent"]
+    assert db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="consent_recorded")) == events + 2
+    assert consent_state(case) == "학생·보호자 동의 완료"
+    page = client.get(f"/cases/{case.uid}").get_data(as_text=True)
+    assert "학생·보호자 동의를 기록했습니다." in page
+
+
+def test_a_refused_second_party_saves_neither(client, login, db, setup, monkeypatch):
+    from app.cases.views import actions
+    case, staff, _near, _far = setup
+    login(staff)
+    original = actions.record_consent
+
+    def refuse_parent(case, actor, **kwargs):
+        if kwargs["party"] == "parent":
+            raise DomainError("보호자 동의를 기록할 수 없습니다.", "party")
+        return original(case, actor, **kwargs)
+    monkeypatch.setattr(actions, "record_consent", refuse_parent)
+    before = (count(db, Consent), count(db, CaseEvent))
+    response = client.post(f"/cases/{case.uid}/consent", data=form(["student", "parent"]))
+    assert response.status_code == 400 and "보호자 동의를 기록할 수 없습니다." in text(response)
+    assert (count(db, Consent), count(db, CaseEvent)) == before

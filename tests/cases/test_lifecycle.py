@@ -120,3 +120,30 @@ def test_close_requires_outcome_per_need(build):
 def test_paths_reach_every_status(build):
     for status in PATH_TO:
         assert build.case(status=status).status == status
+
+
+@pytest.mark.parametrize("status, name, expected", [
+    ("requested", "reopen", "'요청 접수' 상태에서는 '재개'를 할 수 없습니다."),        # 재개: no final consonant
+    ("requested", "close", "'요청 접수' 상태에서는 '종결'을 할 수 없습니다."),         # 종결: ends in ㄹ
+    ("closed", "start_monitoring", "'종결' 상태에서는 '점검 단계로'를 할 수 없습니다."),
+    ("closed", "start_screening", "'종결' 상태에서는 '검토 시작'을 할 수 없습니다."),
+])
+def test_a_refused_transition_takes_the_particle_of_its_label(build, db, status, name, expected):
+    school = build.school()
+    lead = build.user("school_lead", organisation=school)
+    case = build.case(school, status=status, lead=lead)
+    with pytest.raises(DomainError) as refused:
+        run(name, case, lead)
+    db.session.rollback()
+    assert refused.value.message == expected
+
+
+def test_an_open_case_is_named_with_a_korean_date(build, db):
+    case = build.case(status="requested")
+    lead = build.user("school_lead", organisation=case.school)
+    with pytest.raises(s.OpenCaseExists) as refused:
+        s.create_request(lead, case.student, needs=[("learning", "학습")], risk_level="general", requested_by="staff",
+                         summary="다시 요청")
+    day = case.requested_on
+    assert f"{day.year}. {day.month}. {day.day}. 요청" in refused.value.message
+    assert day.isoformat() not in refused.value.message and "그 사례를 열어 지원 영역을 더해 주세요" in refused.value.message

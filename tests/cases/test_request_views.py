@@ -138,7 +138,7 @@ def test_duplicate_warning_can_pick_the_registered_student(client, teacher, buil
     (new_student(new_birth_date="TOMORROW"), "new_birth_date", "생년월일은 오늘 이후일 수 없습니다."),
     (new_student(new_birth_date="2014-02-30"), "new_birth_date", "날짜"),
     (new_student(new_name=""), "new_name", "학생 이름을 입력해 주세요."),
-    (new_student(new_grade="13"), "new_grade", "학년은(는) 1에서 12 사이여야 합니다."),
+    (new_student(new_grade="7"), "new_grade", "학년은 1에서 6 사이여야 합니다 (초등학교)."),
     (new_student(new_number=""), "new_number", "번호를 입력해 주세요."),
 ])
 def test_invalid_input_is_shown_next_to_the_field_and_saves_nothing(data, field, message, client, teacher, build,
@@ -200,3 +200,79 @@ def test_nav_shows_request_and_lists_to_school_staff(client, teacher):
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
     for href in ('href="/cases/"', 'href="/cases/new"', 'href="/students/"'):
         assert href in home
+
+
+# --- issue 15: the search keeps what was typed, Enter saves nothing, all errors at once ---
+
+def test_find_keeps_everything_typed_and_saves_nothing(client, teacher, build, school, db):
+    one, other = build.student(school, name="박서준"), build.student(school, name="이수아")
+    events = len(actions(db, "student_list_viewed"))
+    response = client.post("/cases/new", data=request_data(action="find", q="서준", student=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="기초학력 미달"' in page and 'value="또래 갈등"' in page and "3월부터 결석이 잦음" in page
+    assert checked_needs(page) == ["learning", "counselling"]
+    assert re.search(r'value="parent"\s+checked|checked[^>]*value="parent"', page)
+    assert one.uid in page and other.uid not in page  # a part of the name finds the student
+    assert f'<option selected value="{one.uid}">' in page  # the one match is picked
+    assert 'data-testid="error-summary"' not in page and "박서준" not in (response.headers.get("Location") or "")
+    assert count(db, SupportCase) == 0
+    assert len(actions(db, "student_list_viewed")) == events + 1
+    assert "서준" not in (actions(db, "student_list_viewed")[-1].details or "")
+
+
+def test_find_says_when_nothing_matched(client, teacher, build, school):
+    build.student(school, name="박서준")
+    page = client.post("/cases/new", data=request_data(action="find", q="김")).get_data(as_text=True)
+    assert 'data-testid="no-student-found"' in page and "'김' 이름의 학생이 없습니다." in page
+
+
+def test_stay_button_is_first_and_keeps_the_new_student(client, teacher, build, school, db):
+    """Enter without script presses the first submit button: it only shows the form again."""
+    build.student(school)
+    page = client.get("/cases/new").get_data(as_text=True)
+    form = page[page.index('data-testid="request-form"'):]
+    assert "data-enter-guard" in form[:200]
+    first_button = re.search(r'<button type="submit"[^>]*>', form).group(0)
+    assert 'value="stay"' in first_button
+    response = client.post("/cases/new", data=new_student(action="stay"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'value="최하늘"' in page
+    assert re.search(r'value="new"\s+checked|checked[^>]*value="new"', page)
+    assert count(db, Student) == 1 and count(db, SupportCase) == 0
+
+
+def test_every_error_in_one_round(client, teacher, build, db):
+    school = build.school(school_level="elementary")
+    teacher.organisation_id = school.id
+    db.session.commit()
+    response = client.post("/cases/new", data=new_student(new_grade="9", new_number="120", desc_counselling="",
+                                                          risk_level=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "학년은 1에서 6 사이여야 합니다 (초등학교)." in page and 'id="new_grade-error"' in page
+    assert "번호는 1에서 99 사이여야 합니다." in page and 'id="new_number-error"' in page
+    assert "상담 영역의 내용을 간단히 적어 주세요." in page and "위기 수준을 선택해 주세요." in page
+    assert count(db, Student) == 0
+
+
+def test_text_fields_count_and_refuse_overlong_input(client, teacher, build, school, db):
+    student = build.student(school)
+    page = client.get("/cases/new").get_data(as_text=True)
+    summary = re.search(r'<textarea[^>]*id="summary"[^>]*>', page).group(0)
+    assert 'data-maxlength="2000"' in summary and "maxlength=\"" not in summary.replace("data-maxlength", "")
+    assert 'id="summary-count" data-counter-for="summary"' in page and 'id="desc_learning-count"' in page
+    desc = re.search(r'<input[^>]*id="desc_learning"[^>]*>', page).group(0)
+    assert 'data-maxlength="200"' in desc and " maxlength=" not in desc
+    assert "js/form-helpers.js" in page
+    response = client.post("/cases/new", data=request_data(student=student.uid, summary="가" * 2001,
+                                                           desc_learning="나" * 201))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and count(db, SupportCase) == 0
+    assert "2,000자 이내로 입력해 주세요." in page and "200자 이내로 간단히 적어 주세요." in page
+
+
+def test_grade_input_offers_the_school_level_range(client, teacher):
+    page = client.get("/cases/new").get_data(as_text=True)  # the test school is an elementary school
+    grade = re.search(r'<input[^>]*id="new_grade"[^>]*>', page).group(0)
+    assert 'max="6"' in grade and 'min="1"' in grade

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from freezegun import freeze_time
@@ -11,7 +12,6 @@ from app.auth.models import User
 from app.conferences import services as cs
 from app.conferences.models import ActionItem
 from app.db import today_kst
-from app.i18n import korean_date
 from app.notifications.models import Notification
 
 from .conftest import in_days
@@ -65,6 +65,8 @@ def test_items_due_then_overdue_once_each(app, db, conference_world, held):
         assert {k.split(":")[2] for k in keys(db, "ai-due:")} == {str(u) for u in team | {w.guardian_user.id}}
         assert len(keys(db, "ai-due:")) == len(team) + 1
     assert "실행 과제 알림 0건" in output  # the second run sent nothing new
+    ran_on = due - dt.timedelta(days=3)  # the operator's line starts with the day, written the Korean way
+    assert f"\n{ran_on.year}. {ran_on.month}. {ran_on.day}.: 확인" in output and not re.search(r"\d{4}-\d{2}", output)
     run(app, due)
     assert keys(db, "ai-overdue:") == set()
     for _ in range(2):
@@ -76,10 +78,12 @@ def test_items_due_then_overdue_once_each(app, db, conference_world, held):
     item = db.session.execute(select(ActionItem).filter_by(owner_user_id=w.guardian_user.id)).scalar_one()
     assert {n.object_key for n in notes} == {f"action_item:{item.id}"}
     student = w.guardian_case.student
-    # the guardian reads the given name only, and a Korean date
+    # the guardian reads the given name only, and a near date the Korean way with how it stands
+    day = f"{due.month}월 {due.day}일 ({'월화수목금토일'[due.weekday()]})"
     assert {n.text for n in notes} == {
-        f"사례회의 실행 과제의 기한({korean_date(due)})이 다가옵니다: 학습 지원 ({student.given_name} 학생)",
-        f"사례회의 실행 과제의 기한({korean_date(due)})이 지났습니다: 학습 지원 ({student.given_name} 학생)"}
+        f"사례회의 실행 과제의 기한이 다가옵니다 ({day}, 3일 남음): 학습 지원 ({student.given_name} 학생)",
+        f"사례회의 실행 과제의 기한이 지났습니다 ({day}, 1일 지남): 학습 지원 ({student.given_name} 학생)"}
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}|\d{4}\. ", n.text) for n in notes)
     team_note = db.session.execute(select(Notification).filter_by(user_id=w.lead.id, kind="conference_action")
                                    .order_by(Notification.id)).scalars().first()
     assert f"({student.name} 학생)" in team_note.text
@@ -105,7 +109,8 @@ def test_review_reminder_names_the_student_with_a_korean_date(app, db, conferenc
     conf, due, review = held
     run(app, review + dt.timedelta(days=1))
     note = db.session.execute(select(Notification).filter_by(user_id=w.lead.id, kind="conference_review")).scalar_one()
-    assert note.text == f"{w.guardian_case.student.name} 학생 사례의 점검일({korean_date(review)})이 지났습니다."
+    day = f"{review.month}월 {review.day}일 ({'월화수목금토일'[review.weekday()]})"
+    assert note.text == f"{w.guardian_case.student.name} 학생 사례의 점검일이 지났습니다 ({day}, 1일 지남)."
 
 
 def test_done_items_are_not_reminded(app, db, conference_world, held):

@@ -208,6 +208,7 @@ def test_record_through_the_form_and_mark_item_done(db, client, login, conferenc
     assert "상담 결과 회신" in home
     response = client.post(f"/conferences/{conference.uid}/actions/{item.uid}/status", data={"status": "done"})
     assert response.status_code == 302
+    assert "실행 과제를 &#39;완료&#39;로 바꿨습니다." in page(client, response.headers["Location"])  # 완료: 로, never (으)로
     db.session.expire_all()
     assert item.status == "done"
 

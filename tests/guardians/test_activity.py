@@ -54,11 +54,11 @@ def test_a_log_is_saved_encrypted_audited_and_in_the_chronology(pair):
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"occurred_on": "future"}, "미래 날짜"),
+    ({"occurred_on": "future"}, "활동 날짜는 오늘이나 그 전이어야 합니다."),
     ({"minutes": 0}, "1분에서 600분"),
     ({"minutes": 601}, "1분에서 600분"),
     ({"kind": "party"}, "활동 유형"),
-    ({"occurred_on": dt.date(2000, 1, 1)}, "수락한 날"),
+    ({"occurred_on": dt.date(2000, 1, 1)}, "배정을 수락한 "),
 ])
 def test_rule_breaks_are_refused_in_korean_and_nothing_is_saved(pair, fields, message):
     if fields.get("occurred_on") == "future":

@@ -94,7 +94,7 @@ def test_logging_through_the_form(pair, client, login):
     assert response.status_code == 400 and "1분에서 600분" in response.get_data(as_text=True)
     response = client.post(url, data={"occurred_on": (today_kst() + dt.timedelta(days=2)).isoformat(),
                                       "minutes": "30", "kind": "learning"})
-    assert response.status_code == 400 and "미래 날짜" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "오늘이나 그 전이어야" in response.get_data(as_text=True)  # no future day
     assert db.session.execute(select(ActivityLog)).first() is None
     concern = {"occurred_on": today_kst().isoformat(), "minutes": "45", "kind": "emotional",
                "notes": "학교 생활 이야기", "concern": "y"}

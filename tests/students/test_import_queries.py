@@ -38,14 +38,15 @@ def fresh_statements(client, request: dict) -> int:
 
 
 def test_preview_statements_do_not_grow_with_rows(db, build, client, school, teacher):
-    # one already registered student in each file: the error is found either way
+    # one already registered student in each file and one row twice: found either way
     registered(build, school, teacher, [("학생1", dt.date(2014, 2, 2))])
     _db.session.commit()
-    few = fresh_statements(client, upload(csv(2)))
-    many = fresh_statements(client, upload(csv(25)))
+    twice = "학생0,2014-01-01,5,1,1\n".encode()
+    few = fresh_statements(client, upload(csv(2) + twice))
+    many = fresh_statements(client, upload(csv(25) + twice))
     assert few == many
-    page = client.post("/students/import", **upload(csv(25))).get_data(as_text=True)
-    assert page.count("이미 등록된 학생입니다.") == 1
+    page = client.post("/students/import", **upload(csv(25) + twice)).get_data(as_text=True)
+    assert page.count('data-action="same"') + page.count('data-action="update"') == 1
 
 
 def test_duplicates_are_one_query(db, build, school, teacher):
@@ -60,26 +61,20 @@ def test_duplicates_are_one_query(db, build, school, teacher):
     reads = [s for s in seen if s.lstrip().startswith("SELECT") and "FROM student" in " ".join(s.split())]
     assert len(reads) == 1 and "IN (" in reads[0]
     duplicates = [(line, message) for line, _column, message in preview.errors]
-    assert duplicates == [(5, "이미 등록된 학생입니다."), (9, "이미 등록된 학생입니다."),
-                          (14, "파일 안에 같은 이름·생년월일이 두 번 있습니다.")]
+    assert duplicates == [(14, "파일 안에 같은 이름·생년월일이 두 번 있습니다.")]
+    assert sorted(preview.matches) == [3, 7] and preview.added == 11  # rows of lines 5 and 9 update
 
 
-def test_confirm_checks_again_inside_the_write(db, build, client, school, teacher):
+def test_confirm_matches_again_inside_the_write(db, build, client, school, teacher):
     raw = csv(5)
     page = client.post("/students/import", **upload(raw)).get_data(as_text=True)
     payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
-    # meanwhile someone registers one of the file's students
+    # meanwhile someone registers one of the file's students: it is updated, not doubled
     registered(build, school, teacher, [("학생2", dt.date(2014, 3, 3))])
     _db.session.commit()
     response = client.post("/students/import", data={"payload": payload, "filename": "list.csv"})
-    assert response.status_code == 400
-    assert "이미 등록된 학생입니다." in response.get_data(as_text=True)
-    assert _db.session.scalar(select(func.count(Student.id))) == 1
-    # a clean file is saved whole, with one audit event per student
-    response = client.post("/students/import", **upload(csv(5, start=10)))
-    payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', response.get_data(as_text=True)).group(1)
-    assert client.post("/students/import", data={"payload": payload, "filename": "list.csv"}).status_code == 302
-    assert _db.session.scalar(select(func.count(Student.id))) == 6
+    assert response.status_code == 302
+    assert _db.session.scalar(select(func.count(Student.id))) == 5
     from app.audit.models import AuditEvent
     created = _db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="student_created"))
-    assert created == 6
+    assert created == 5  # the one registered meanwhile, and four by the import

@@ -66,20 +66,30 @@ def test_invalid_rows_are_listed_and_nothing_can_be_saved(client, teacher, db):
     assert "오류가 있는 행이 3개 있어 저장할 수 없습니다" in response.get_data(as_text=True)
 
 
-def test_already_registered_student_is_an_error(client, teacher, build, school, db):
-    build.student(school, actor=teacher, name="박서준", birth_date=dt.date(2014, 3, 5))
-    page = upload(client, GOOD.encode()).get_data(as_text=True)
-    assert "이미 등록된 학생입니다." in page and 'data-testid="import-confirm"' not in page
-    assert count(db) == 1
-
-
-def test_confirm_checks_again(client, teacher, build, school, db):
-    """A student registered between preview and confirm makes the confirm fail, saving nothing."""
-    page = upload(client, GOOD.encode()).get_data(as_text=True)
-    build.student(school, actor=teacher, name="이수아", birth_date=dt.date(2014, 6, 11))
+def test_registered_student_is_updated_and_both_counts_are_reported(client, teacher, build, school, db):
+    seo = build.student(school, actor=teacher, name="박서준", birth_date=dt.date(2014, 3, 5), grade=4, class_no=1,
+                        number=3)
+    response = upload(client, GOOD.encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-testid="import-confirm"' in page
+    assert "새 학생 1명, 학년·반·번호가 바뀌는 학생 1명, 바뀌지 않는 학생 0명" in page
+    assert re.findall(r'data-testid="import-row" data-action="(\w+)"', page) == ["update", "add"]
+    assert "1명 등록, 1명 정보 변경" in page
     response = client.post("/students/import", data={"payload": payload_of(page)})
-    assert response.status_code == 400 and count(db) == 1
-    assert "이미 등록된 학생입니다." in response.get_data(as_text=True)
+    assert response.status_code == 302 and count(db) == 2
+    assert (seo.grade, seo.class_no, seo.number) == (5, 2, 7)
+    page = client.get("/students/").get_data(as_text=True)
+    assert "학생 1명을 등록하고 1명의 학년·반·번호를 바꿨습니다." in page
+
+
+def test_a_student_registered_meanwhile_is_updated_not_doubled(client, teacher, build, school, db):
+    """A student registered between preview and confirm is matched inside the write transaction."""
+    page = upload(client, GOOD.encode()).get_data(as_text=True)
+    build.student(school, actor=teacher, name="이수아", birth_date=dt.date(2014, 6, 11), grade=5, class_no=1, number=1)
+    response = client.post("/students/import", data={"payload": payload_of(page)})
+    assert response.status_code == 302 and count(db) == 2
+    assert [(s.name, s.class_no, s.number) for s in db.session.execute(select(Student).order_by(Student.number)).scalars()] \
+        == [("박서준", 2, 7), ("이수아", 2, 8)]
 
 
 @pytest.mark.parametrize("raw, message", [

@@ -54,14 +54,17 @@ def test_list_in_class_order_with_pages(client, teacher, build, school, db):
     assert made[3].name in first and "5학년 1반 20번" in first
 
 
-def test_search_by_exact_name_or_neis_number(client, teacher, build, school):
-    wanted = build.student(school, actor=teacher, name="박서준", neis_number="N-7777")
-    build.student(school, actor=teacher, name="박서윤")
-    for q in ("박서준", "N-7777", "n-7777 "):
+def test_search_by_name_part_or_neis_number(client, teacher, build, school):
+    wanted = build.student(school, actor=teacher, name="박서준", neis_number="N-7777", grade=5)
+    similar = build.student(school, actor=teacher, name="박서윤", grade=6)
+    build.student(build.school(), name="박서진")  # another school's student is never found
+    for q in ("박서준", "N-7777", "n-7777 ", "서준", "박 서준"):
         found = client.post("/students/", data={"q": q}, follow_redirects=True).get_data(as_text=True)
-        assert listed(found) == [wanted.uid]
+        assert listed(found) == [wanted.uid], q
     page = client.post("/students/", data={"q": "박서"}, follow_redirects=True).get_data(as_text=True)
-    assert listed(page) == [] and "찾는 학생이 없습니다" in page
+    assert listed(page) == [wanted.uid, similar.uid]
+    page = client.post("/students/", data={"q": "김"}, follow_redirects=True).get_data(as_text=True)
+    assert listed(page) == [] and "'김' 이름의 학생이 없습니다." in page
     assert 'href="/students/?page=2&amp;q=' not in page
 
 
@@ -130,7 +133,7 @@ def test_same_name_in_another_school_is_not_a_duplicate(client, teacher, build, 
     ({"birth_date": ""}, "birth_date", "생년월일을 입력해 주세요."),
     ({"birth_date": "2014-02-30"}, "birth_date", "날짜"),
     ({"name": "  "}, "name", "이름을 입력해 주세요."),
-    ({"grade": "0"}, "grade", "학년은(는) 1에서 12 사이여야 합니다."),
+    ({"grade": "0"}, "grade", "학년은 1에서 6 사이여야 합니다 (초등학교)."),
     ({"class_no": "삼"}, "class_no", "정수"),
     ({"phone": "전화없음"}, "phone", "전화번호는 숫자와"),
 ])

@@ -1,4 +1,7 @@
-"""The consent form (법 11③): party, purposes, agencies for a referral, date, method, expiry."""
+"""The consent form (법 11③): parties, purposes, agencies for a referral, date, method, expiry.
+
+Every choice is a list of checkboxes (no multi-select that needs Ctrl-clicks); ticking both
+학생 and 보호자 records the two consents in one submission."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -23,14 +26,9 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
-    def pre_validate(self, form):
-        choices = {str(value) for value, *_ in self.iter_choices()}
-        if any(str(value) not in choices for value in self.data or ()):
-            raise ValidationError("선택할 수 없는 항목이 있습니다.")
-
-
-class KoreanSelectMultipleField(SelectMultipleField):
-    """A multi-select whose refusal of a value not offered reads in Korean."""
+    def process_formdata(self, valuelist):
+        # an empty value (a hand-made post, a reset control) is no choice, not a wrong one
+        super().process_formdata([value for value in valuelist if value != ""])
 
     def pre_validate(self, form):
         choices = {str(value) for value, *_ in self.iter_choices()}
@@ -39,17 +37,20 @@ class KoreanSelectMultipleField(SelectMultipleField):
 
 
 class ConsentForm(FlaskForm):
-    party = RadioField("동의한 사람", choices=list(CONSENT_PARTIES.items()),
-                       validators=[InputRequired("동의한 사람을 선택해 주세요.")])
+    #: who consented: one or both (each becomes its own consent record, with the same purposes)
+    party = MultiCheckboxField("동의한 사람", choices=list(CONSENT_PARTIES.items()))
     purposes = MultiCheckboxField("동의 목적", choices=list(CONSENT_PURPOSES.items()))
-    agency_kinds = KoreanSelectMultipleField("의뢰에 동의한 기관 종류", validators=[Optional()],
-                                             render_kw={"size": 5})
-    agencies = KoreanSelectMultipleField("의뢰에 동의한 기관", coerce=int, validators=[Optional()],
-                                         render_kw={"size": 5})
+    agency_kinds = MultiCheckboxField("의뢰에 동의한 기관 종류", validators=[Optional()])
+    agencies = MultiCheckboxField("의뢰에 동의한 기관", coerce=int, validators=[Optional()])
     given_on = DateField("동의 날짜", default=today_kst, validators=[InputRequired("동의 날짜를 입력해 주세요.")])
     method = RadioField("동의 방법", choices=list(CONSENT_METHODS.items()), default="written",
                         validators=[InputRequired("동의 방법을 선택해 주세요.")])
     expires_on = DateField("만료일", validators=[Optional()])
+
+    def validate_party(self, field):
+        # not InputRequired, as for the purposes below
+        if not field.data:
+            raise ValidationError("동의한 사람을 선택해 주세요.")
 
     def validate_purposes(self, field):
         # not InputRequired: its HTML flag would make every single checkbox required

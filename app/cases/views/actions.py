@@ -4,6 +4,7 @@ to the case page; a refused rule shows the page again with the message next to i
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -140,16 +141,21 @@ def reopen(uid: str):
 @bp.post("/<uid>/consent")
 @login_required
 def consent(uid: str):
-    """Record one party's consent with its purposes (and agencies for a referral)."""
+    """Record the consent of the ticked parties (student, parent or both: one record and one audit
+    event each, in one transaction) with its purposes (and agencies for a referral)."""
     case = load_case_or_404(uid)
     _require_edit(case)
     form = consent_form(case, formdata=request.form)
+    parties = [party for party in CONSENT_PARTIES if party in (form.party.data or [])]
 
     def run(f):
-        record_consent(case, current_user, party=f.party.data, purposes=list(f.purposes.data or []),
-                       given_on=f.given_on.data, method=f.method.data, expires_on=f.expires_on.data,
-                       agency_ids=list(f.agencies.data or []), agency_kinds=list(f.agency_kinds.data or []))
-    return _apply(case, "consent", form, run, "동의를 기록했습니다.")
+        for party in parties:
+            record_consent(case, current_user, party=party, purposes=list(f.purposes.data or []),
+                           given_on=f.given_on.data, method=f.method.data, expires_on=f.expires_on.data,
+                           agency_ids=list(f.agencies.data or []), agency_kinds=list(f.agency_kinds.data or []))
+    names = "·".join(str(CONSENT_PARTIES[party]) for party in parties)
+    return _apply(case, "consent", form, run, gettext("%(parties)s 동의를 기록했습니다.", parties=names) if names
+                  else gettext("동의를 기록했습니다."))
 
 
 @bp.post("/<uid>/consent/<consent_uid>/withdraw", endpoint="withdraw_consent")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from ...db import today_kst, utcnow
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
 from ...navigation import add_nav
+from ...words import josa
 from .. import access, bp
 from .. import services as s
 from ..amendments import amendments_of
@@ -230,7 +232,8 @@ def action_status(uid: str, item_uid: str):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(f"실행 과제를 '{ACTION_ITEM_STATUSES[form.status.data]}'(으)로 바꿨습니다.", "success")
+            flash(gettext("실행 과제를 %(status)s 바꿨습니다.",
+                          status=josa(f"'{ACTION_ITEM_STATUSES[form.status.data]}'", "으로/로")), "success")
     else:
         flash("상태를 골라 주세요.", "error")
     return redirect(url_for("conferences.view", uid=conference.uid) + "#actions")

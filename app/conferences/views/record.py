@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -60,8 +61,8 @@ def _closings(form, close_forms: dict, conference: Conference) -> dict | None:
             continue  # without a close form the service refuses the decision with its own message
         close_form = close_forms[cc.case_id]
         if not close_form.validate():
-            form.form_errors.append(f"{cc.case.student.name} 학생 사례의 종결 정보(사유, 영역별 결과, 배정·의뢰 정리)를 "
-                                    "확인해 주세요.")
+            form.form_errors.append(gettext("%(name)s 학생 사례를 종결하려면 사유, 영역별 결과, 배정·의뢰 정리를 모두 "
+                                            "골라 주세요.", name=cc.case.student.name))
             complete = False
             continue
         closings[cc.case_id] = dict(reason=close_form.reason.data, outcomes=close_outcomes(close_form, cc.case),
