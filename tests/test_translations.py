@@ -23,13 +23,13 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 BABEL_CFG = ROOT / "babel.cfg"
-# The same keywords as `pybabel extract -k _l -k lazy_gettext -k N_` (on top of babel's defaults).
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
+# The same keywords as `pybabel extract -k _l -k lazy_gettext -k N_ -k lazy_pgettext:1c,2` (on top of babel's defaults).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None, "lazy_pgettext": ((1, "c"), 2)}
 
 UPDATE_HELP = (
     "Update the English catalogue from the code, then translate the new entries "
     "(no empty msgstr, no '#, fuzzy'):\n"
-    "  .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o /tmp/messages.pot .\n"
+    "  .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k lazy_pgettext:1c,2 -o /tmp/messages.pot .\n"
     "  .venv/bin/pybabel update -i /tmp/messages.pot -d app/translations --no-fuzzy-matching\n"
     f"and edit {CATALOGUE.relative_to(ROOT)}."
 )

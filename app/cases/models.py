@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation, User
 from ..db import (Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column, utcnow)
+from ..stored_messages import EncryptedMessage
 from ..extensions import db
 from ..students.models import Student
 
@@ -266,7 +267,8 @@ class CaseEvent(UidMixin, db.Model):
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     #: a short description, encrypted since it may name the student or their situation
     text_enc: Mapped[Ciphertext] = ciphertext_column()
-    text = EncryptedText()
+    #: a marked message (shown in each reader's language) or plain text
+    text = EncryptedMessage()
 
     #: where the line's object opens (a concern, a referral …), a path inside the app
     link: Mapped[Optional[str]] = mapped_column(String(200))

@@ -7,7 +7,8 @@ from typing import Optional
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Ciphertext, EncryptedText, UidMixin, ciphertext_column, utcnow
+from ..db import Ciphertext, UidMixin, ciphertext_column, utcnow
+from ..stored_messages import EncryptedMessage
 from ..extensions import db
 
 
@@ -31,7 +32,7 @@ class Notification(UidMixin, db.Model):
     resolved_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     #: the message may name a student or guardian, so it is encrypted
     text_enc: Mapped[Ciphertext] = ciphertext_column()
-    text = EncryptedText()
+    text = EncryptedMessage()
 
     __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),
                       Index("ix_notification_case", "case_id"))
