@@ -1,6 +1,7 @@
 """Registers the CLI groups that are not feature blueprints' own."""
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from .demo.cli import demo
 from .extensions import db
@@ -16,7 +17,7 @@ def analyze_command():
         connection.exec_driver_sql("PRAGMA analysis_limit=1000")
     connection.exec_driver_sql("ANALYZE")
     db.session.commit()
-    click.echo("통계를 갱신했습니다.")
+    click.echo(_("통계를 갱신했습니다."))
 
 
 def init_app(app) -> None:

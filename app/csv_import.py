@@ -9,6 +9,7 @@ import io
 from typing import Callable, Iterator
 
 from flask import abort, render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField
@@ -35,17 +36,17 @@ def csv_rows(text: str) -> Iterator[list[str]]:
         except csv.Error as error:
             if "field limit" in str(error):
                 limit = csv.field_size_limit() // 1024
-                raise DomainError(f"한 칸의 내용이 너무 깁니다 ({row}행). 한 칸은 {limit}KB를 넘을 수 없습니다. "
-                                  "파일을 확인해 주세요.", "file") from None
-            raise DomainError(f"CSV 형식을 읽을 수 없습니다 ({row}행). 엑셀에서 CSV로 다시 저장해 주세요.",
+                raise DomainError(_("한 칸의 내용이 너무 깁니다 (%(row)d행). 한 칸은 %(limit)dKB를 넘을 수 없습니다. "
+                                    "파일을 확인해 주세요.", row=row, limit=limit), "file") from None
+            raise DomainError(_("CSV 형식을 읽을 수 없습니다 (%(row)d행). 엑셀에서 CSV로 다시 저장해 주세요.", row=row),
                               "file") from None
         yield cells
 
 
 def csv_file_field(label: str) -> FileField:
     """The file field of an upload form, with the checks every CSV upload shares."""
-    return FileField(label, validators=[FileRequired("CSV 파일을 선택해 주세요."),
-                                        FileAllowed(["csv"], "확장자가 .csv인 파일만 올릴 수 있습니다.")],
+    return FileField(label, validators=[FileRequired(_l("CSV 파일을 선택해 주세요.")),
+                                        FileAllowed(["csv"], _l("확장자가 .csv인 파일만 올릴 수 있습니다."))],
                      render_kw={"accept": ".csv,text/csv"})
 
 
@@ -57,15 +58,15 @@ class CsvUploadForm(FlaskForm):
         data = field.data.read(MAX_IMPORT_BYTES + 1)
         field.data.seek(0)
         if len(data) > MAX_IMPORT_BYTES:
-            field.errors.append("파일이 너무 큽니다. 1MB 이하의 CSV 파일을 올려 주세요.")
+            field.errors.append(_("파일이 너무 큽니다. 1MB 이하의 CSV 파일을 올려 주세요."))
         elif not data.strip():
-            field.errors.append("빈 파일입니다.")
+            field.errors.append(_("빈 파일입니다."))
 
 
 class ImportConfirmForm(FlaskForm):
     """The preview's confirm button: carries the uploaded bytes, which are parsed again."""
 
-    payload = HiddenField("업로드한 파일", validators=[DataRequired("파일을 다시 올려 주세요.")])
+    payload = HiddenField(_l("업로드한 파일"), validators=[DataRequired(_l("파일을 다시 올려 주세요."))])
     filename = HiddenField()
 
     def raw(self) -> bytes | None:
@@ -90,7 +91,7 @@ def two_step_import(template: str, upload_form: type[CsvUploadForm], parse: Call
         raw = confirm.raw() if confirm.validate_on_submit() else None
         if raw is None:
             upload = upload_form(formdata=None)
-            upload.form_errors.append("업로드한 파일을 확인할 수 없습니다. 파일을 다시 올려 주세요.")
+            upload.form_errors.append(_("업로드한 파일을 확인할 수 없습니다. 파일을 다시 올려 주세요."))
             return render_template(template, form=upload, **context), 400
         try:
             count = save(raw)

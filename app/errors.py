@@ -1,7 +1,8 @@
-"""Korean error pages that leak nothing; 403s are audited as permission denials."""
+"""Error pages (in the reader's language) that leak nothing; 403s are audited as permission denials."""
 from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -23,6 +24,18 @@ KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 FALLBACK_500 = ('<!doctype html><html lang="ko"><meta charset="utf-8"><title>오류 | 이음</title>'
                 "<h1>일시적인 오류가 발생했습니다</h1><p>잠시 후 다시 시도해 주세요.</p></html>")
 FALLBACK_503 = FALLBACK_500.replace("일시적인 오류가 발생했습니다", "잠시 후 다시 시도해 주세요")
+
+
+def fallback_page(code: int) -> str:
+    """The bare page of ``code`` (500 or 503) in the reader's language; Korean if even that fails."""
+    try:
+        from .i18n import current_language
+        return ('<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{error} | {app}</title>'
+                "<h1>{title}</h1><p>{text}</p></html>").format(
+            lang=escape(current_language()), error=escape(gettext("오류")), app=escape(gettext("이음")),
+            title=escape(MESSAGES[code][0]), text=escape(gettext("잠시 후 다시 시도해 주세요.")))
+    except Exception:  # noqa: BLE001  the last resort must not fail
+        return FALLBACK_503 if code == 503 else FALLBACK_500
 
 
 def render_error(code: int, message: str | None = None):
@@ -57,7 +70,7 @@ def unavailable_response():
         response = make_response(render_error(503))
     except Exception:  # noqa: BLE001  the database may be unreadable too
         current_app.logger.exception("could not render the 503 page")
-        response = make_response(FALLBACK_503, 503, {"Content-Type": "text/html; charset=utf-8"})
+        response = make_response(fallback_page(503), 503, {"Content-Type": "text/html; charset=utf-8"})
     response.headers["Retry-After"] = str(current_app.config.get("LOCKED_RETRY_AFTER", 2))
     return response
 
@@ -117,4 +130,4 @@ def init_app(app) -> None:
             return render_error(500)
         except Exception:  # noqa: BLE001  the error page must not fail in turn
             app.logger.exception("could not render the error page")
-            return FALLBACK_500, 500, {"Content-Type": "text/html; charset=utf-8"}
+            return fallback_page(500), 500, {"Content-Type": "text/html; charset=utf-8"}

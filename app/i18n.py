@@ -7,6 +7,7 @@ from flask_babel import get_locale, to_user_timezone
 
 from .db import today_kst
 from .extensions import babel
+from .stored_messages import render_value
 from .words import date_text, due_text, month_text, short_date_text
 
 
@@ -104,6 +105,6 @@ def init_app(app) -> None:
                    default_translation_directories="translations")
     # a str is the stand-in of an undecryptable date (app.db.Unreadable): shown as it is
     app.jinja_env.filters.update(kdate=date_filter, kdatetime=datetime_filter, kshort=short_date_filter,
-                                 kmonth=month_filter, due=due_filter)
+                                 kmonth=month_filter, due=due_filter, stored=render_value)
     app.jinja_env.globals.update(current_path=lambda: request.full_path.rstrip("?"),
                                  current_language=current_language, other_languages=other_languages)

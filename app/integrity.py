@@ -86,7 +86,8 @@ class UnreadableValueError(DomainError):
     real value: the ciphertext stays as it is, for an operator to restore from a backup."""
 
     def __init__(self, field: str) -> None:
-        super().__init__("복호화할 수 없는 값은 저장할 수 없습니다. 다른 항목만 고치거나 관리자에게 문의해 주세요.",
+        from flask_babel import gettext
+        super().__init__(gettext("복호화할 수 없는 값은 저장할 수 없습니다. 다른 항목만 고치거나 관리자에게 문의해 주세요."),
                          field)
 
 

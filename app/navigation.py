@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from .i18n import N_
@@ -48,7 +47,7 @@ def nav_items() -> list[dict]:
 
 def translated_role_label(role: str) -> str:
     """The role's label in the page's language."""
-    return gettext(role_label(role))
+    return str(role_label(role))
 
 
 def init_app(app) -> None:

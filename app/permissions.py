@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 
 SCHOOL_STAFF = "school_staff"
@@ -32,8 +33,9 @@ ROLES: dict[str, tuple[str, tuple[str | None, ...]]] = {
 SCHOOL_ROLES = (SCHOOL_STAFF, SCHOOL_LEAD)
 
 
-def role_label(role: str) -> str:
-    return ROLES[role][0]
+def role_label(role: str):
+    """The role's label, translated when shown (a lazy message: navigation.ROLE_LABEL_MESSAGES marks them)."""
+    return lazy_gettext(ROLES[role][0])
 
 
 def role_fits_organisation(role: str, organisation) -> bool:
@@ -250,4 +252,4 @@ def report_scope(user, level: str, group: str | None = None):
         return Scope("school", "school", school_id=org.id, office_code=org.office_code, name=org.name)
     if level == "district":
         return Scope("district", "school", office_code=org.office_code, name=org.name)
-    return Scope("city", "gu" if group == "gu" else "office", name="서울특별시교육청")
+    return Scope("city", "gu" if group == "gu" else "office", name=gettext("서울특별시교육청"))

@@ -72,6 +72,29 @@ def render(packed: dict, language: str | None = None) -> str:
     return gettext(msgid, **params) if context is None else pgettext(context, msgid, **params)
 
 
+def pack_value(value: Any) -> Any:
+    """A value for a stored JSON document (a referral's shared copy): marked messages and dates
+    packed to be rendered for each reader by ``render_value``; lists packed item by item."""
+    if isinstance(value, (list, tuple)):
+        return [pack_value(item) for item in value]
+    if isinstance(value, LazyString):
+        return {"$msg": envelope(value)}
+    return _pack(value)
+
+
+def render_value(value: Any, language: str | None = None) -> Any:
+    """A value packed by ``pack_value`` as text for the reader (lists joined with "; "); plain
+    values, and documents stored before packing existed, as they are."""
+    if isinstance(value, list):
+        return "; ".join(str(render_value(item, language)) for item in value)
+    if isinstance(value, dict) and ("$msg" in value or "$date" in value):
+        if language is None:
+            locale = get_locale()
+            language = locale.language if locale else "ko"
+        return _unpack(value, language)
+    return value
+
+
 def dump_message(value: Any) -> str:
     """What the encrypted column holds: a marked message as MARK + JSON, plain text as it is."""
     if isinstance(value, LazyString) and isinstance(getattr(value, "_args", None), tuple):

@@ -269,6 +269,35 @@ def test_english_error_messages(english):
     assert "The login or password is not correct." in refused.get_data(as_text=True)
 
 
+def test_error_pages_and_the_layout_have_no_korean_in_english(english):
+    """The 404 page with the header, skip link and footer: every word English but the switch
+    back to 한국어 (a language is named in itself)."""
+    client = english.test_client()
+    client.post("/lang/en", data={"back": "/"})
+    html = client.get("/nowhere").get_data(as_text=True)
+    assert "Skip to main content" in html and "Page not found" in html and "Error 404" in html
+    visible = re.sub(r"<[^>]+>", " ", html.replace(">한국어</button>", "></button>"))
+    assert not re.findall(r"[\uac00-\ud7a3]+", visible)
+
+
+def test_the_last_resort_error_page_follows_the_language(english, monkeypatch):
+    import app.errors as errors
+
+    @english.route("/_test/boom")
+    def boom():
+        raise RuntimeError("boom")
+    english.config["PROPAGATE_EXCEPTIONS"] = False
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("template broken")
+    monkeypatch.setattr(errors, "render_template", broken)
+    client = english.test_client()
+    client.post("/lang/en", data={"back": "/"})
+    html = client.get("/_test/boom").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Something went wrong" in html and "Please wait a moment" in html
+    client.post("/lang/ko", data={"back": "/"})
+    assert "일시적인 오류가 발생했습니다" in client.get("/_test/boom").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("code", ["fr", "xx"])
 def test_unknown_languages_are_ignored(client, code):
     client.post(f"/lang/{code}", data={"back": "/login"})

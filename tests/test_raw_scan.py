@@ -43,7 +43,11 @@ def seeded(app, db):
 
 def _leaves(value):
     """The searchable texts inside a decrypted value (JSON documents: their string leaves)."""
-    if isinstance(value, dict):
+    if isinstance(value, dict) and "$msg" in value:  # a stored message: its msgid is the product's words
+        yield from _leaves(value["$msg"].get("a", {}))
+    elif isinstance(value, dict) and "$date" in value:
+        yield value["$date"]
+    elif isinstance(value, dict):
         for item in value.values():
             yield from _leaves(item)
     elif isinstance(value, (list, tuple)):
@@ -67,9 +71,9 @@ def _plain_elsewhere(db) -> set[str]:
     from app.cases.models import DOMAINS, RISK_LEVELS
     plain = set(db.session.execute(select(Organisation.name)).scalars())
     plain |= set(db.session.execute(select(User.login)).scalars())
-    plain |= set(SHAREABLE_ITEMS.values()) | set(OVERRIDE_CATEGORIES.values())
-    plain |= {label for label, _order in RISK_LEVELS.values()}
-    plain |= {label if isinstance(label, str) else label[0] for label in DOMAINS.values()}
+    plain |= {str(label) for label in (*SHAREABLE_ITEMS.values(), *OVERRIDE_CATEGORIES.values())}
+    plain |= {str(label) for label, _order in RISK_LEVELS.values()}
+    plain |= {str(label if not isinstance(label, tuple) else label[0]) for label in DOMAINS.values()}
     return plain
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import text
 
 from app.cases.chronology import add_event
@@ -38,13 +38,13 @@ def test_parameters_are_encrypted_and_the_column_never_holds_them_in_clear(app, 
 
 def test_dates_and_nested_messages_are_written_for_the_reader(app, db, build):
     case = build.case()
-    nested = _l("선정")
-    event = add_event(case, "status", _l("%(kind)s 등록했습니다 (코드 %(code)s).", kind=nested,
-                                         code=dt.date(2026, 12, 8)))
+    nested = lazy_pgettext("case status", "선정")  # a context travels with the message
+    event = add_event(case, "referral", _l("%(agency)s: 서비스 제공 (%(kind)s, %(day)s)", agency="푸른센터",
+                                           kind=nested, day=dt.date(2026, 12, 8)))
     event = _reload(db, event)
-    assert "2026. 12. 8." in event.text
+    assert event.text == "푸른센터: 서비스 제공 (선정, 2026. 12. 8.)"
     with force_locale("en"):
-        assert "8 Dec 2026" in event.text and "added" in event.text
+        assert event.text == "푸른센터: service delivered (Selected, 8 Dec 2026)"
 
 
 def test_plain_text_is_kept_as_typed_and_cannot_pose_as_a_message(app, db, build):

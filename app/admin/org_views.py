@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..auth.models import ORG_KINDS, SCHOOL_LEVELS, Gu, Organisation, User
+from ..auth.models import Gu, Organisation, User
 from ..extensions import db
 from ..form_actions import save_or_show
-from ..words import josa
+from ..words import particle
 from . import bp
 from . import organisations as o
-from .forms import AgencyForm, ButtonForm, OrganisationFilterForm, SchoolForm
+from .forms import (ORG_KIND_CHOICES, SCHOOL_LEVEL_LABELS, AgencyForm, ButtonForm, OrganisationFilterForm,
+                    SchoolForm)
 from .views import PAGE_SIZE, admin_only
 
 FORMS = {"school": SchoolForm, "agency": AgencyForm}
-KIND_WORDS = {"school": "학교", "agency": "유관기관"}
+KIND_WORDS = {"school": _l("학교"), "agency": _l("유관기관")}
 
 
 def gu_choices() -> list[tuple[str, str]]:
@@ -39,7 +40,7 @@ def organisation_or_404(uid: str) -> Organisation:
 def organisations():
     """기관: every organisation with filters (kind, 자치구, status) and name/code search."""
     form = OrganisationFilterForm(request.args)
-    form.gu.choices = [("", "전체"), *gu_choices()]
+    form.gu.choices = [("", gettext("전체")), *gu_choices()]
     page, counts = None, {}
     if form.validate():
         query = (select(Organisation).options(joinedload(Organisation.gu), joinedload(Organisation.office))
@@ -61,7 +62,8 @@ def organisations():
             User.organisation_id.in_(ids), User.active.is_(True)).group_by(User.organisation_id)).all()) if ids else {}
     args = {k: v for k, v in request.args.items() if k in form._fields and v}
     return render_template("admin/organisations.html", form=form, page=page, counts=counts, args=args,
-                           kinds=ORG_KINDS, levels=SCHOOL_LEVELS), (200 if page is not None else 400)
+                           kinds=dict(ORG_KIND_CHOICES[1:]),
+                           levels=SCHOOL_LEVEL_LABELS), (200 if page is not None else 400)
 
 
 def _fields(form) -> dict:
@@ -75,11 +77,12 @@ def new_organisation(kind: str):
     if kind not in FORMS:
         abort(404)
     form = FORMS[kind]()
-    form.gu_id.choices = [("", "선택해 주세요"), *gu_choices()]
+    form.gu_id.choices = [("", gettext("선택해 주세요")), *gu_choices()]
     if form.validate_on_submit():
         ok, organisation = save_or_show(form, lambda: o.create_organisation(current_user, kind, _fields(form)))
         if ok:
-            flash(gettext("%(kind)s 등록했습니다 (코드 %(code)s).", kind=josa(KIND_WORDS[kind], "을/를"),
+            flash(gettext("%(kind)s%(eul)s 등록했습니다 (코드 %(code)s).", kind=KIND_WORDS[kind],
+                          eul=particle(str(KIND_WORDS[kind]), "을/를"),
                           code=organisation.code), "success")
             return redirect(url_for(".organisation", uid=organisation.uid))
     return render_template("admin/organisation_form.html", form=form, kind=kind, organisation=None,
@@ -91,11 +94,11 @@ def _render(organisation: Organisation, form=None, button=None, status: int = 20
         form = FORMS[organisation.kind](formdata=None, obj=organisation)
         form.gu_id.data = str(organisation.gu_id or "")
     if form is not None:
-        form.gu_id.choices = [("", "선택해 주세요"), *gu_choices()]
+        form.gu_id.choices = [("", gettext("선택해 주세요")), *gu_choices()]
     return render_template("admin/organisation.html", organisation=organisation, form=form,
                            button=button or ButtonForm(formdata=None), users=o.active_user_count(organisation),
                            kind_word=KIND_WORDS.get(organisation.kind, organisation.kind_label),
-                           levels=SCHOOL_LEVELS), status
+                           levels=SCHOOL_LEVEL_LABELS), status
 
 
 @bp.get("/organisations/<uid>")
@@ -113,11 +116,11 @@ def edit_organisation(uid: str):
     if organisation.kind not in FORMS:
         abort(404)
     form = FORMS[organisation.kind]()
-    form.gu_id.choices = [("", "선택해 주세요"), *gu_choices()]
+    form.gu_id.choices = [("", gettext("선택해 주세요")), *gu_choices()]
     if form.validate_on_submit():
         ok, changed = save_or_show(form, lambda: o.update_organisation(current_user, organisation, _fields(form)))
         if ok:
-            flash("기관 정보를 저장했습니다." if changed else "바뀐 내용이 없습니다.", "success" if changed else "info")
+            flash(gettext("기관 정보를 저장했습니다.") if changed else gettext("바뀐 내용이 없습니다."), "success" if changed else "info")
             return redirect(url_for(".organisation", uid=uid))
     return _render(organisation_or_404(uid), form, status=400)
 
@@ -137,11 +140,11 @@ def _switch(uid: str, change, message: str):
 @admin_only
 def deactivate_organisation(uid: str):
     """Take the organisation out of use (refused, naming how many, while accounts are active)."""
-    return _switch(uid, o.deactivate_organisation, "기관을 비활성화했습니다.")
+    return _switch(uid, o.deactivate_organisation, gettext("기관을 비활성화했습니다."))
 
 
 @bp.post("/organisations/<uid>/reactivate")
 @admin_only
 def reactivate_organisation(uid: str):
     """Put a deactivated organisation back in use."""
-    return _switch(uid, o.reactivate_organisation, "기관을 다시 운영 상태로 바꿨습니다.")
+    return _switch(uid, o.reactivate_organisation, gettext("기관을 다시 운영 상태로 바꿨습니다."))

@@ -3,6 +3,7 @@
 Each change is audited with codes only; callers commit."""
 from __future__ import annotations
 
+from flask_babel import gettext
 import re
 
 from sqlalchemy import func, select
@@ -27,24 +28,24 @@ def _gu(gu_id) -> Gu:
     except (TypeError, ValueError):
         gu = None
     if gu is None:
-        raise DomainError("자치구를 목록에서 골라 주세요.", "gu_id")
+        raise DomainError(gettext("자치구를 목록에서 골라 주세요."), "gu_id")
     return gu
 
 
 def _code(kind: str, code: str | None, current: Organisation | None) -> str:
     code = (code or "").strip().upper()
     if kind == "school" and not SCHOOL_CODE.match(code):
-        raise DomainError("학교 코드는 NEIS 학교 코드(영문 대문자·숫자 7~10자, 예: B100000465)로 입력해 주세요.", "code")
+        raise DomainError(gettext("학교 코드는 NEIS 학교 코드(영문 대문자·숫자 7~10자, 예: B100000465)로 입력해 주세요."), "code")
     if kind == "agency":
         if not code:
             return current.code if current is not None else _next_agency_code()
         if not AGENCY_CODE.match(code):
-            raise DomainError("기관 코드는 영문 대문자·숫자·하이픈 2~32자로 입력해 주세요 (비우면 자동으로 정합니다).", "code")
+            raise DomainError(gettext("기관 코드는 영문 대문자·숫자·하이픈 2~32자로 입력해 주세요 (비우면 자동으로 정합니다)."), "code")
     clash = select(Organisation.id).where(func.upper(Organisation.code) == code)
     if current is not None:
         clash = clash.where(Organisation.id != current.id)
     if db.session.execute(clash).first():
-        raise DomainError(f"이미 사용 중인 기관 코드입니다: {code}", "code")
+        raise DomainError(gettext("이미 사용 중인 기관 코드입니다: %(code)s", code=code), "code")
     return code
 
 
@@ -60,15 +61,15 @@ def _clean(kind: str, fields: dict, current: Organisation | None = None) -> dict
     """Checked column values of a school or agency; the office follows from the 자치구."""
     name = (fields.get("name") or "").strip()
     if not name or len(name) > 200:
-        raise DomainError("기관명을 200자 이내로 입력해 주세요.", "name")
+        raise DomainError(gettext("기관명을 200자 이내로 입력해 주세요."), "name")
     values = {"code": _code(kind, fields.get("code"), current), "name": name}
     if kind == "school":
         if fields.get("school_level") not in SCHOOL_LEVELS:
-            raise DomainError("학교급을 목록에서 골라 주세요.", "school_level")
+            raise DomainError(gettext("학교급을 목록에서 골라 주세요."), "school_level")
         values["school_level"] = fields["school_level"]
     else:
         if fields.get("agency_kind") not in AGENCY_KINDS:
-            raise DomainError("기관 유형을 목록에서 골라 주세요.", "agency_kind")
+            raise DomainError(gettext("기관 유형을 목록에서 골라 주세요."), "agency_kind")
         values["agency_kind"] = fields["agency_kind"]
     gu = _gu(fields.get("gu_id"))
     values.update(gu_id=gu.id, office_code=gu.office_code)
@@ -79,7 +80,7 @@ def create_organisation(actor, kind: str, fields: dict) -> Organisation:
     """Register a school or an agency."""
     require_admin(actor)
     if kind not in EDITABLE_KINDS:
-        raise DomainError("학교나 유관기관만 등록할 수 있습니다.", "kind")
+        raise DomainError(gettext("학교나 유관기관만 등록할 수 있습니다."), "kind")
     organisation = Organisation(kind=kind, **_clean(kind, fields))
     db.session.add(organisation)
     db.session.flush()
@@ -90,7 +91,7 @@ def create_organisation(actor, kind: str, fields: dict) -> Organisation:
 
 def _require_editable(organisation: Organisation) -> None:
     if organisation.kind not in EDITABLE_KINDS:
-        raise DomainError("교육청과 교육지원청은 이 화면에서 바꿀 수 없습니다.", "name")
+        raise DomainError(gettext("교육청과 교육지원청은 이 화면에서 바꿀 수 없습니다."), "name")
 
 
 def update_organisation(actor, organisation: Organisation, fields: dict) -> list[str]:
@@ -119,11 +120,11 @@ def deactivate_organisation(actor, organisation: Organisation) -> None:
     require_admin(actor)
     _require_editable(organisation)
     if not organisation.active:
-        raise DomainError("이미 비활성화된 기관입니다.", None)
+        raise DomainError(gettext("이미 비활성화된 기관입니다."), None)
     users = active_user_count(organisation)
     if users:
-        raise DomainError(f"이 기관에 사용 중인 계정이 {users}개 있어 비활성화할 수 없습니다. "
-                          "먼저 그 계정들을 비활성화하거나 다른 기관으로 옮겨 주세요.", None)
+        raise DomainError(gettext("이 기관에 사용 중인 계정이 %(n)d개 있어 비활성화할 수 없습니다. "
+                                  "먼저 그 계정들을 비활성화하거나 다른 기관으로 옮겨 주세요.", n=users), None)
     organisation.active = False
     db.session.flush()
     record("organisation_deactivated", obj=organisation, actor=actor,
@@ -135,7 +136,7 @@ def reactivate_organisation(actor, organisation: Organisation) -> None:
     require_admin(actor)
     _require_editable(organisation)
     if organisation.active:
-        raise DomainError("이미 운영 중인 기관입니다.", None)
+        raise DomainError(gettext("이미 운영 중인 기관입니다."), None)
     organisation.active = True
     db.session.flush()
     record("organisation_updated", obj=organisation, actor=actor,

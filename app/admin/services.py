@@ -8,6 +8,7 @@ a generated one: never in an audit event, a grant change, a log line or the sess
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 import secrets
 
 from sqlalchemy import func, select
@@ -32,16 +33,16 @@ ASSIGNABLE_ROLES = tuple(role for role in ROLES if role != GUARDIAN)
 def require_admin(actor) -> None:
     """Only system administrators manage accounts and organisations."""
     if not has_role(actor, ADMIN):
-        raise NotPermitted("시스템 관리자만 계정과 기관을 관리할 수 있습니다.")
+        raise NotPermitted(gettext("시스템 관리자만 계정과 기관을 관리할 수 있습니다."))
 
 
 def clean_reason(reason: str | None, required: bool = True) -> str | None:
     """The reason kept (encrypted) with a grant change."""
     reason = (reason or "").strip()
     if required and not reason:
-        raise DomainError("사유를 입력해 주세요. 권한 변경 이력에 남습니다.", "reason")
+        raise DomainError(gettext("사유를 입력해 주세요. 권한 변경 이력에 남습니다."), "reason")
     if len(reason) > REASON_MAX:
-        raise DomainError(f"사유는 {REASON_MAX}자 이내로 입력해 주세요.", "reason")
+        raise DomainError(gettext("사유는 %(n)d자 이내로 입력해 주세요.", n=REASON_MAX), "reason")
     return reason or None
 
 
@@ -55,21 +56,23 @@ def organisation_by_code(code: str | None) -> Organisation | None:
         select(Organisation).where(Organisation.code.in_({code, code.upper()}))
         .order_by((Organisation.code == code).desc())).scalars().first()
     if organisation is None:
-        raise DomainError(f"기관 코드를 찾을 수 없습니다: {code}. 기관 목록에서 코드를 확인해 주세요.", "organisation")
+        raise DomainError(gettext("기관 코드를 찾을 수 없습니다: %(code)s. 기관 목록에서 코드를 확인해 주세요.", code=code),
+                          "organisation")
     if not organisation.active:
-        raise DomainError("비활성화된 기관에는 사용자를 둘 수 없습니다.", "organisation")
+        raise DomainError(gettext("비활성화된 기관에는 사용자를 둘 수 없습니다."), "organisation")
     return organisation
 
 
 def check_role(role: str, organisation: Organisation | None) -> None:
     """A role an admin may give, in an organisation of a kind that role belongs to."""
     if role not in ROLES:
-        raise DomainError("역할을 목록에서 골라 주세요.", "role")
+        raise DomainError(gettext("역할을 목록에서 골라 주세요."), "role")
     if role == GUARDIAN:
-        raise DomainError("교육후견인 계정은 교육지원청 담당자가 후견인 명단에서 만듭니다.", "role")
+        raise DomainError(gettext("교육후견인 계정은 교육지원청 담당자가 후견인 명단에서 만듭니다."), "role")
     if not role_fits_organisation(role, organisation):
-        kinds = "·".join(ORG_KINDS[kind] for kind in ROLES[role][1])
-        raise DomainError(f"{role_label(role)} 계정의 소속은 {kinds}이어야 합니다.", "organisation")
+        kinds = "·".join(gettext(ORG_KINDS[kind]) for kind in ROLES[role][1])
+        raise DomainError(gettext("%(role)s 계정의 소속은 %(kinds)s이어야 합니다.", role=role_label(role), kinds=kinds),
+                          "organisation")
 
 
 def generate_password(login: str, display_name: str) -> str:
@@ -90,7 +93,7 @@ def create_account(actor, *, login: str, display_name: str, role: str, organisat
     require_admin(actor)
     display_name = (display_name or "").strip()
     if not display_name or len(display_name) > 100:
-        raise DomainError("이름을 100자 이내로 입력해 주세요.", "display_name")
+        raise DomainError(gettext("이름을 100자 이내로 입력해 주세요."), "display_name")
     organisation = organisation_by_code(organisation_code)
     check_role(role, organisation)
     generated = None
@@ -106,9 +109,9 @@ def change_grant(user: User, actor, *, role: str, organisation_code: str | None,
     grant change kinds recorded (each with the whole before and after)."""
     require_admin(actor)
     if user.id == actor.id:
-        raise DomainError("자기 계정의 역할·소속은 바꿀 수 없습니다. 다른 시스템 관리자에게 요청해 주세요.", "role")
+        raise DomainError(gettext("자기 계정의 역할·소속은 바꿀 수 없습니다. 다른 시스템 관리자에게 요청해 주세요."), "role")
     if user.role == GUARDIAN:
-        raise DomainError("교육후견인 계정의 역할·소속은 바꿀 수 없습니다. 교육후견인은 교육지원청 후견인 명단에서 관리합니다.",
+        raise DomainError(gettext("교육후견인 계정의 역할·소속은 바꿀 수 없습니다. 교육후견인은 교육지원청 후견인 명단에서 관리합니다."),
                           "role")
     reason = clean_reason(reason)
     organisation = organisation_by_code(organisation_code)
@@ -116,7 +119,7 @@ def change_grant(user: User, actor, *, role: str, organisation_code: str | None,
     kinds = [kind for kind, changed in (("role_changed", role != user.role),
                                         ("organisation_changed", organisation.id != user.organisation_id)) if changed]
     if not kinds:
-        raise DomainError("바뀐 내용이 없습니다. 새 역할이나 소속을 골라 주세요.", "role")
+        raise DomainError(gettext("바뀐 내용이 없습니다. 새 역할이나 소속을 골라 주세요."), "role")
     before = grant_state(user)
     user.role, user.organisation = role, organisation
     end_all_sessions(user)
@@ -130,10 +133,10 @@ def deactivate_account(user: User, actor, reason: str | None) -> None:
     """Deactivate with a reason; the user's sessions end and sign-in is refused."""
     require_admin(actor)
     if user.id == actor.id:
-        raise DomainError("자기 계정은 비활성화할 수 없습니다.", "reason")
+        raise DomainError(gettext("자기 계정은 비활성화할 수 없습니다."), "reason")
     reason = clean_reason(reason)
     if not user.active:
-        raise DomainError("이미 비활성화된 계정입니다.", "reason")
+        raise DomainError(gettext("이미 비활성화된 계정입니다."), "reason")
     deactivate_user(user, actor, reason)
 
 
@@ -142,9 +145,9 @@ def reactivate_user(user: User, actor, reason: str | None) -> None:
     require_admin(actor)
     reason = clean_reason(reason)
     if user.active:
-        raise DomainError("이미 사용 중인 계정입니다.", "reason")
+        raise DomainError(gettext("이미 사용 중인 계정입니다."), "reason")
     if user.organisation is not None and not user.organisation.active:
-        raise DomainError("소속 기관이 비활성화되어 있습니다. 기관을 다시 운영하거나 먼저 소속을 옮겨 주세요.", "reason")
+        raise DomainError(gettext("소속 기관이 비활성화되어 있습니다. 기관을 다시 운영하거나 먼저 소속을 옮겨 주세요."), "reason")
     before = grant_state(user)
     user.active = True
     db.session.flush()
@@ -173,7 +176,7 @@ def unlock_user(user: User, actor, reason: str | None = None) -> None:
     reason = clean_reason(reason, required=False)
     throttle = lock_of(user)
     if throttle is None:
-        raise DomainError("잠긴 계정이 아닙니다.", "reason")
+        raise DomainError(gettext("잠긴 계정이 아닙니다."), "reason")
     db.session.delete(throttle)
     db.session.flush()
     record_grant(user, "unlocked", actor, before=grant_state(user), reason=reason)
@@ -184,7 +187,7 @@ def reset_password(user: User, actor, reason: str | None) -> str:
     session of the user ends and a lockout on it is lifted."""
     require_admin(actor)
     if user.id == actor.id:
-        raise DomainError("자기 비밀번호는 내 계정 화면에서 바꿔 주세요.", "reason")
+        raise DomainError(gettext("자기 비밀번호는 내 계정 화면에서 바꿔 주세요."), "reason")
     reason = clean_reason(reason)
     before = grant_state(user)
     password = generate_password(user.login, user.display_name or "")

@@ -3,6 +3,7 @@ deactivate, reactivate, unlock, password reset, handling approval and training, 
 A refused action shows the user page again with the message next to its field (400)."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from typing import Callable
 
 from flask import flash, redirect, render_template, url_for
@@ -39,8 +40,8 @@ def change_grant(uid: str):
                        reason=form.reason.data)
         return user
     return _act(uid, "grant", change, lambda user: (
-        f"역할·소속을 바꿨습니다 ({role_label(user.role)}"
-        f"{' · ' + user.organisation.name if user.organisation else ''}). 이 사용자의 모든 로그인이 끝났습니다."))
+        gettext("역할·소속을 바꿨습니다 (%(grant)s). 이 사용자의 모든 로그인이 끝났습니다.",
+                grant=f"{role_label(user.role)}{' · ' + user.organisation.name if user.organisation else ''}")))
 
 
 @bp.post("/users/<uid>/deactivate")
@@ -48,7 +49,7 @@ def change_grant(uid: str):
 def deactivate(uid: str):
     """Deactivate the account with a reason; its sessions end."""
     return _act(uid, "deactivate", lambda user, form: s.deactivate_account(user, current_user, form.reason.data),
-                "계정을 비활성화했습니다. 이 사용자는 더 이상 로그인할 수 없습니다.")
+                gettext("계정을 비활성화했습니다. 이 사용자는 더 이상 로그인할 수 없습니다."))
 
 
 @bp.post("/users/<uid>/reactivate")
@@ -56,7 +57,7 @@ def deactivate(uid: str):
 def reactivate(uid: str):
     """Let a deactivated account sign in again, with a reason."""
     return _act(uid, "reactivate", lambda user, form: s.reactivate_user(user, current_user, form.reason.data),
-                "계정을 다시 사용할 수 있게 했습니다.")
+                gettext("계정을 다시 사용할 수 있게 했습니다."))
 
 
 @bp.post("/users/<uid>/unlock")
@@ -64,7 +65,7 @@ def reactivate(uid: str):
 def unlock(uid: str):
     """Lift a lockout after too many wrong passwords."""
     return _act(uid, "unlock", lambda user, form: s.unlock_user(user, current_user, form.reason.data),
-                "로그인 잠금을 풀었습니다.")
+                gettext("로그인 잠금을 풀었습니다."))
 
 
 @bp.post("/users/<uid>/password")
@@ -118,4 +119,4 @@ def training(uid: str):
 def reset_totp(uid: str):
     """2단계 인증 초기화 with a reason: the user enrols again at the next sign-in."""
     return _act(uid, "totp", lambda user, form: totp_reset(user, current_user, form.reason.data),
-                "2단계 인증을 초기화했습니다. 이 사용자는 다음 로그인 때 다시 등록합니다.")
+                gettext("2단계 인증을 초기화했습니다. 이 사용자는 다음 로그인 때 다시 등록합니다."))

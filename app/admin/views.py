@@ -4,6 +4,7 @@ organisation screens in org_views.py.  Admins never see case content: nothing he
 case or a student."""
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext as _l
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -28,8 +29,8 @@ PAGE_SIZE = 30
 GRANT_PAGE_SIZE = 20
 admin_only = p.roles_required(p.ADMIN)
 
-add_nav("admin.users", "사용자", p.ADMIN)
-add_nav("admin.organisations", "기관", p.ADMIN)
+add_nav("admin.users", _l("사용자"), p.ADMIN)
+add_nav("admin.organisations", _l("기관"), p.ADMIN)
 
 #: the forms of the user page: name (also the field prefix) -> form class
 USER_FORMS = {"grant": GrantForm, "deactivate": ReasonForm, "reactivate": ReasonForm, "unlock": OptionalReasonForm,
@@ -110,7 +111,7 @@ def new_user():
             if generated:
                 return no_store(render_template("admin/password_once.html", user=user, password=generated,
                                                 created=True))
-            flash("계정을 만들었습니다. 입력한 비밀번호는 임시 비밀번호라 첫 로그인 때 바꿔야 합니다.", "success")
+            flash(gettext("계정을 만들었습니다. 입력한 비밀번호는 임시 비밀번호라 첫 로그인 때 바꿔야 합니다."), "success")
             return redirect(url_for(".user", uid=user.uid))
     return no_store(render_template("admin/user_new.html", form=form), 400 if form.errors or form.form_errors else 200)
 

@@ -1,9 +1,13 @@
-"""Directory CSV with HSDS-like columns: export (UTF-8 with BOM), import with preview, all or nothing."""
+"""Directory CSV with HSDS-like columns: export (UTF-8 with BOM), import with preview, all or nothing.
+
+The importer reads a header row of the English column names (COLUMNS, as the export writes them)
+or of their Korean names (KOREAN_HEADERS), or a mix."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +33,27 @@ FIELD_COLUMNS = {"name": "service_name", "description": "service_description", "
                  "contact_phone": "contact_phone", "contact_email": "contact_email", "address": "location_address",
                  "last_confirmed_on": "last_confirmed", "agency_kind": "organization_kind",
                  "gu_id": "service_area"}
+#: the Korean header of each column (a file may use these instead of the English names)
+KOREAN_HEADERS = {"기관명": "organization_name", "기관 유형": "organization_kind", "서비스명": "service_name",
+                  "서비스 설명": "service_description", "지원 영역": "domains", "대상 최소 나이": "eligibility_min_age",
+                  "대상 최대 나이": "eligibility_max_age", "지원 언어": "languages", "접수 상태": "capacity_status",
+                  "서비스 지역": "service_area", "운영 시간": "schedule", "전화": "contact_phone",
+                  "이메일": "contact_email", "주소": "location_address", "최종 확인일": "last_confirmed"}
+_KOREAN = {name.replace(" ", ""): column for name, column in KOREAN_HEADERS.items()}  # "기관유형" too
+#: each column as a person reads it (the preview's error table and the import page)
+COLUMN_LABELS = {"organization_name": _l("기관명"), "organization_kind": _l("기관 유형"), "service_name": _l("서비스명"),
+                 "service_description": _l("서비스 설명"), "domains": _l("지원 영역"),
+                 "eligibility_min_age": _l("대상 최소 나이"), "eligibility_max_age": _l("대상 최대 나이"),
+                 "languages": _l("지원 언어"), "capacity_status": _l("접수 상태"), "service_area": _l("서비스 지역"),
+                 "schedule": _l("운영 시간"), "contact_phone": _l("전화"), "contact_email": _l("이메일"),
+                 "location_address": _l("주소"), "last_confirmed": _l("최종 확인일")}
 MAX_ROWS = 2000
+
+
+def column_name(header: str) -> str:
+    """The column a header cell names: an English column name (any case) or its Korean name."""
+    header = header.strip().lstrip("\ufeff")
+    return _KOREAN.get(header.replace(" ", ""), header.lower())
 
 
 def _unneutralise(text: str) -> str:
@@ -88,39 +112,40 @@ def parse_directory(actor, raw: bytes) -> DirectoryPreview:
     svc._require_coordinator(actor)
     reader = csv_rows(decode(raw))  # a field over the csv module's limit is a DomainError on the file
     try:
-        header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
+        header = [column_name(h) for h in next(reader)]
     except StopIteration:
-        raise DomainError("빈 파일입니다.", "file") from None
+        raise DomainError(gettext("빈 파일입니다."), "file") from None
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise DomainError(f"필수 열이 없습니다: {', '.join(missing)}", "file")
+        raise DomainError(gettext("필수 열이 없습니다: %(columns)s", columns=", ".join(
+            f"{COLUMN_LABELS[c]} ({c})" for c in missing)), "file")
     gus = {g.name_ko: g for g in db.session.execute(select(Gu)).scalars()}
     preview = DirectoryPreview()
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(preview.rows) + len(preview.errors) >= MAX_ROWS:
-            raise DomainError(f"한 번에 {MAX_ROWS}행까지 가져올 수 있습니다.", "file")
+            raise DomainError(gettext("한 번에 %(n)d행까지 가져올 수 있습니다.", n=MAX_ROWS), "file")
         row = {k: _unneutralise((v or "").strip()) for k, v in zip(header, cells)}
         try:
             preview.rows.append((line, *_parse_row(actor, row, gus)))
         except DomainError as err:
             preview.errors.append((line, FIELD_COLUMNS.get(err.field, err.field or ""), err.message))
     if not preview.rows and not preview.errors:
-        raise DomainError("가져올 행이 없습니다.", "file")
+        raise DomainError(gettext("가져올 행이 없습니다."), "file")
     return preview
 
 
 def _parse_row(actor, row: dict, gus: dict) -> tuple[dict, dict]:
     for column in REQUIRED:
         if not row.get(column):
-            raise DomainError("값이 비어 있습니다.", column)
+            raise DomainError(gettext("값이 비어 있습니다."), column)
     names = [n.strip() for n in row["service_area"].split("|") if n.strip()]
     unknown = [n for n in names if n not in gus]
     if unknown:
-        raise DomainError(f"알 수 없는 자치구입니다: {', '.join(unknown)}", "areas")
+        raise DomainError(gettext("알 수 없는 자치구입니다: %(names)s", names=", ".join(unknown)), "areas")
     if row["organization_kind"] not in AGENCY_KINDS:
-        raise DomainError("기관 유형이 목록에 없습니다.", "agency_kind")
+        raise DomainError(gettext("기관 유형이 목록에 없습니다."), "agency_kind")
     try:
         agency = svc.clean_agency(actor, row["organization_name"], row["organization_kind"], gus[names[0]].id)
     except DomainError as err:
@@ -130,7 +155,7 @@ def _parse_row(actor, row: dict, gus: dict) -> tuple[dict, dict]:
         try:
             confirmed = dt.date.fromisoformat(confirmed)
         except ValueError:
-            raise DomainError("날짜는 2025-03-05 형식으로 적어 주세요.", "last_confirmed_on") from None
+            raise DomainError(gettext("날짜는 2025-03-05 형식으로 적어 주세요."), "last_confirmed_on") from None
     fields = {"name": row["service_name"], "description": row.get("service_description"),
               "domains": row["domains"], "min_age": row.get("eligibility_min_age"),
               "max_age": row.get("eligibility_max_age"), "languages": row.get("languages", ""),
@@ -149,7 +174,7 @@ def import_directory(actor, raw: bytes) -> int:
     it, in one query, so rows of an agency someone registered meanwhile join that agency."""
     preview = parse_directory(actor, raw)
     if not preview.ok:
-        raise DomainError(f"오류가 있는 행이 {len(preview.errors)}개 있어 저장하지 않았습니다.", "file")
+        raise DomainError(gettext("오류가 있는 행이 %(n)d개 있어 저장하지 않았습니다.", n=len(preview.errors)), "file")
     office = actor.organisation.office_code
     # plain values only: the write transaction below starts with a commit, which expires objects
     rows = [({"name": a["name"], "agency_kind": a["agency_kind"], "gu_id": a["gu"].id,

@@ -1,6 +1,7 @@
-"""Directory forms: shape checks only (Korean messages); services enforce the rules."""
+"""Directory forms: shape checks only (marked messages); services enforce the rules."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -8,10 +9,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ..cases.forms.consent import MultiCheckboxField
 from ..cases.models import DOMAINS
 from ..csv_import import CsvUploadForm, csv_file_field
-from .models import AGENCY_KINDS, CAPACITY_STATUSES
+from .models import AGENCY_KIND_LABELS, CAPACITY_STATUSES
 
-REQUIRED = "값을 입력해 주세요."
-AGE = [Optional(), NumberRange(0, 24, "나이는 0~24세 사이여야 합니다.")]
+REQUIRED = _l("값을 입력해 주세요.")
+UP_TO_200 = Length(max=200, message=_l("200자 이내로 입력해 주세요."))
+AGE = [Optional(), NumberRange(0, 24, _l("나이는 0~24세 사이여야 합니다."))]
 
 
 def _int_or_none(value):
@@ -27,46 +29,47 @@ class DirectoryFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("기관·서비스명", validators=[Optional(), Length(max=100)])
-    kind = SelectField("기관 유형", choices=[("", "전체"), *((k, k) for k in AGENCY_KINDS)], validators=[Optional()])
-    domain = SelectField("지원 영역", choices=[("", "전체"), *DOMAINS.items()], validators=[Optional()])
-    gu = SelectField("서비스 지역", coerce=_int_or_none, choices=[], validate_choice=False, validators=[Optional()])
-    capacity = SelectField("접수 상태", choices=[("", "전체"), *CAPACITY_STATUSES.items()], validators=[Optional()])
+    q = StringField(_l("기관·서비스명"), validators=[Optional(), Length(max=100)])
+    kind = SelectField(_l("기관 유형"), choices=[("", _l("전체")), *AGENCY_KIND_LABELS.items()], validators=[Optional()])
+    domain = SelectField(_l("지원 영역"), choices=[("", _l("전체")), *DOMAINS.items()], validators=[Optional()])
+    gu = SelectField(_l("서비스 지역"), coerce=_int_or_none, choices=[], validate_choice=False, validators=[Optional()])
+    capacity = SelectField(_l("접수 상태"), choices=[("", _l("전체")), *CAPACITY_STATUSES.items()], validators=[Optional()])
 
 
 class AgencyForm(FlaskForm):
     """기관 등록: name, kind, 자치구 (of the coordinator's office)."""
 
-    name = StringField("기관명", validators=[InputRequired(REQUIRED), Length(max=200, message="200자 이내로 입력해 주세요.")])
-    agency_kind = SelectField("기관 유형", choices=[("", "선택해 주세요"), *((k, k) for k in AGENCY_KINDS)],
-                              validators=[InputRequired("기관 유형을 선택해 주세요.")])
-    gu_id = SelectField("자치구", coerce=_int_or_none, choices=[], validate_choice=False,
-                        validators=[InputRequired("자치구를 선택해 주세요.")])
+    name = StringField(_l("기관명"), validators=[InputRequired(REQUIRED), UP_TO_200])
+    agency_kind = SelectField(_l("기관 유형"), choices=[("", _l("선택해 주세요")), *AGENCY_KIND_LABELS.items()],
+                              validators=[InputRequired(_l("기관 유형을 선택해 주세요."))])
+    gu_id = SelectField(_l("자치구"), coerce=_int_or_none, choices=[], validate_choice=False,
+                        validators=[InputRequired(_l("자치구를 선택해 주세요."))])
 
 
 class AgencyEditForm(AgencyForm):
     """기관 정보 수정: as AgencyForm; ``active`` only for the district office (the view drops it otherwise)."""
 
-    active = BooleanField("운영 중 (유관기관 목록과 의뢰 대상에 보입니다)")
+    active = BooleanField(_l("운영 중 (유관기관 목록과 의뢰 대상에 보입니다)"))
 
 
 class ServiceForm(FlaskForm):
     """서비스 등록·수정: HSDS service fields that fit."""
 
-    name = StringField("서비스명", validators=[InputRequired(REQUIRED), Length(max=200, message="200자 이내로 입력해 주세요.")])
-    description = TextAreaField("설명", validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
-    domains = MultiCheckboxField("지원 영역", choices=list(DOMAINS.items()))
-    min_age = IntegerField("대상 최소 나이(만)", validators=AGE, render_kw={"inputmode": "numeric"})
-    max_age = IntegerField("대상 최대 나이(만)", validators=AGE, render_kw={"inputmode": "numeric"})
-    languages = StringField("지원 언어", validators=[Optional(), Length(max=300)],
-                            render_kw={"placeholder": "예: 한국어, 베트남어, 중국어"})
-    capacity_status = SelectField("접수 상태", choices=list(CAPACITY_STATUSES.items()), default="available")
-    areas = MultiCheckboxField("서비스 지역(자치구)", coerce=int, choices=[])
-    schedule = StringField("운영 시간", validators=[Optional(), Length(max=200)], render_kw={"placeholder": "예: 평일 09:00-18:00"})
-    contact_phone = StringField("전화", validators=[Optional(), Length(max=40)], render_kw={"inputmode": "tel"})
-    contact_email = StringField("이메일", validators=[Optional(), Length(max=120)])
-    address = StringField("주소", validators=[Optional(), Length(max=200)])
-    last_confirmed_on = DateField("최종 확인일", validators=[Optional()])
+    name = StringField(_l("서비스명"), validators=[InputRequired(REQUIRED), UP_TO_200])
+    description = TextAreaField(_l("설명"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+    domains = MultiCheckboxField(_l("지원 영역"), choices=list(DOMAINS.items()))
+    min_age = IntegerField(_l("대상 최소 나이(만)"), validators=AGE, render_kw={"inputmode": "numeric"})
+    max_age = IntegerField(_l("대상 최대 나이(만)"), validators=AGE, render_kw={"inputmode": "numeric"})
+    languages = StringField(_l("지원 언어"), validators=[Optional(), Length(max=300)],
+                            render_kw={"placeholder": _l("예: 한국어, 베트남어, 중국어")})
+    capacity_status = SelectField(_l("접수 상태"), choices=list(CAPACITY_STATUSES.items()), default="available")
+    areas = MultiCheckboxField(_l("서비스 지역(자치구)"), coerce=int, choices=[])
+    schedule = StringField(_l("운영 시간"), validators=[Optional(), Length(max=200)],
+                           render_kw={"placeholder": _l("예: 평일 09:00-18:00")})
+    contact_phone = StringField(_l("전화"), validators=[Optional(), Length(max=40)], render_kw={"inputmode": "tel"})
+    contact_email = StringField(_l("이메일"), validators=[Optional(), Length(max=120)])
+    address = StringField(_l("주소"), validators=[Optional(), Length(max=200)])
+    last_confirmed_on = DateField(_l("최종 확인일"), validators=[Optional()])
 
     FIELDS = ("name", "description", "domains", "min_age", "max_age", "capacity_status", "areas", "schedule",
               "contact_phone", "contact_email", "address", "last_confirmed_on")
@@ -85,7 +88,7 @@ class ServiceForm(FlaskForm):
 
 
 class ImportUploadForm(CsvUploadForm):
-    file = csv_file_field("유관기관 목록 CSV 파일")
+    file = csv_file_field(_l("유관기관 목록 CSV 파일"))
 
 
 class ButtonForm(FlaskForm):

@@ -10,31 +10,37 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..auth.models import Gu, Organisation, User
+from ..auth.models import AGENCY_KIND_LABELS, Gu, Organisation, User  # noqa: F401  (re-exported)
 from ..db import (Ciphertext, EncryptedJSON, EncryptedText, TimestampMixin, UidMixin, ciphertext_column, utcnow)
 from ..extensions import db
 
 AGENCY_KINDS = ("청소년상담복지센터", "가족센터", "정신건강복지센터", "지역아동센터", "동주민센터",
                 "아동보호전문기관", "Wee센터", "드림스타트", "청소년문화의집", "보건소")
-CAPACITY_STATUSES = {"available": "접수 가능", "waitlist": "대기", "full": "마감"}
-REFERRAL_STATUSES = {"draft": "작성 중", "sent": "의뢰됨", "accepted": "접수", "declined": "거절",
-                     "in_service": "서비스 중", "completed": "완료", "failed": "종결(미완료)", "cancelled": "취소"}
-DECLINE_REASONS = {"no_capacity": "정원 없음", "not_eligible": "대상 아님", "outside_area": "서비스 지역 밖",
-                   "missing_information": "정보 부족", "other": "기타"}
+#: the kind (stored as its Korean name) -> its label in the reader's language
+CAPACITY_STATUSES = {"available": _l("접수 가능"), "waitlist": _l("대기"), "full": _l("마감")}
+#: a referral's status -> its label (context: a status, not the action button of the same word)
+REFERRAL_STATUSES = {
+    "draft": lazy_pgettext("referral status", "작성 중"), "sent": lazy_pgettext("referral status", "의뢰됨"),
+    "accepted": lazy_pgettext("referral status", "접수"), "declined": lazy_pgettext("referral status", "거절"),
+    "in_service": lazy_pgettext("referral status", "서비스 중"), "completed": lazy_pgettext("referral status", "완료"),
+    "failed": lazy_pgettext("referral status", "종결(미완료)"), "cancelled": lazy_pgettext("referral status", "취소")}
+DECLINE_REASONS = {"no_capacity": _l("정원 없음"), "not_eligible": _l("대상 아님"), "outside_area": _l("서비스 지역 밖"),
+                   "missing_information": _l("정보 부족"), "other": _l("기타")}
 #: why a school lead sent a referral without covering consent: the audit trail keeps only this code
-OVERRIDE_CATEGORIES = {"child_abuse": "아동학대 의심", "self_harm": "자해·자살 위험", "medical": "긴급 의료",
-                       "family_crisis": "가정 내 위기", "other": "기타"}
-SERVICE_KINDS = {"counselling": "상담", "case_management": "사례관리", "education": "교육·학습",
-                 "care": "돌봄", "medical": "의료·치료", "financial": "경제 지원", "other": "기타"}
-#: what a school may share in a referral: item code -> Korean label
+OVERRIDE_CATEGORIES = {"child_abuse": _l("아동학대 의심"), "self_harm": _l("자해·자살 위험"), "medical": _l("긴급 의료"),
+                       "family_crisis": _l("가정 내 위기"), "other": _l("기타")}
+SERVICE_KINDS = {"counselling": _l("상담"), "case_management": _l("사례관리"), "education": _l("교육·학습"),
+                 "care": _l("돌봄"), "medical": _l("의료·치료"), "financial": _l("경제 지원"), "other": _l("기타")}
+#: what a school may share in a referral: item code -> label
 SHAREABLE_ITEMS = {
-    "student_name": "학생 이름", "birth_date": "생년월일", "school_grade": "학교·학년",
-    "student_phone": "학생 연락처", "address": "주소", "parent_contact": "보호자 이름·연락처",
-    "needs": "지원이 필요한 영역과 내용", "summary": "요청 내용", "risk_level": "위기 수준",
-    "migrant": "이주배경·가정 언어",
+    "student_name": _l("학생 이름"), "birth_date": _l("생년월일"), "school_grade": _l("학교·학년"),
+    "student_phone": _l("학생 연락처"), "address": _l("주소"), "parent_contact": _l("보호자 이름·연락처"),
+    "needs": _l("지원이 필요한 영역과 내용"), "summary": _l("요청 내용"), "risk_level": _l("위기 수준"),
+    "migrant": _l("이주배경·가정 언어"),
 }
 
 

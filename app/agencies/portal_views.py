@@ -3,7 +3,7 @@ items; accept or decline, service records, final outcome."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -65,8 +65,11 @@ def render_referral(referral: Referral, *, failed=None, status: int = 200):
         forms["record"] = ServiceRecordForm(formdata=None, occurred_on=today_kst())
     if referral.status == "in_service":
         forms["outcome"] = OutcomeForm(formdata=None)
-    if failed is not None:
+    if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
+    elif failed is not None:  # the referral moved on (a second click, another colleague): say why, above the page
+        for message in [e for errors in failed[1].errors.values() for e in errors if isinstance(e, str)]:
+            flash(message, "error")
     records = db.session.execute(select(ServiceRecord).where(ServiceRecord.referral_id == referral.id)
                                  .order_by(ServiceRecord.occurred_on.desc(), ServiceRecord.id.desc())).scalars().all()
     html = render_template("agencies/inbox_referral.html", referral=referral, row=row, forms=forms, records=records,
@@ -101,7 +104,7 @@ def inbox_accept(uid: str):
     """Accept a sent referral."""
     from .referrals import accept_referral
     return _act(uid, "accept", AcceptForm(), lambda r, f: accept_referral(r, current_user),
-                "의뢰를 접수했습니다. 학교에 알렸습니다.")
+                gettext("의뢰를 접수했습니다. 학교에 알렸습니다."))
 
 
 @bp.post("/inbox/<uid>/decline")
@@ -111,7 +114,7 @@ def inbox_decline(uid: str):
     from .referrals import decline_referral
     return _act(uid, "decline", DeclineForm(),
                 lambda r, f: decline_referral(r, current_user, f.reason_code.data, f.comment.data or ""),
-                "의뢰를 거절했습니다. 학교에 사유를 알렸습니다.")
+                gettext("의뢰를 거절했습니다. 학교에 사유를 알렸습니다."))
 
 
 @bp.post("/inbox/<uid>/records")
@@ -121,7 +124,7 @@ def inbox_record(uid: str):
     from .referrals import add_service_record
     return _act(uid, "record", ServiceRecordForm(),
                 lambda r, f: add_service_record(r, current_user, f.occurred_on.data, f.kind.data, f.note.data),
-                "서비스 기록을 저장했습니다.")
+                gettext("서비스 기록을 저장했습니다."))
 
 
 @bp.post("/inbox/<uid>/outcome")
@@ -135,4 +138,4 @@ def inbox_outcome(uid: str):
         abort(400)
     service = complete_referral if outcome == "completed" else fail_referral
     return _act(uid, "outcome", OutcomeForm(), lambda r, f: service(r, current_user, f.outcome_note.data),
-                "서비스를 완료로 종결했습니다." if outcome == "completed" else "서비스를 미완료로 종결했습니다.")
+                gettext("서비스를 완료로 종결했습니다.") if outcome == "completed" else gettext("서비스를 미완료로 종결했습니다."))

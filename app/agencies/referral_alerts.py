@@ -1,18 +1,21 @@
 """Who hears about a referral, and in which words.
 
 The agency reads the student only as the referral shares them (``agency_student_label``); the
-school team reads the full name.  Dates are written the Korean way (2026. 12. 8.).  An alert that
+school team reads the full name.  Texts are stored lazy messages (stored_messages.py): each reader
+sees them in their own language, dates included (2026. 12. 8. / 8 Dec 2026).  An alert that
 asks for something to be done about the referral carries ``about`` (it resolves once the referral
 is answered or ended, see notifications/reactions.py); plain news carries none.
 """
 from __future__ import annotations
 
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from ..auth.models import Organisation, User
 from ..extensions import db
-from ..i18n import korean_date
-from ..words import short_date_text
 from ..notifications.services import notify, object_key
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR
 from .models import Referral
@@ -40,29 +43,32 @@ def office_coordinators(office_code: str) -> list[User]:
         Organisation.office_code == office_code)).scalars())
 
 
-def sent_on(referral: Referral) -> str:
-    """'2026. 12. 8.에 보낸 ' for the referral's sending day (empty for a draft)."""
-    return f"{korean_date(referral.sent_at.date())}에 보낸 " if referral.sent_at else ""
+def sent_on(referral: Referral) -> dt.date | None:
+    """The referral's sending day (None for a draft), a parameter of the agency's messages."""
+    return referral.sent_at.date() if referral.sent_at else None
 
 
 def notify_agency_new(referral: Referral) -> None:
     """Tell the agency a referral arrived; answering it (accept or decline) resolves the alert."""
-    text = (f"{referral.case.school.name}에서 새 의뢰가 도착했습니다 ({agency_student_label(referral)}). "
-            f"{short_date_text(referral.respond_by)}까지 회신해 주세요.")
+    text = _l("%(school)s에서 새 의뢰가 도착했습니다 (%(student)s). %(day)s까지 회신해 주세요.",
+              school=referral.case.school.name, student=agency_student_label(referral), day=referral.respond_by)
     for user in agency_users(referral.agency_id):
         notify(user.id, "referral", text, link=agency_link(referral), about=object_key("referral", referral))
 
 
-def notify_agency(referral: Referral, text: str) -> None:
-    """News for the agency about one of its referrals (no ``case_id``: the agency has no case)."""
+def notify_agency(referral: Referral, text: LazyString) -> None:
+    """News for the agency about one of its referrals (no ``case_id``: the agency has no case);
+    ``text`` is a lazy message (``_l(...)`` with its parameters)."""
     for user in agency_users(referral.agency_id):
         notify(user.id, "referral", text, link=agency_link(referral))
 
 
-def notify_sender(referral: Referral, text: str) -> None:
-    """News for the school member who sent (or wrote) the referral, naming the student in full."""
+def notify_sender(referral: Referral, text: LazyString) -> None:
+    """News for the school member who sent (or wrote) the referral, naming the student in full;
+    ``text`` is a lazy message, put after the agency and the student."""
     user_id = referral.sent_by_id or referral.created_by_id
-    notify(user_id, "referral", f"{referral.agency.name}: {referral.case.student.name} 학생 {text}",
+    notify(user_id, "referral", _l("%(agency)s: %(name)s 학생 %(text)s", agency=referral.agency.name,
+                                   name=referral.case.student.name, text=text),
            link=school_link(referral), case_id=referral.case_id)
 
 
@@ -70,7 +76,8 @@ def notify_override(referral: Referral) -> None:
     """The district coordinators review a referral sent without consent: about the referral, so it
     resolves once the referral ended (or the case closed)."""
     case = referral.case
-    text = f"{case.school.name}: {case.student.name} 학생을 동의 없이 {referral.agency.name}에 긴급 의뢰"
+    text = _l("%(school)s: %(name)s 학생을 동의 없이 %(agency)s에 긴급 의뢰", school=case.school.name,
+              name=case.student.name, agency=referral.agency.name)
     for user in office_coordinators(case.school.office_code):
         notify(user.id, "referral_override", text, link=school_link(referral), case_id=case.id,
                about=object_key("referral", referral))

@@ -1,7 +1,7 @@
 """Referral forms of the school side: shape checks only; referrals.py enforces the rules."""
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
@@ -18,37 +18,37 @@ TEXT_MAX = 2000
 
 def _text(label: str, message: str | None, rows: int = 3) -> TextAreaField:
     validators = [DataRequired(message)] if message else [Optional()]
-    return TextAreaField(label, validators=[*validators, Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
+    return TextAreaField(label, validators=[*validators, Length(max=TEXT_MAX, message=_l("내용이 너무 깁니다."))],
                          render_kw={"rows": rows})
 
 
 #: the category goes to the audit trail; the written reason stays encrypted in the referral
-OVERRIDE_CHOICES = [("", "선택하지 않음 (동의 있음)"), *OVERRIDE_CATEGORIES.items()]
+OVERRIDE_CHOICES = [("", _l("선택하지 않음 (동의 있음)")), *OVERRIDE_CATEGORIES.items()]
 
 
 class ReferralForm(FlaskForm):
     """Agency, service, reason, the items to share, and a lead's optional override reason."""
 
-    agency = SelectField("의뢰할 기관", coerce=optional_int, validators=[InputRequired("의뢰할 기관을 선택해 주세요.")])
-    service = SelectField("서비스", coerce=optional_int, validators=[Optional()])
-    reason = _text("의뢰 사유", "의뢰 사유를 입력해 주세요.", rows=4)
-    shared_items = MultiCheckboxField("기관에 보낼 정보", choices=list(SHAREABLE_ITEMS.items()),
-                                      validators=[DataRequired("기관에 보낼 정보를 하나 이상 선택해 주세요.")])
-    override_category = SelectField("동의 없이 보내는 사유의 종류 (긴급)", choices=OVERRIDE_CHOICES,
+    agency = SelectField(_l("의뢰할 기관"), coerce=optional_int, validators=[InputRequired(_l("의뢰할 기관을 선택해 주세요."))])
+    service = SelectField(_l("서비스"), coerce=optional_int, validators=[Optional()])
+    reason = _text(_l("의뢰 사유"), _l("의뢰 사유를 입력해 주세요."), rows=4)
+    shared_items = MultiCheckboxField(_l("기관에 보낼 정보"), choices=list(SHAREABLE_ITEMS.items()),
+                                      validators=[DataRequired(_l("기관에 보낼 정보를 하나 이상 선택해 주세요."))])
+    override_category = SelectField(_l("동의 없이 보내는 사유의 종류 (긴급)"), choices=OVERRIDE_CHOICES,
                                     validators=[Optional()], validate_choice=False)  # the service says it in Korean
-    override_reason = _text("동의 없이 보내는 사유 (긴급)", None)
+    override_reason = _text(_l("동의 없이 보내는 사유 (긴급)"), None)
 
 
 class SendForm(FlaskForm):
     """Send a draft; a school lead may give an override category and reason."""
 
-    override_category = SelectField("동의 없이 보내는 사유의 종류 (긴급)", choices=OVERRIDE_CHOICES,
+    override_category = SelectField(_l("동의 없이 보내는 사유의 종류 (긴급)"), choices=OVERRIDE_CHOICES,
                                     validators=[Optional()], validate_choice=False)  # the service says it in Korean
-    override_reason = _text("동의 없이 보내는 사유 (긴급)", None)
+    override_reason = _text(_l("동의 없이 보내는 사유 (긴급)"), None)
 
 
 class CancelForm(FlaskForm):
-    reason = _text("취소 사유", "취소 사유를 입력해 주세요.", rows=2)
+    reason = _text(_l("취소 사유"), _l("취소 사유를 입력해 주세요."), rows=2)
 
 
 def office_agencies(office_code: str, extra: Organisation | None = None) -> list[Organisation]:
@@ -78,6 +78,6 @@ def referral_form(agencies: list[Organisation], formdata=None, coverage=None, **
     by_id = {a.id: a for a in agencies}
     services = db.session.execute(select(AgencyService).where(AgencyService.organisation_id.in_(list(by_id)))
                                   .order_by(AgencyService.organisation_id, AgencyService.name)).scalars() if by_id else []
-    form.service.choices = [("", "선택 안 함"),
+    form.service.choices = [("", _l("선택 안 함")),
                             *[(s.id, f"{by_id[s.organisation_id].name} — {s.name}") for s in services]]
     return form

@@ -4,6 +4,7 @@ case change itself was already allowed, so the referral side checks are not aske
 """
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -22,8 +23,10 @@ from .referrals import TEXT_MAX, end_referral
 STOPPABLE = ("draft", "sent")
 #: statuses in which the agency has the referral in hand: finish it or cancel it with a reason
 OPEN_AT_AGENCY = ("sent", "accepted", "in_service")
+#: the outcome note (stored as it is, in Korean: it is the referral's note) and the chronology words of a close
 CLOSE_REASON = "사례 종결"
-CLOSE_HINT = "진행 중인 의뢰는 기관이 먼저 마무리하거나, 여기에 사유를 적어 취소해야 종결할 수 있습니다."
+CLOSE_WORDS = _l("사례 종결")
+CLOSE_HINT = _l("진행 중인 의뢰는 기관이 먼저 마무리하거나, 여기에 사유를 적어 취소해야 종결할 수 있습니다.")
 
 
 def choice_key(referral: Referral) -> str:
@@ -38,7 +41,8 @@ def _referrals(case, statuses) -> list[Referral]:
 
 def close_items(case) -> list[CloseItem]:
     """One optional "cancel reason" question per referral the agency has in hand."""
-    return [CloseItem(key=choice_key(r), label=f"{r.agency.name} 의뢰 ({r.status_label}) 취소 사유", kind="reason",
+    return [CloseItem(key=choice_key(r), label=_l("%(agency)s 의뢰 (%(status)s) 취소 사유", agency=r.agency.name,
+                                                               status=r.status_label), kind="reason",
                       hint=CLOSE_HINT, required=False) for r in _referrals(case, OPEN_AT_AGENCY)]
 
 
@@ -52,19 +56,21 @@ def end_on_close(case, actor, choices: dict) -> list[Referral]:
         key = choice_key(referral)
         reason = (choices.get(key) or "").strip()
         if not reason:
-            raise DomainError(f"{referral.agency.name} 의뢰({referral.status_label})가 진행 중입니다. "
-                              "의뢰를 먼저 마무리하거나 취소 사유를 입력해 주세요.", key)
+            raise DomainError(gettext("%(agency)s 의뢰(%(status)s)가 진행 중입니다. 의뢰를 먼저 마무리하거나 "
+                                      "취소 사유를 입력해 주세요.", agency=referral.agency.name,
+                                      status=referral.status_label), key)
         if len(reason) > TEXT_MAX:
-            raise DomainError("취소 사유가 너무 깁니다.", key)
+            raise DomainError(gettext("취소 사유가 너무 깁니다."), key)
         reasons[referral.id] = reason
     ended = []
     for referral in _referrals(case, ("draft",)):
-        end_referral(referral, actor, CLOSE_REASON, cause="case_closed", text=CLOSE_REASON)
+        end_referral(referral, actor, CLOSE_REASON, cause="case_closed", text=CLOSE_WORDS)
         ended.append(referral)
     for referral in open_ones:
-        end_referral(referral, actor, reasons[referral.id], cause="case_closed", text=CLOSE_REASON,
-                     agency_text=f"{case.school.name}에서 {sent_on(referral)}의뢰를 취소했습니다 "
-                                 "(학교의 지원 종결). 취소 사유는 의뢰 화면에서 볼 수 있습니다.")
+        end_referral(referral, actor, reasons[referral.id], cause="case_closed", text=CLOSE_WORDS,
+                     agency_text=_l("%(school)s에서 %(day)s에 보낸 의뢰를 취소했습니다 (학교의 지원 종결). "
+                                    "취소 사유는 의뢰 화면에서 볼 수 있습니다.", school=case.school.name,
+                                    day=sent_on(referral)))
         ended.append(referral)
     return ended
 
@@ -73,7 +79,7 @@ def end_on_withdrawn_case(case, actor) -> list[Referral]:
     """A withdrawn request ends every referral not yet finished (the agency is told)."""
     ended = _referrals(case, ("draft", *OPEN_AT_AGENCY))
     for referral in ended:
-        end_referral(referral, actor, "요청 철회", cause="case_withdrawn", text="요청 철회")
+        end_referral(referral, actor, "요청 철회", cause="case_withdrawn", text=_l("요청 철회"))
     return ended
 
 
@@ -85,21 +91,26 @@ def stop_referrals_on_withdrawal(case, actor, *, cause: str = "consent_withdrawn
         Referral.case_id == case.id, Referral.override_by_id.is_(None),
         Referral.consent_withdrawn_at.is_(None),
         Referral.status.in_((*STOPPABLE, "accepted", "in_service")))).scalars().all()
-    word = "동의 만료" if cause == "consent_expired" else "동의 철회"
+    expired = cause == "consent_expired"
+    word = "동의 만료" if expired else "동의 철회"  # the outcome note, stored as it is
+    words = _l("동의 만료") if expired else _l("동의 철회")
     touched = []
     for referral in referrals:
         if consent_covers(case, "agency_referral", referral.agency):
             continue
         referral.consent_withdrawn_at = utcnow()
         if referral.status in STOPPABLE:
-            end_referral(referral, actor, f"{word}로 중단", cause=cause, text=word,
-                         agency_text=f"{case.school.name}에서 {sent_on(referral)}의뢰가 {word}로 중단되었습니다.")
+            end_referral(referral, actor, f"{word}로 중단", cause=cause, text=words,
+                         agency_text=_l("%(school)s에서 %(day)s에 보낸 의뢰가 %(why)s로 중단되었습니다.",
+                                        school=case.school.name, day=sent_on(referral), why=words)
+                         if referral.sent_at else None)
         else:
-            add_event(case, "referral", f"{referral.agency.name}: {word}로 공유 정보 비공개", actor)
+            add_event(case, "referral", _l("%(agency)s: %(why)s로 공유 정보 비공개", agency=referral.agency.name, why=words),
+                      actor)
             record("referral_items_hidden", obj=referral, subject=case.student, actor=actor,
                    details={"status": referral.status, "cause": cause})
-            notify_agency(referral, f"{case.school.name}에서 {sent_on(referral)}의뢰: {word}로 공유 정보가 "
-                                    "더 이상 보이지 않습니다.")
+            notify_agency(referral, _l("%(school)s에서 %(day)s에 보낸 의뢰: %(why)s로 공유 정보가 더 이상 보이지 "
+                                       "않습니다.", school=case.school.name, day=sent_on(referral), why=words))
         touched.append(referral)
     return touched
 

@@ -5,6 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -12,6 +13,7 @@ from ..auth.models import Organisation
 from ..cases.consent import covering_case_ids
 from ..cases.models import SupportCase
 from ..db import today_kst
+from ..stored_messages import pack_value
 from ..extensions import db
 from ..permissions import DISTRICT_COORDINATOR, case_scope, has_role, referral_scope
 from .models import Referral
@@ -20,32 +22,39 @@ from .models import Referral
 ENDED_CASES = ("closed", "not_selected", "withdrawn")
 #: why an agency sees none of a sent referral's shared items -> the sentence its pages show
 HIDDEN_REASONS = {
-    "cancelled": "학교가 의뢰를 취소하여 공유된 정보를 더 이상 볼 수 없습니다.",
-    "case_ended": "학교의 지원이 종결되어 공유된 정보를 더 이상 볼 수 없습니다.",
-    "consent": "동의가 철회되거나 만료되어 공유된 정보를 더 이상 볼 수 없습니다.",
+    "cancelled": _l("학교가 의뢰를 취소하여 공유된 정보를 더 이상 볼 수 없습니다."),
+    "case_ended": _l("학교의 지원이 종결되어 공유된 정보를 더 이상 볼 수 없습니다."),
+    "consent": _l("동의가 철회되거나 만료되어 공유된 정보를 더 이상 볼 수 없습니다."),
 }
 #: how an alert or list names a student whose name the referral does not share (or no longer shows)
-UNNAMED_STUDENT = "이름 비공개 학생"
+UNNAMED_STUDENT = "이름 비공개 학생"  # the Korean words (tests compare with them)
+#: the same label in the reader's language (what pages and stored alerts use)
+UNNAMED_LABEL = _l("이름 비공개 학생")
 
 
-def shared_values(case, items: list[str]) -> dict[str, str]:
-    """The chosen items' values from the case and student, as they are now."""
+def shared_values(case, items: list[str]) -> dict:
+    """The chosen items' values from the case and student, as they are now: a copy kept with the
+    referral.  Labels (areas, risk, class, migrant background) and dates are kept as marked
+    messages (stored_messages.pack_value), so each reader sees them in their language; pages
+    show a value with the ``stored`` filter."""
     student = case.student
     values = {
         "student_name": lambda: student.name,
-        "birth_date": lambda: student.birth_date.isoformat() if student.birth_date else "",
-        "school_grade": lambda: " ".join(p for p in (case.school.name, student.class_label) if p),
+        "birth_date": lambda: student.birth_date,
+        "school_grade": lambda: _l("%(school)s %(klass)s", school=case.school.name, klass=student.class_message),
         "student_phone": lambda: student.phone,
         "address": lambda: student.address,
         "parent_contact": lambda: " ".join(p for p in (student.parent_name, f"({student.parent_relation})"
                                                        if student.parent_relation else "", student.parent_phone) if p),
-        "needs": lambda: "; ".join(f"{n.domain_label}: {n.description or ''}" for n in case.needs),
+        "needs": lambda: [_l("%(area)s: %(description)s", area=n.domain_label, description=n.description or "")
+                          for n in case.needs],
         "summary": lambda: case.summary,
         "risk_level": lambda: case.risk_label,
-        "migrant": lambda: ("이주배경" + (f", 가정 언어 {student.home_language}" if student.home_language else ""))
-        if student.migrant_background else "해당 없음",
+        "migrant": lambda: (_l("이주배경, 가정 언어 %(language)s", language=student.home_language)
+                            if student.home_language else _l("이주배경")) if student.migrant_background
+        else _l("해당 없음"),
     }
-    return {item: values[item]() or "" for item in items}
+    return {item: pack_value(values[item]() or "") for item in items}
 
 
 def _needs_consent(referral: Referral) -> bool:
@@ -120,7 +129,7 @@ def agency_projections(referrals, day: dt.date | None = None) -> list[AgencyProj
     for referral in referrals:
         hidden = _hidden(referral, consented) if referral.sent_at is not None else None
         shared = dict(referral.shared or {}) if referral.sent_at is not None and hidden is None else {}
-        seen.append(AgencyProjection(referral, shared.get("student_name") or UNNAMED_STUDENT, shared, hidden))
+        seen.append(AgencyProjection(referral, shared.get("student_name") or UNNAMED_LABEL, shared, hidden))
     return seen
 
 

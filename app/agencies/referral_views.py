@@ -2,6 +2,7 @@
 and the list of overdue referrals.  The agency's side lives in portal_views.py."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -109,7 +110,7 @@ def new_referral(case_uid: str):
                           override_category=f.override_category.data)
         created.append(referral)
     if _run(form, run):
-        flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 임시 저장했습니다.", "success")
+        flash(gettext("기관에 의뢰를 보냈습니다.") if sending else gettext("의뢰를 임시 저장했습니다."), "success")
         return redirect(url_for("agencies.referral", uid=created[0].uid))
     return _render_form(case, form, coverage, agencies, status=400)
 
@@ -121,7 +122,7 @@ def edit_referral(uid: str):
     referral = load_referral_or_404(uid, school_side=True)
     case = referral.case
     if referral.status != "draft":
-        flash("보내기 전의 의뢰만 고칠 수 있습니다.", "error")
+        flash(gettext("보내기 전의 의뢰만 고칠 수 있습니다."), "error")
         return redirect(url_for("agencies.referral", uid=referral.uid))
     agencies = office_agencies(case.school.office_code, extra=referral.agency)
     coverage = referral_coverage(case, agencies)
@@ -143,7 +144,7 @@ def edit_referral(uid: str):
             send_referral(referral, current_user, override_reason=f.override_reason.data,
                           override_category=f.override_category.data)
     if _run(form, run):
-        flash("기관에 의뢰를 보냈습니다." if sending else "의뢰를 고쳤습니다.", "success")
+        flash(gettext("기관에 의뢰를 보냈습니다.") if sending else gettext("의뢰를 고쳤습니다."), "success")
         return redirect(url_for("agencies.referral", uid=referral.uid))
     return _render_form(case, form, coverage, agencies, referral, status=400)
 
@@ -184,7 +185,7 @@ def send_view(uid: str):
     form = SendForm()
     if _run(form, lambda f: send_referral(referral, current_user, override_reason=f.override_reason.data,
                           override_category=f.override_category.data)):
-        flash("기관에 의뢰를 보냈습니다.", "success")
+        flash(gettext("기관에 의뢰를 보냈습니다."), "success")
         return redirect(url_for("agencies.referral", uid=referral.uid))
     return render_referral(referral, 400, {"send": form})
 
@@ -196,7 +197,7 @@ def cancel_view(uid: str):
     referral = load_referral_or_404(uid, school_side=True)
     form = CancelForm()
     if _run(form, lambda f: cancel_referral(referral, current_user, f.reason.data)):
-        flash("의뢰를 취소했습니다.", "success")
+        flash(gettext("의뢰를 취소했습니다."), "success")
         return redirect(url_for("agencies.referral", uid=referral.uid))
     return render_referral(referral, 400, {"cancel": form})
 

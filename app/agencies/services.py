@@ -6,6 +6,7 @@ audit event in the caller's transaction and raises DomainError (or NotPermitted)
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 import datetime as dt
 import re
 
@@ -41,12 +42,12 @@ def can_manage_agency(user, agency) -> bool:
 
 def _require_coordinator(actor) -> None:
     if not has_role(actor, DISTRICT_COORDINATOR) or actor.organisation is None:
-        raise NotPermitted("교육지원청 담당자만 유관기관 목록을 관리할 수 있습니다.")
+        raise NotPermitted(gettext("교육지원청 담당자만 유관기관 목록을 관리할 수 있습니다."))
 
 
 def _require_manager(actor, agency) -> None:
     if not can_manage_agency(actor, agency):
-        raise NotPermitted("이 기관을 관리할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 기관을 관리할 권한이 없습니다."))
 
 
 def office_gu(actor, gu_id) -> Gu:
@@ -56,7 +57,7 @@ def office_gu(actor, gu_id) -> Gu:
     except (TypeError, ValueError):
         gu = None
     if gu is None or gu.office_code != actor.organisation.office_code:
-        raise DomainError("소속 교육지원청 관할 자치구를 선택해 주세요.", "gu_id")
+        raise DomainError(gettext("소속 교육지원청 관할 자치구를 선택해 주세요."), "gu_id")
     return gu
 
 
@@ -64,9 +65,9 @@ def clean_agency(actor, name, agency_kind, gu_id) -> dict:
     """Validate an agency's name, kind and 자치구 (in the actor's office)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise DomainError("기관명을 200자 이내로 입력해 주세요.", "name")
+        raise DomainError(gettext("기관명을 200자 이내로 입력해 주세요."), "name")
     if agency_kind not in AGENCY_KINDS:
-        raise DomainError("기관 유형을 목록에서 선택해 주세요.", "agency_kind")
+        raise DomainError(gettext("기관 유형을 목록에서 선택해 주세요."), "agency_kind")
     return {"name": name, "agency_kind": agency_kind, "gu": office_gu(actor, gu_id)}
 
 
@@ -97,9 +98,9 @@ def create_agency(actor, clean: dict, code: str | None = None) -> Organisation:
     """Add a validated agency without auditing (register_agency and the importer audit)."""
     code = (code or "").strip() or _next_code()
     if len(code) > 32:
-        raise DomainError("기관 코드는 32자 이내로 입력해 주세요.", "code")
+        raise DomainError(gettext("기관 코드는 32자 이내로 입력해 주세요."), "code")
     if db.session.execute(select(Organisation.id).where(Organisation.code == code)).first():
-        raise DomainError("이미 사용 중인 기관 코드입니다.", "code")
+        raise DomainError(gettext("이미 사용 중인 기관 코드입니다."), "code")
     gu = clean["gu"]
     agency = new_agency({**clean, "gu_id": gu.id, "office_code": gu.office_code}, code)
     db.session.add(agency)
@@ -120,7 +121,7 @@ def update_agency(actor, agency: Organisation, fields: dict) -> list[str]:
     The active flag (whether it is in the directory at all) is the district office's call."""
     _require_manager(actor, agency)
     if "active" in fields and bool(fields["active"]) != agency.active and not has_role(actor, DISTRICT_COORDINATOR):
-        raise NotPermitted("운영 여부는 교육지원청 담당자만 바꿀 수 있습니다.")
+        raise NotPermitted(gettext("운영 여부는 교육지원청 담당자만 바꿀 수 있습니다."))
     clean = clean_agency(actor, fields.get("name", agency.name), fields.get("agency_kind", agency.agency_kind),
                          fields.get("gu_id", agency.gu_id))
     values = {"name": clean["name"], "agency_kind": clean["agency_kind"], "gu_id": clean["gu"].id,
@@ -139,9 +140,9 @@ def _age(value, field: str) -> int | None:
     try:
         age = int(value)
     except (TypeError, ValueError):
-        raise DomainError("나이는 숫자로 입력해 주세요.", field) from None
+        raise DomainError(gettext("나이는 숫자로 입력해 주세요."), field) from None
     if not 0 <= age <= MAX_AGE:
-        raise DomainError(f"나이는 0~{MAX_AGE}세 사이여야 합니다.", field)
+        raise DomainError(gettext("나이는 0~%(n)d세 사이여야 합니다.", n=MAX_AGE), field)
     return age
 
 
@@ -165,38 +166,38 @@ def clean_service(fields: dict, current: AgencyService | None = None, gu_ids: se
     for name, limit in TEXT_LIMITS.items():
         value = (get(name) or "").strip()
         if len(value) > limit:
-            raise DomainError(f"{limit}자 이내로 입력해 주세요.", name)
+            raise DomainError(gettext("%(n)d자 이내로 입력해 주세요.", n=limit), name)
         clean[name] = value or None
     if not clean["name"]:
-        raise DomainError("서비스명을 입력해 주세요.", "name")
+        raise DomainError(gettext("서비스명을 입력해 주세요."), "name")
     if clean["contact_email"] and not EMAIL.match(clean["contact_email"]):
-        raise DomainError("이메일 주소 형식이 올바르지 않습니다.", "contact_email")
+        raise DomainError(gettext("이메일 주소 형식이 올바르지 않습니다."), "contact_email")
     if clean["contact_phone"] and not PHONE.match(clean["contact_phone"]):
-        raise DomainError("전화번호는 숫자와 '-'로 입력해 주세요.", "contact_phone")
+        raise DomainError(gettext("전화번호는 숫자와 '-'로 입력해 주세요."), "contact_phone")
     domains = _list(get("domains"))
     if not domains:
-        raise DomainError("지원 영역을 하나 이상 선택해 주세요.", "domains")
+        raise DomainError(gettext("지원 영역을 하나 이상 선택해 주세요."), "domains")
     unknown = [d for d in domains if d not in DOMAINS]
     if unknown:
-        raise DomainError(f"알 수 없는 지원 영역입니다: {', '.join(unknown)}", "domains")
+        raise DomainError(gettext("알 수 없는 지원 영역입니다: %(names)s", names=", ".join(unknown)), "domains")
     clean["domains"] = domains
     clean["min_age"], clean["max_age"] = _age(get("min_age"), "min_age"), _age(get("max_age"), "max_age")
     if None not in (clean["min_age"], clean["max_age"]) and clean["min_age"] > clean["max_age"]:
-        raise DomainError("최소 나이가 최대 나이보다 클 수 없습니다.", "max_age")
+        raise DomainError(gettext("최소 나이가 최대 나이보다 클 수 없습니다."), "max_age")
     languages = _list(get("languages"))
     if len(languages) > 10 or any(len(x) > 30 for x in languages):
-        raise DomainError("언어는 30자 이내로 10개까지 입력해 주세요.", "languages")
+        raise DomainError(gettext("언어는 30자 이내로 10개까지 입력해 주세요."), "languages")
     clean["languages"] = languages
     capacity = get("capacity_status") or "available"
     if capacity not in CAPACITY_STATUSES:
-        raise DomainError("접수 상태를 목록에서 선택해 주세요.", "capacity_status")
+        raise DomainError(gettext("접수 상태를 목록에서 선택해 주세요."), "capacity_status")
     clean["capacity_status"] = capacity
     clean["areas"] = _areas(get("areas"), gu_ids)
     confirmed = get("last_confirmed_on")
     if confirmed is not None and not isinstance(confirmed, dt.date):
-        raise DomainError("확인일을 2025-03-05 형식으로 입력해 주세요.", "last_confirmed_on")
+        raise DomainError(gettext("확인일을 2025-03-05 형식으로 입력해 주세요."), "last_confirmed_on")
     if confirmed is not None and confirmed > today_kst():
-        raise DomainError("확인일이 미래일 수 없습니다.", "last_confirmed_on")
+        raise DomainError(gettext("확인일이 미래일 수 없습니다."), "last_confirmed_on")
     clean["last_confirmed_on"] = confirmed
     return clean
 
@@ -205,13 +206,13 @@ def _areas(value, known: set[int] | None = None) -> list[int]:
     try:
         ids = list(dict.fromkeys(int(i) for i in value or []))
     except (TypeError, ValueError):
-        raise DomainError("서비스 지역을 올바르게 선택해 주세요.", "areas") from None
+        raise DomainError(gettext("서비스 지역을 올바르게 선택해 주세요."), "areas") from None
     if not ids:
-        raise DomainError("서비스 지역(자치구)을 하나 이상 선택해 주세요.", "areas")
+        raise DomainError(gettext("서비스 지역(자치구)을 하나 이상 선택해 주세요."), "areas")
     found = set(ids) & known if known is not None else \
         set(db.session.execute(select(Gu.id).where(Gu.id.in_(ids))).scalars())
     if found != set(ids):
-        raise DomainError("서비스 지역을 올바르게 선택해 주세요.", "areas")
+        raise DomainError(gettext("서비스 지역을 올바르게 선택해 주세요."), "areas")
     return ids
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -70,17 +71,20 @@ def suggest_agencies(case: SupportCase, limit: int = 10) -> list[AgencySuggestio
         matched = [d for d in service.domains if d in needs]
         if not matched:
             continue
-        parts = [Part("domain", f"지원 영역 일치: {DOMAINS.get(d, d)}", POINTS["domain"]) for d in matched]
+        parts = [Part("domain", gettext("지원 영역 일치: %(domain)s", domain=DOMAINS.get(d, d)), POINTS["domain"])
+                 for d in matched]
         if service.organisation.gu_id == school.gu_id:
-            parts.append(Part("same_gu", "학교와 같은 자치구에 있는 기관", POINTS["same_gu"]))
+            parts.append(Part("same_gu", gettext("학교와 같은 자치구에 있는 기관"), POINTS["same_gu"]))
         if age is not None:
-            parts.append(Part("age", f"대상 연령 (만 {age}세)", POINTS["age"]))
+            parts.append(Part("age", gettext("대상 연령 (만 %(age)d세)", age=age), POINTS["age"]))
         status = service.capacity_status
-        parts.append(Part(status, f"접수 상태: {CAPACITY_STATUSES.get(status, status)}", POINTS.get(status, 0)))
+        parts.append(Part(status, gettext("접수 상태: %(status)s", status=CAPACITY_STATUSES.get(status, status)),
+                          POINTS.get(status, 0)))
         if language and language in {_norm(x) for x in service.languages}:
-            parts.append(Part("language", f"가정 언어 지원: {student.home_language}", POINTS["language"]))
+            parts.append(Part("language", gettext("가정 언어 지원: %(language)s", language=student.home_language),
+                              POINTS["language"]))
         if service.last_confirmed_on and (today - service.last_confirmed_on).days <= RECENT_DAYS:
-            parts.append(Part("recent", "최근 6개월 안에 확인된 정보", POINTS["recent"]))
+            parts.append(Part("recent", gettext("최근 6개월 안에 확인된 정보"), POINTS["recent"]))
         found.append(AgencySuggestion(service.organisation, service, sum(p.points for p in parts), parts))
     found.sort(key=lambda s: (s.service.capacity_status == "full", -s.score, s.agency.name, s.service.id))
     return found[:limit]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.orm import selectinload
@@ -21,10 +21,10 @@ from ..navigation import add_nav
 from ..transactions import read_first
 from . import bp
 from . import services as svc
-from .csv_io import import_directory, parse_directory
+from .csv_io import COLUMN_LABELS, KOREAN_HEADERS, import_directory, parse_directory
 from .csv_io import export_csv as build_csv
 from .forms import AgencyEditForm, AgencyForm, ButtonForm, DirectoryFilterForm, ImportUploadForm, ServiceForm
-from .models import AGENCY_KINDS, CAPACITY_STATUSES, AgencyService, ServiceArea
+from .models import AGENCY_KIND_LABELS, AGENCY_KINDS, CAPACITY_STATUSES, AgencyService, ServiceArea
 from .suggestions import suggest_agencies
 
 readers = p.roles_required(p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR, p.AGENCY_COORDINATOR)
@@ -32,6 +32,12 @@ coordinators = p.roles_required(p.DISTRICT_COORDINATOR)
 #: who may keep an entry: the district office's coordinators, and the agency's own (``_managed`` decides which)
 keepers = p.roles_required(p.DISTRICT_COORDINATOR, p.AGENCY_COORDINATOR)
 add_nav("agencies.directory", _l("유관기관"), p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR)
+
+
+@bp.app_template_filter("agency_kind")
+def agency_kind_label(kind: str | None) -> str:
+    """An agency kind (stored as its Korean name) in the reader's language; an unknown kind as it is."""
+    return AGENCY_KIND_LABELS.get(kind, kind or "")
 
 
 def _load(model, uid, **where):
@@ -60,7 +66,7 @@ def _gu_choices():
 
 
 def _office_gu_choices(office_code: str):
-    return [(None, "선택해 주세요")] + [(g.id, g.name_ko) for g in db.session.execute(
+    return [(None, _("선택해 주세요"))] + [(g.id, g.name_ko) for g in db.session.execute(
         select(Gu).where(Gu.office_code == office_code).order_by(Gu.name_ko)).scalars()]
 
 
@@ -69,7 +75,7 @@ def _office_gu_choices(office_code: str):
 def directory():
     """Search the directory by name, kind, domain, 자치구 and capacity; agencies with their matching services."""
     form = DirectoryFilterForm(request.args)
-    form.gu.choices = [(None, "전체"), *_gu_choices()]
+    form.gu.choices = [(None, _("전체")), *_gu_choices()]
     valid = form.validate()
     f = {k: (getattr(form, k).data if valid else None) or None for k in ("q", "kind", "domain", "gu", "capacity")}
     conditions = []
@@ -121,7 +127,7 @@ def new_agency():
             attach_to_form(form, error)
         else:
             db.session.commit()
-            flash("기관을 등록했습니다. 서비스를 추가해 주세요.", "success")
+            flash(_("기관을 등록했습니다. 서비스를 추가해 주세요."), "success")
             return redirect(url_for("agencies.new_service", uid=agency.uid))
     return render_template("agencies/service_form.html", form=form, agency=None, service=None,
                            agency_form=True), (400 if request.method == "POST" else 200)
@@ -144,7 +150,7 @@ def edit_agency(uid: str):
             fields["active"] = form.active.data
         ok, changed = save_or_show(form, lambda: svc.update_agency(current_user, agency, fields))
         if ok:
-            flash("기관 정보를 저장했습니다." if changed else "바뀐 내용이 없습니다.", "success")
+            flash(_("기관 정보를 저장했습니다.") if changed else _("바뀐 내용이 없습니다."), "success")
             return redirect(url_for("agencies.detail", uid=agency.uid))
     return render_template("agencies/service_form.html", form=form, agency=agency, service=None,
                            agency_form=True), (400 if request.method == "POST" else 200)
@@ -172,9 +178,9 @@ def _service_form(agency, service, run):
         else:
             form.areas.data = [agency.gu_id] if agency.gu_id else []
     elif form.validate_on_submit():
-        ok, _ = save_or_show(form, lambda: run(form.to_fields()))
+        ok, _saved = save_or_show(form, lambda: run(form.to_fields()))
         if ok:
-            flash("저장했습니다.", "success")
+            flash(_("저장했습니다."), "success")
             return redirect(url_for("agencies.detail", uid=agency.uid))
     return render_template("agencies/service_form.html", form=form, agency=agency, service=service,
                            agency_form=False), (400 if request.method == "POST" else 200)
@@ -213,7 +219,7 @@ def confirm_service(uid: str):
         abort(400)
     svc.confirm_service(current_user, service)
     db.session.commit()
-    flash("오늘 날짜로 확인했습니다.", "success")
+    flash(_("오늘 날짜로 확인했습니다."), "success")
     return redirect(url_for("agencies.detail", uid=service.organisation.uid))
 
 
@@ -223,11 +229,12 @@ def confirm_service(uid: str):
 def import_csv():
     """Upload a directory CSV, check every row in a preview, then save all rows or none."""
     def saved(count: int):
-        flash(f"서비스 {count}건을 등록했습니다.", "success")
+        flash(_("서비스 %(n)d건을 등록했습니다.", n=count), "success")
         return redirect(url_for(".directory"))
     return two_step_import("agencies/import.html", ImportUploadForm, lambda raw: parse_directory(current_user, raw),
                           lambda raw: import_directory(current_user, raw), saved,
-                          gus=dict(_gu_choices()), capacity=CAPACITY_STATUSES)
+                          gus=dict(_gu_choices()), capacity=CAPACITY_STATUSES,
+                          column_labels=COLUMN_LABELS, korean_headers=KOREAN_HEADERS)
 
 
 @bp.get("/export.csv")

@@ -7,6 +7,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import DateTime, case, column, distinct, extract, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -160,20 +161,21 @@ def mark_month_reviewed(month: str, comment: str, actor) -> AuditReview:
     """Mark a finished month's access records reviewed, audited in the same transaction."""
     comment = (comment or "").strip()
     if not comment:
-        raise DomainError("점검 의견을 입력해 주세요.", "comment")
+        raise DomainError(_("점검 의견을 입력해 주세요."), "comment")
     first = parse_month(month)
     key = first.strftime("%Y-%m")
     if first > current_month():
-        raise DomainError("아직 오지 않은 달은 점검할 수 없습니다.", "month")
+        raise DomainError(_("아직 오지 않은 달은 점검할 수 없습니다."), "month")
     if first == current_month():
-        raise DomainError("이번 달은 끝난 뒤에 점검 완료로 표시할 수 있습니다.", "month")
+        raise DomainError(_("이번 달은 끝난 뒤에 점검 완료로 표시할 수 있습니다."), "month")
     if review_for(key) is not None:
-        raise DomainError(f"{month_label(first)}은 이미 점검 완료로 표시되었습니다.", "month")
+        raise DomainError(_("%(month)s은 이미 점검 완료로 표시되었습니다.", month=month_label(first)), "month")
     review = AuditReview(month=key, reviewer_id=actor.id, reviewed_at=utcnow(), comment=comment)
     try:
         with db.session.begin_nested():  # a concurrent mark of the same month loses cleanly
             db.session.add(review)
     except IntegrityError:
-        raise DomainError(f"{month_label(first)}은 이미 점검 완료로 표시되었습니다.", "month") from None
+        raise DomainError(_("%(month)s은 이미 점검 완료로 표시되었습니다.", month=month_label(first)),
+                          "month") from None
     record("access_review_marked", obj=review, actor=actor, reason=comment, details={"month": key})
     return review

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..db import utcnow
+from ..words import particle
 from .services import fetch_one, keyring, mac_fields, read_connection
 
 ANCHOR_FIELDS = ("after_id", "count", "last_id", "hash", "time", "key_id")
@@ -103,25 +105,30 @@ def check_anchors(path: Path | None = None) -> AnchorCheck:
             except (KeyError, TypeError):
                 valid = False
             if not valid:
-                return AnchorCheck(False, number - 1, f"앵커 파일 {number}번째 줄의 서명이 맞지 않습니다 (앵커 위조·손상)")
+                return AnchorCheck(False, number - 1, _("앵커 파일 %(line)d번째 줄의 서명이 맞지 않습니다 (앵커 위조·손상)",
+                                                        line=number))
             last_id = anchor["last_id"]
             if not last_id or last_id <= cp_last:
                 continue  # an empty chain, or a head purged since (through a signed checkpoint)
             if last_id > max_id:
-                return AnchorCheck(False, number - 1, f"이벤트 #{max_id} 이후의 이벤트가 없습니다: 앵커 {number}번째 줄은 "
-                                                      f"#{last_id}까지 있었다고 기록합니다 (events after id {max_id} "
-                                                      "are missing)")
+                return AnchorCheck(False, number - 1, _("이벤트 #%(max_id)d 이후의 이벤트가 없습니다: 앵커 %(line)d번째 "
+                                                        "줄은 #%(last_id)d까지 있었다고 기록합니다 (events after id "
+                                                        "%(max_id)d are missing)", max_id=max_id, line=number,
+                                                        last_id=last_id))
             purged = fetch_one(conn, dialect, "SELECT COALESCE(SUM(events_removed), 0) FROM audit_checkpoint "
                                               "WHERE last_event_id > ?", (anchor["after_id"],))[0]
             present = fetch_one(conn, dialect, "SELECT COUNT(*) FROM audit_event WHERE id > ? AND id <= ?",
                                 (cp_last, last_id))[0]
             missing = anchor["count"] - int(purged) - present
             if missing:
-                return AnchorCheck(False, number - 1, f"이벤트 #{last_id}까지 {abs(missing)}건이 앵커 {number}번째 줄과 "
-                                                      f"다릅니다: 이벤트가 {'삭제' if missing > 0 else '끼워 넣기'}"
-                                                      "되었습니다 (deleted events)")
+                text = (_("이벤트 #%(last_id)d까지 %(n)d건이 앵커 %(line)d번째 줄과 다릅니다: 이벤트가 삭제되었습니다 "
+                          "(deleted events)", last_id=last_id, n=abs(missing), line=number) if missing > 0 else
+                        _("이벤트 #%(last_id)d까지 %(n)d건이 앵커 %(line)d번째 줄과 다릅니다: 이벤트가 끼워 넣기되었습니다 "
+                          "(deleted events)", last_id=last_id, n=abs(missing), line=number))
+                return AnchorCheck(False, number - 1, text)
             row = fetch_one(conn, dialect, "SELECT hash FROM audit_event WHERE id = ?", (last_id,))
             if row is None or row[0] != anchor["hash"]:
-                return AnchorCheck(False, number - 1, f"이벤트 #{last_id}이(가) 앵커 {number}번째 줄과 다릅니다 "
-                                                      "(삭제 또는 다시 쓰기)")
-    return AnchorCheck(True, len(anchors), f"앵커 {len(anchors)}개와 일치")
+                return AnchorCheck(False, number - 1, _("이벤트 #%(id)d%(i)s 앵커 %(line)d번째 줄과 다릅니다 "
+                                                        "(삭제 또는 다시 쓰기)", id=last_id,
+                                                        i=particle(str(last_id), "이/가"), line=number))
+    return AnchorCheck(True, len(anchors), _("앵커 %(n)d개와 일치", n=len(anchors)))

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..db import today_kst, utcnow
 from ..domain import DomainError
 from ..extensions import db
+from ..i18n import date_words
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 from .seal import checkpoint_problem, forged_checkpoint, sign_checkpoint, unkeyed_problem
 from .services import _lock_chain_and_read_head, canonical_sql, fetch_one, read_connection, record  # noqa: F401
 # the walk lives in walk.py; its names stay importable from here
-from .walk import RangeResult, audit_keys, check_batch, check_range, digests, join_ranges  # noqa: F401
+from .walk import RangeResult, audit_keys, check_batch, check_range, join_ranges  # noqa: F401
 
 #: ids per unit of work when two processes share a verify
 CHUNK = 25_000
@@ -89,11 +91,12 @@ def _verify_once(session, progress):
 
 def _result(res: RangeResult, head: str | None, hi: int) -> VerifyResult:
     if res.broken_id is None:
-        return VerifyResult(True, res.count, head, None, f"접속기록 {res.count:,}건, 해시 체인 정상", last_id=hi)
-    why = ("내용이 바뀌었습니다 (해시 불일치)" if res.problem == "hash"
-           else "앞 이벤트와 이어지지 않습니다 (삭제·순서 변경)")
+        return VerifyResult(True, res.count, head, None, _("접속기록 %(n)s건, 해시 체인 정상", n=f"{res.count:,}"),
+                            last_id=hi)
+    why = (_("내용이 바뀌었습니다 (해시 불일치)") if res.problem == "hash"
+           else _("앞 이벤트와 이어지지 않습니다 (삭제·순서 변경)"))
     return VerifyResult(False, res.count, head, res.broken_id,
-                        f"이벤트 #{res.broken_id}에서 체인이 끊어졌습니다: {why}", last_id=hi)
+                        _("이벤트 #%(id)d에서 체인이 끊어졌습니다: %(why)s", id=res.broken_id, why=why), last_id=hi)
 
 
 def _verify_parallel(conn, dialect, url, after_id, start_hash, hi, tick) -> RangeResult:
@@ -183,12 +186,12 @@ def purge_events(before: dt.date, actor=None, *, progress: Progress | None = Non
     cutoff = retention_cutoff()
     if before > cutoff:
         years = current_app.config["AUDIT_RETENTION_YEARS"]
-        raise DomainError(f"접속기록은 {years}년 이상 보관해야 합니다. {cutoff.isoformat()} 이전 날짜만 "
-                          f"삭제할 수 있습니다.", field="before")
+        raise DomainError(_("접속기록은 %(years)d년 이상 보관해야 합니다. %(day)s 이전 날짜만 삭제할 수 있습니다.",
+                            years=years, day=date_words(cutoff)), field="before")
     # never purge what is already broken: that would erase the evidence
     checked = verify_chain(progress=progress)
     if not checked.ok:
-        raise DomainError(f"해시 체인 검증에 실패하여 삭제하지 않았습니다. {checked.message}", field="before")
+        raise DomainError(_("해시 체인 검증에 실패하여 삭제하지 않았습니다. %(why)s", why=checked.message), field="before")
     session = db.session
     _lock_chain_and_read_head(session)
     purged_before = dt.datetime.combine(before, dt.time()) - KST
@@ -218,5 +221,5 @@ def purge_events(before: dt.date, actor=None, *, progress: Progress | None = Non
     removed = session.execute(delete(AuditEvent).where(AuditEvent.id <= last_id, AuditEvent.id > after_id)
                               .execution_options(synchronize_session=False)).rowcount
     if removed != count:  # cannot happen under the chain lock; refuse rather than guess
-        raise DomainError("삭제 중 이벤트 수가 달라졌습니다. 다시 시도해 주세요.", field="before")
+        raise DomainError(_("삭제 중 이벤트 수가 달라졌습니다. 다시 시도해 주세요."), field="before")
     return checkpoint

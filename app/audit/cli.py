@@ -10,10 +10,12 @@ from types import SimpleNamespace
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from ..crypto import KeyRingError
 from ..domain import DomainError
 from ..extensions import db
+from ..i18n import date_words
 from .anchors import anchor_path, check_anchors, write_anchor
 from .chain import purge_events, verify_chain
 from .export import EXPORT_FORMATS, write_export
@@ -59,7 +61,7 @@ def verify_command():
     """Walk the keyed chain (needs the key ring) and compare it with every anchor; exit 1 naming
     the first broken event, a forged checkpoint, a cut tail or deleted events."""
     try:
-        with progress_bar("해시 체인 검증") as update:
+        with progress_bar(_("해시 체인 검증")) as update:
             result = verify_chain(progress=update)
         anchors = check_anchors() if result.ok else None
     except KeyRingError as exc:
@@ -96,16 +98,16 @@ def anchor_command():
 def purge_command(before, yes):
     """Remove events older than --before through a checkpoint (retention)."""
     if not yes:
-        click.confirm(f"{before:%Y-%m-%d} 이전의 접속기록을 삭제합니다. 계속할까요?", abort=True)
+        click.confirm(_("%(day)s 이전의 접속기록을 삭제합니다. 계속할까요?", day=date_words(before.date())), abort=True)
     try:
-        with progress_bar("삭제 전 해시 체인 검증") as update:
+        with progress_bar(_("삭제 전 해시 체인 검증")) as update:
             checkpoint = purge_events(before.date(), actor=cli_actor(), progress=update)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     if checkpoint is None:
-        click.echo(f"{before:%Y-%m-%d} 이전에 삭제할 접속기록이 없습니다.")
+        click.echo(_("%(day)s 이전에 삭제할 접속기록이 없습니다.", day=date_words(before.date())))
         return
     click.echo(f"removed: {checkpoint.events_removed} events (ids up to {checkpoint.last_event_id})")
     click.echo(f"checkpoint: #{checkpoint.id}, chain continues from {checkpoint.last_event_hash}")
@@ -120,7 +122,7 @@ def purge_command(before, yes):
 def export_command(start, end, fmt, out, reason):
     """Export events of a date range; the export itself is audited with its reason."""
     try:
-        with progress_bar("내보내기") as update:
+        with progress_bar(_("내보내기")) as update:
             result = write_export(fmt, start.date(), end.date(), out, reason, actor=cli_actor(),
                                   progress=update)
         db.session.commit()

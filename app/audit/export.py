@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 from urllib.parse import quote
 
+from flask_babel import gettext as _
+
 from .. import exports
 from ..db import utcnow
 from ..domain import DomainError
@@ -62,11 +64,11 @@ class ExportResult:
 def _checked(fmt: str, start: dt.date, end: dt.date, reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("내보내는 사유를 입력해 주세요.", field="reason")
+        raise DomainError(_("내보내는 사유를 입력해 주세요."), field="reason")
     if fmt not in EXPORT_FORMATS:
-        raise DomainError("파일 형식은 sqlite, csv, xlsx 중 하나를 골라 주세요.", field="fmt")
+        raise DomainError(_("파일 형식은 sqlite, csv, xlsx 중 하나를 골라 주세요."), field="fmt")
     if end < start:
-        raise DomainError("종료일은 시작일과 같거나 그 뒤여야 합니다.", field="end")
+        raise DomainError(_("종료일은 시작일과 같거나 그 뒤여야 합니다."), field="end")
     return reason
 
 
@@ -80,8 +82,9 @@ def _prepare(conn, dialect: str, fmt: str, start: dt.date, end: dt.date, reason:
     lo, hi, expected = fetch_one(conn, dialect, "SELECT MIN(id), MAX(id), COUNT(*) FROM audit_event "
                                                 "WHERE occurred_at >= ? AND occurred_at < ?", bounds)
     if fmt == "xlsx" and expected > XLSX_MAX_ROWS:
-        raise DomainError(f"XLSX 파일에는 {XLSX_MAX_ROWS:,}건까지만 담을 수 있습니다 (이 기간 {expected:,}건). "
-                          "기간을 나누거나 SQLite·CSV로 내보내 주세요.", field="fmt")
+        raise DomainError(_("XLSX 파일에는 %(max)s건까지만 담을 수 있습니다 (이 기간 %(n)s건). "
+                            "기간을 나누거나 SQLite·CSV로 내보내 주세요.", max=f"{XLSX_MAX_ROWS:,}", n=f"{expected:,}"),
+                          field="fmt")
     head = fetch_one(conn, dialect, "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1") or (None, None)
     stream = EventStream(conn, dialect, lo, hi, tuple(t.strftime(TIME_FORMAT) for t in (utc_from, utc_to)),
                          (lambda n: progress(n, expected)) if progress else None)

@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 from .labels import grouped_choices
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"
-MONTH_MESSAGE = "달을 YYYY-MM 형식(예: 2026-03)으로 입력해 주세요."
-OUTCOMES = [("", "전체"), ("allowed", "허용"), ("denied", "거부")]
-FORMATS = [("sqlite", "SQLite (감사용 단독 파일)"), ("csv", "CSV"), ("xlsx", "XLSX (엑셀)")]
+MONTH_MESSAGE = _l("달을 YYYY-MM 형식(예: 2026-03)으로 입력해 주세요.")
+OUTCOMES = [("", _l("전체")), ("allowed", _l("허용")), ("denied", _l("거부"))]
+FORMATS = [("sqlite", _l("SQLite (감사용 단독 파일)")), ("csv", "CSV"), ("xlsx", _l("XLSX (엑셀)"))]
 
 
 class _QueryForm(FlaskForm):
@@ -63,22 +63,22 @@ class SubjectLookupForm(FlaskForm):
 
 
 class ReviewMonthForm(_QueryForm):
-    month = StringField("점검할 달", validators=[Optional(), Regexp(MONTH_PATTERN, message=MONTH_MESSAGE)],
+    month = StringField(_l("점검할 달"), validators=[Optional(), Regexp(MONTH_PATTERN, message=MONTH_MESSAGE)],
                         render_kw={"type": "month", "placeholder": "YYYY-MM"})
-    attention = BooleanField("점검이 필요한 사용자만 보기")
+    attention = BooleanField(_l("점검이 필요한 사용자만 보기"))
 
 
 class MarkReviewForm(FlaskForm):
-    month = StringField("점검 대상 달", render_kw={"readonly": True},
+    month = StringField(_l("점검 대상 달"), render_kw={"readonly": True},
                         validators=[DataRequired(MONTH_MESSAGE), Regexp(MONTH_PATTERN, message=MONTH_MESSAGE)])
-    comment = TextAreaField("점검 의견", validators=[DataRequired("점검 의견을 입력해 주세요."), Length(max=2000)],
+    comment = TextAreaField(_l("점검 의견"), validators=[DataRequired(_l("점검 의견을 입력해 주세요.")), Length(max=2000)],
                             render_kw={"rows": 4})
 
 
 class ExportForm(FlaskForm):
     # InputRequired keeps the "not a valid date" message for text that is not a date
-    start = DateField("시작일", validators=[InputRequired("시작일을 입력해 주세요.")])
-    end = DateField("종료일", validators=[InputRequired("종료일을 입력해 주세요.")])
-    fmt = SelectField("파일 형식", choices=FORMATS, default="sqlite")
-    reason = TextAreaField("내보내는 사유", validators=[DataRequired("내보내는 사유를 입력해 주세요."), Length(max=1000)],
+    start = DateField(_l("시작일"), validators=[InputRequired(_l("시작일을 입력해 주세요."))])
+    end = DateField(_l("종료일"), validators=[InputRequired(_l("종료일을 입력해 주세요."))])
+    fmt = SelectField(_l("파일 형식"), choices=FORMATS, default="sqlite")
+    reason = TextAreaField(_l("내보내는 사유"), validators=[DataRequired(_l("내보내는 사유를 입력해 주세요.")), Length(max=1000)],
                            render_kw={"rows": 3})

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from flask import render_template, request, send_file
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -38,16 +39,18 @@ from .services import record
 PAGE_SIZE = 50
 #: grant changes read per batch when exporting
 EXPORT_BATCH = 1000
-GRANT_FORMATS = [("csv", "CSV"), ("xlsx", "XLSX (엑셀)")]
+GRANT_FORMATS = [("csv", "CSV"), ("xlsx", _l("XLSX (엑셀)"))]
 #: the facts a grant change compares, in the order shown
-FACT_LABELS = {"role": "역할", "organisation_id": "소속", "active": "사용 여부", "totp": "2단계 인증",
-               "approved": "취급승인", "training_on": "개인정보 교육 이수일"}
-FLAG_WORDS = {"active": ("비활성", "사용"), "totp": ("미등록", "등록"), "approved": ("미승인", "승인")}
-HEADINGS = ("일시(KST)", "변경 번호", "종류", "종류 코드", "대상 아이디", "처리자 아이디", "변경 내용",
-            "이전(JSON)", "이후(JSON)", "사유")
+FACT_LABELS = {"role": _l("역할"), "organisation_id": _l("소속"), "active": _l("사용 여부"),
+               "totp": _l("2단계 인증"), "approved": _l("취급승인"), "training_on": _l("개인정보 교육 이수일")}
+FLAG_WORDS = {"active": (lazy_pgettext("grant flag", "비활성"), lazy_pgettext("grant flag", "사용")),
+              "totp": (lazy_pgettext("grant flag", "미등록"), lazy_pgettext("grant flag", "등록")),
+              "approved": (lazy_pgettext("grant flag", "미승인"), lazy_pgettext("grant flag", "승인"))}
+HEADINGS = (_l("일시(KST)"), _l("변경 번호"), _l("종류"), _l("종류 코드"), _l("대상 아이디"), _l("처리자 아이디"),
+            _l("변경 내용"), _l("이전(JSON)"), _l("이후(JSON)"), _l("사유"))
 
 auditor_only = p.roles_required(p.AUDITOR)
-add_nav("audit.grants", "권한 변경 이력", p.AUDITOR)
+add_nav("audit.grants", _l("권한 변경 이력"), p.AUDITOR)
 
 
 class _QueryForm(FlaskForm):
@@ -56,14 +59,15 @@ class _QueryForm(FlaskForm):
 
 
 class GrantFilterForm(_QueryForm):
-    kind = SelectField("종류", choices=[("", "전체"), *GRANT_KINDS.items()], default="", validators=[Optional()])
-    start = DateField("시작일", validators=[Optional()])
-    end = DateField("종료일", validators=[Optional()])
-    login = StringField("아이디 (대상 또는 처리자)", validators=[Optional(), Length(max=64)])
+    kind = SelectField(_l("종류"), choices=[("", _l("전체")), *GRANT_KINDS.items()], default="",
+                       validators=[Optional()])
+    start = DateField(_l("시작일"), validators=[Optional()])
+    end = DateField(_l("종료일"), validators=[Optional()])
+    login = StringField(_l("아이디 (대상 또는 처리자)"), validators=[Optional(), Length(max=64)])
 
     def validate_end(self, field):
         if field.data and self.start.data and field.data < self.start.data:
-            raise ValidationError("종료일은 시작일과 같거나 그 뒤여야 합니다.")
+            raise ValidationError(_("종료일은 시작일과 같거나 그 뒤여야 합니다."))
 
 
 class GrantExportForm(FlaskForm):
@@ -73,8 +77,9 @@ class GrantExportForm(FlaskForm):
     start = HiddenField()
     end = HiddenField()
     login = HiddenField()
-    fmt = SelectField("파일 형식", choices=GRANT_FORMATS, default="csv")
-    reason = TextAreaField("내보내는 사유", validators=[DataRequired("내보내는 사유를 입력해 주세요."), Length(max=1000)],
+    fmt = SelectField(_l("파일 형식"), choices=GRANT_FORMATS, default="csv")
+    reason = TextAreaField(_l("내보내는 사유"), validators=[DataRequired(_l("내보내는 사유를 입력해 주세요.")),
+                                                        Length(max=1000)],
                            render_kw={"rows": 2})
 
 
@@ -91,9 +96,9 @@ def organisation_names(changes) -> dict[int, str]:
 
 def _fact(key: str, value, names: dict[int, str]) -> str:
     if value is None:
-        return "없음"
+        return _("없음")
     if key == "role":
-        return p.ROLES[value][0] if value in p.ROLES else str(value)
+        return str(p.role_label(value)) if value in p.ROLES else str(value)
     if key == "organisation_id":
         return names.get(value, f"#{value}")
     if key in FLAG_WORDS:
@@ -152,7 +157,7 @@ def _render(form: GrantFilterForm, export_form: GrantExportForm, status: int = 2
         status = 400
     html = render_template("audit/grants.html", form=form, export_form=export_form, page=page, names=names,
                            describe=describe_change, filters=_filters(form) if page else {},
-                           role_names={r: label for r, (label, _k) in p.ROLES.items()})
+                           role_names={r: p.role_label(r) for r in p.ROLES})
     db.session.commit()  # after rendering, so the listed rows are not expired and reloaded
     return html, status
 
@@ -176,8 +181,9 @@ def _rows(query):
 
 def _batch_rows(changes, names):
     for change in changes:
-        row = [(change.occurred_at + KST).strftime("%Y-%m-%d %H:%M:%S"), change.uid, change.kind_label, change.kind,
-               change.user.login if change.user else "", change.actor.login if change.actor else "(시스템)",
+        row = [(change.occurred_at + KST).strftime("%Y-%m-%d %H:%M:%S"), change.uid, str(change.kind_label),
+               change.kind,
+               change.user.login if change.user else "", change.actor.login if change.actor else _("(시스템)"),
                change_text(describe_change(change, names)),
                json.dumps(change.before or {}, ensure_ascii=False, sort_keys=True),
                json.dumps(change.after or {}, ensure_ascii=False, sort_keys=True), change.reason or ""]
@@ -185,11 +191,11 @@ def _batch_rows(changes, names):
 
 
 def _write_csv(fh, rows) -> int:
-    return exports.write_csv(fh, HEADINGS, rows)
+    return exports.write_csv(fh, [str(h) for h in HEADINGS], rows)
 
 
 def _write_xlsx(fh, rows) -> int:
-    return exports.write_xlsx(fh, [("권한 변경 이력", HEADINGS, rows)])[0]
+    return exports.write_xlsx(fh, [(_("권한 변경 이력"), [str(h) for h in HEADINGS], rows)])[0]
 
 
 @bp.post("/grants/export")
@@ -202,9 +208,9 @@ def export_grants():
         try:
             getattr(filters, name).data = dt.date.fromisoformat(getattr(form, name).data) if getattr(form, name).data else None
         except ValueError:
-            form.form_errors.append("기간이 올바르지 않습니다. 조회 조건을 다시 정해 주세요.")
+            form.form_errors.append(_("기간이 올바르지 않습니다. 조회 조건을 다시 정해 주세요."))
     if form.kind.data and form.kind.data not in GRANT_KINDS:
-        form.form_errors.append("변경 종류가 올바르지 않습니다. 조회 조건을 다시 정해 주세요.")
+        form.form_errors.append(_("변경 종류가 올바르지 않습니다. 조회 조건을 다시 정해 주세요."))
     if form.validate_on_submit() and not form.form_errors:
         reason, fmt = form.reason.data.strip(), form.fmt.data
         query = _criteria(form.kind.data, filters.start.data, filters.end.data, form.login.data)

@@ -6,12 +6,15 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, literal_column, or_, select
 
 from ..auth.models import User
 from ..db import today_kst
 from ..domain import DomainError
 from ..extensions import db
+from ..i18n import language
+from ..words import month_text
 from .models import AuditEvent
 
 KST_OFFSET = dt.timedelta(hours=9)
@@ -27,7 +30,7 @@ def parse_month(text: str | None) -> dt.date:
     """'YYYY-MM' -> the first day of that month, or DomainError on the 'month' field."""
     match = _MONTH.match((text or "").strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise DomainError("점검할 달을 YYYY-MM 형식(예: 2026-03)으로 입력해 주세요.", "month")
+        raise DomainError(_("점검할 달을 YYYY-MM 형식(예: 2026-03)으로 입력해 주세요."), "month")
     return dt.date(int(match.group(1)), int(match.group(2)), 1)
 
 
@@ -44,7 +47,8 @@ def current_month() -> dt.date:
 
 
 def month_label(first: dt.date) -> str:
-    return f"{first.year}년 {first.month}월"
+    """"2026년 3월" / "March 2026" in the page's language."""
+    return month_text(first.year, first.month, language())
 
 
 
@@ -107,7 +111,7 @@ def _filters(criteria: SearchCriteria) -> list[tuple[str, object, object]]:
         # resolve the login first so the query filters on the indexed actor_id
         user_id = db.session.execute(select(User.id).filter_by(login=criteria.actor.strip())).scalar()
         if user_id is None:
-            raise DomainError("그 아이디의 사용자가 없습니다.", "actor")
+            raise DomainError(_("그 아이디의 사용자가 없습니다."), "actor")
         out.append(("actor", ev.actor_id == user_id, _plain(ev.actor_id, user_id)))
     if criteria.action:
         action = criteria.action.strip()

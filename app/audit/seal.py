@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from ..db import utcnow
+from ..words import particle
 from .models import AuditCheckpoint, AuditEvent
 from .services import TIME_FORMAT, chain_hash, encode_canonical, fetch_one, keyring, mac_fields, raw_columns, sql
 
@@ -63,8 +65,8 @@ def forged_checkpoint(conn, dialect: str, keys: dict[str, bytes]) -> str | None:
         key = keys.get(kid or "")
         if key is None or signature != mac_fields(key, *checkpoint_fields(created, before, last_id, last_hash,
                                                                           removed, login, kid)):
-            return (f"보존기한 체크포인트 #{cp_id}의 서명이 맞지 않습니다: 감사 키 없이 만든 체크포인트입니다 "
-                    f"(이벤트 #{last_id}까지의 삭제는 위조)")
+            return _("보존기한 체크포인트 #%(cp)d의 서명이 맞지 않습니다: 감사 키 없이 만든 체크포인트입니다 "
+                     "(이벤트 #%(last_id)d까지의 삭제는 위조)", cp=cp_id, last_id=last_id)
     return None
 
 
@@ -81,7 +83,8 @@ def checkpoint_problem(conn, dialect: str, after_id: int, start_hash: str, cp_id
         details = json.loads(details) if details else {}
         if details.get("last_event_id") == after_id and details.get("last_event_hash") == start_hash:
             return None
-    return f"보존기한 체크포인트 #{cp_id}와 일치하는 audit_purged 이벤트가 없습니다"
+    return _("보존기한 체크포인트 #%(cp)d%(wa)s 일치하는 audit_purged 이벤트가 없습니다", cp=cp_id,
+             wa=particle(str(cp_id), "과/와"))
 
 
 def unkeyed_problem(conn, dialect: str, after_id: int) -> str | None:
@@ -97,11 +100,12 @@ def unkeyed_problem(conn, dialect: str, after_id: int) -> str | None:
                                                           "AND id > ?", (first_keyed[0],))[0]
     if first_keyed is None or late_plain:
         bad = late_plain or first_plain
-        return (f"이벤트 #{bad}은(는) 감사 키로 봉인되지 않았습니다: 키 없는 SHA-256 이벤트는 "
-                f"재봉인({RESEAL_ACTION}) 이전에만 있을 수 있습니다")
+        return _("이벤트 #%(id)d%(eun)s 감사 키로 봉인되지 않았습니다: 키 없는 SHA-256 이벤트는 "
+                 "재봉인(%(action)s) 이전에만 있을 수 있습니다", id=bad, eun=particle(str(bad), "은/는"),
+                 action=RESEAL_ACTION)
     if first_plain < first_keyed[0] and first_keyed[1] != RESEAL_ACTION:
-        return (f"이벤트 #{first_keyed[0]}은(는) 재봉인 이벤트가 아닌데 키 없는 SHA-256 이벤트 뒤에 "
-                "처음 봉인되었습니다")
+        return _("이벤트 #%(id)d%(eun)s 재봉인 이벤트가 아닌데 키 없는 SHA-256 이벤트 뒤에 처음 봉인되었습니다",
+                 id=first_keyed[0], eun=particle(str(first_keyed[0]), "은/는"))
     return None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask import Response, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, gettext, lazy_gettext as _l
 from flask_login import current_user
 
 from .. import permissions as p
@@ -32,10 +32,10 @@ MARK_PREFIX = "mark"
 
 auditor_only = p.roles_required(p.AUDITOR)
 
-add_nav("audit.search", "접속기록 조회", p.AUDITOR)
-add_nav("audit.review", "접속기록 점검", p.AUDITOR)
-add_nav("audit.export", "접속기록 내보내기", p.AUDITOR)
-add_nav("audit.overrides", "동의 예외 의뢰", p.AUDITOR)
+add_nav("audit.search", _l("접속기록 조회"), p.AUDITOR)
+add_nav("audit.review", _l("접속기록 점검"), p.AUDITOR)
+add_nav("audit.export", _l("접속기록 내보내기"), p.AUDITOR)
+add_nav("audit.overrides", _l("동의 예외 의뢰"), p.AUDITOR)
 
 
 @bp.app_template_filter("kdatetime_seconds")
@@ -201,7 +201,8 @@ def mark_review():
             attach_to_form(form, error)
         else:
             db.session.commit()
-            flash(f"{form.month.data} 접속기록을 점검 완료로 표시했습니다.", "success")
+            flash(gettext("%(month)s 접속기록을 점검 완료로 표시했습니다.", month=rv.month_label(rv.parse_month(form.month.data))),
+                  "success")
             return redirect(url_for(".review", month=form.month.data))
     try:
         first = rv.parse_month(form.month.data)

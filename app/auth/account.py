@@ -4,6 +4,7 @@ changed before anything else can be opened."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
@@ -55,9 +56,9 @@ def change_password():
             if not check_password_hash(current_user.password_hash, form.current.data):
                 record("password_change_refused", outcome="denied", object_type="user", object_id=current_user.uid)
                 db.session.commit()  # the refusal is audited even though nothing changes
-                raise DomainError("지금 비밀번호가 맞지 않습니다.", "current")
+                raise DomainError(gettext("지금 비밀번호가 맞지 않습니다."), "current")
             if check_password_hash(current_user.password_hash, form.new.data):
-                raise DomainError("지금과 다른 비밀번호를 정해 주세요.", "new")
+                raise DomainError(gettext("지금과 다른 비밀번호를 정해 주세요."), "new")
             try:
                 set_password(current_user, form.new.data, actor=current_user)
             except DomainError as error:
@@ -66,7 +67,7 @@ def change_password():
         ok, _ = save_or_show(form, change)
         if ok:
             session["sv"] = current_user.session_version  # this browser stays signed in
-            flash("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 끝났습니다.", "success")
+            flash(gettext("비밀번호를 바꿨습니다. 다른 기기의 로그인은 모두 끝났습니다."), "success")
             return redirect(url_for("auth.account"))
     return _page(form, 400)
 
@@ -80,7 +81,7 @@ def sign_out_everywhere():
         record("sessions_ended", object_type="user", object_id=current_user.uid)
         db.session.commit()
         session["sv"] = current_user.session_version
-        flash("다른 기기의 로그인을 모두 끝냈습니다.", "success")
+        flash(gettext("다른 기기의 로그인을 모두 끝냈습니다."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -89,6 +90,6 @@ def init_app(app) -> None:
     def require_password_change():
         if (current_user.is_authenticated and current_user.password_temporary
                 and request.endpoint not in OPEN_WITH_TEMPORARY_PASSWORD):
-            flash("임시 비밀번호로 로그인했습니다. 계속하려면 새 비밀번호로 바꿔 주세요.", "warning")
+            flash(gettext("임시 비밀번호로 로그인했습니다. 계속하려면 새 비밀번호로 바꿔 주세요."), "warning")
             return redirect(url_for("auth.account", _anchor="password"))
         return None

@@ -1,6 +1,7 @@
 """flask users create / deactivate."""
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import DomainError
@@ -26,7 +27,7 @@ def create_command(role, org_code, login, display_name, password):
     if org_code:
         organisation = find_organisation(org_code)
         if organisation is None:
-            raise click.ClickException(f"기관 코드를 찾을 수 없습니다: {org_code}")
+            raise click.ClickException(_("기관 코드를 찾을 수 없습니다: %(code)s", code=org_code))
     try:
         user = create_user(login=login, display_name=display_name or login, role=role,
                            organisation=organisation, password=password)
@@ -35,10 +36,10 @@ def create_command(role, org_code, login, display_name, password):
         raise click.ClickException(err.message) from None
     first_admin = approve_if_first_admin(user)  # nobody else could approve the first admin
     db.session.commit()
-    click.echo(f"계정을 만들었습니다: {user.login} ({role})")
+    click.echo(_("계정을 만들었습니다: %(login)s (%(role)s)", login=user.login, role=role))
     if first_admin:
-        click.echo("첫 관리자로 취급승인했습니다. 교육 이수일을 기록하세요: "
-                   f"flask users record-training {user.login} --on YYYY-MM-DD")
+        click.echo(_("첫 관리자로 취급승인했습니다. 교육 이수일을 기록하세요: %(command)s",
+                     command=f"flask users record-training {user.login} --on YYYY-MM-DD"))
 
 
 @users.command("deactivate")
@@ -47,13 +48,13 @@ def deactivate_command(login):
     """Deactivate a user; their sessions end on the next request."""
     user = db.session.execute(select(User).filter_by(login_key=login_key(login))).scalar_one_or_none()
     if user is None:
-        raise click.ClickException(f"계정을 찾을 수 없습니다: {login}")
+        raise click.ClickException(_("계정을 찾을 수 없습니다: %(login)s", login=login))
     try:
         deactivate_user(user)
     except DomainError as err:
         raise click.ClickException(err.message) from None
     db.session.commit()
-    click.echo(f"계정을 비활성화했습니다: {login}")
+    click.echo(_("계정을 비활성화했습니다: %(login)s", login=login))
 
 
 @users.command("totp-reset")
@@ -64,14 +65,14 @@ def totp_reset_command(login, reason):
     from .totp import reset_totp
     user = db.session.execute(select(User).filter_by(login_key=login_key(login))).scalar_one_or_none()
     if user is None:
-        raise click.ClickException(f"계정을 찾을 수 없습니다: {login}")
+        raise click.ClickException(_("계정을 찾을 수 없습니다: %(login)s", login=login))
     try:
         reset_totp(user, None, reason)
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(err.message) from None
     db.session.commit()
-    click.echo(f"2단계 인증을 초기화했습니다: {user.login} (다음 로그인 때 다시 등록)")
+    click.echo(_("2단계 인증을 초기화했습니다: %(login)s (다음 로그인 때 다시 등록)", login=user.login))
 
 
 def register_cli(app) -> None:

@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _, lazy_gettext as _l, lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,7 +27,7 @@ from ..audit.services import record
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..i18n import date_words, korean_date
+from ..i18n import date_words
 from ..permissions import ADMIN, DISTRICT_COORDINATOR, GUARDIAN, can_manage_guardian
 from .grants import grant_state, record_grant
 from .models import User
@@ -41,9 +41,9 @@ TRAINING_KEY = "user_training"
 CLEARED_ONLY = {"auth.handling_list", "auth.handling_user", "auth.handling_approve", "auth.handling_withdraw",
                 "auth.handling_training"}
 #: why an account has no clearance: code -> what the notice calls it
-REASONS = {"not_approved": "개인정보 취급승인을 받지 않았습니다.",
-           "no_training": "개인정보 보호 교육 이수 기록이 없습니다.",
-           "training_lapsed": "개인정보 보호 교육의 유효기간이 지났습니다."}
+REASONS = {"not_approved": _l("개인정보 취급승인을 받지 않았습니다."),
+           "no_training": _l("개인정보 보호 교육 이수 기록이 없습니다."),
+           "training_lapsed": _l("개인정보 보호 교육의 유효기간이 지났습니다.")}
 
 
 def valid_days() -> int:
@@ -75,8 +75,8 @@ class Clearance:
     def message(self) -> str | None:
         """The Korean reason, with the date the training ended when it lapsed."""
         if self.code == "training_lapsed":
-            return f"개인정보 보호 교육의 유효기간이 {korean_date(self.valid_until)}에 끝났습니다."
-        return REASONS.get(self.code) if self.code else None
+            return _("개인정보 보호 교육의 유효기간이 %(day)s에 끝났습니다.", day=date_words(self.valid_until))
+        return str(REASONS[self.code]) if self.code in REASONS else None
 
     @property
     def approved_by(self) -> User | None:
@@ -115,7 +115,8 @@ def clearance(user: User, day: dt.date | None = None) -> str | None:
 
 def who_decides(user: User) -> str:
     """Whom the account asks for approval and for its training to be recorded."""
-    return "소속 교육지원청 담당자" if user.role == GUARDIAN else "시스템 관리자"
+    return (lazy_pgettext("who records training", "소속 교육지원청 담당자") if user.role == GUARDIAN
+            else lazy_pgettext("who records training", "시스템 관리자"))
 
 
 def may_approve(actor: User, user: User, guardian=None) -> bool:
@@ -133,16 +134,16 @@ def may_approve(actor: User, user: User, guardian=None) -> bool:
 def _check_actor(actor: User | None, user: User, guardian) -> None:
     # actor None is the command-line operator, who already holds the server
     if actor is not None and not may_approve(actor, user, guardian):
-        raise NotPermitted("이 계정의 취급승인과 교육 기록을 관리할 권한이 없습니다.")
+        raise NotPermitted(_("이 계정의 취급승인과 교육 기록을 관리할 권한이 없습니다."))
 
 
 def approve_handling(user: User, actor: User | None, reason: str | None = None, *, guardian=None) -> None:
     """취급승인: the account may open personal data once its training is recorded."""
     _check_actor(actor, user, guardian)
     if not user.active:
-        raise DomainError("비활성화된 계정은 승인할 수 없습니다.", "reason")
+        raise DomainError(_("비활성화된 계정은 승인할 수 없습니다."), "reason")
     if user.handling_approved_at is not None:
-        raise DomainError("이미 취급승인된 계정입니다.", "reason")
+        raise DomainError(_("이미 취급승인된 계정입니다."), "reason")
     before = grant_state(user)
     user.handling_approved_at, user.handling_approved_by_id = utcnow(), getattr(actor, "id", None)
     db.session.flush()
@@ -153,9 +154,9 @@ def withdraw_handling(user: User, actor: User | None, reason: str, *, guardian=N
     """취급승인 철회: the account keeps signing in but sees no personal data; its sessions end."""
     _check_actor(actor, user, guardian)
     if not (reason or "").strip():
-        raise DomainError("철회 사유를 입력해 주세요.", "reason")
+        raise DomainError(_("철회 사유를 입력해 주세요."), "reason")
     if user.handling_approved_at is None:
-        raise DomainError("취급승인되지 않은 계정입니다.", "reason")
+        raise DomainError(_("취급승인되지 않은 계정입니다."), "reason")
     before = grant_state(user)
     user.handling_approved_at, user.handling_approved_by_id = None, None
     end_all_sessions(user)  # an open session must not keep showing what it may no longer open
@@ -169,7 +170,7 @@ def record_training(user: User, actor: User | None, day: dt.date | None, *, reas
     _check_actor(actor, user, guardian)
     today = today_kst()
     if day is None:
-        raise DomainError("교육 이수일을 입력해 주세요.", "trained_on")
+        raise DomainError(_("교육 이수일을 입력해 주세요."), "trained_on")
     if day > today:
         raise DomainError(gettext("교육 이수일은 오늘이나 그 전이어야 합니다."), "trained_on")
     if training_valid_until(day) < today:

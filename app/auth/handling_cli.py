@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 import click
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit.services import record
 from ..db import today_kst
 from ..domain import DomainError
 from ..extensions import db
-from ..i18n import korean_date
-from ..words import due_text, short_date_text
+from ..conferences.common import due_message, short_day_message
+from ..i18n import date_words
 from ..permissions import ADMIN
 from .cli import users
 from .handling import (REMIND_DAYS, TRAINING_KEY, approve_handling, record_training, training_valid_until,
@@ -44,19 +45,21 @@ def remind_training(user: User, admins: list[User], today: dt.date) -> int:
     """Alert the account and each active admin once about this training date; returns how many were new."""
     from ..notifications.services import notify, object_key
     until = training_valid_until(user.training_on)
-    left = due_text(until, today)
-    day = short_date_text(until)
+    left = due_message(until, today)
+    day = short_day_message(until)
     about = object_key(TRAINING_KEY, user.id)
     key = f"training-expiring:{user.id}:{user.training_on:%Y%m%d}"
     sent = [notify(user.id, "training_expiring",
-                   f"개인정보 보호 교육의 유효기간이 {day}에 끝납니다({left}). 그 전에 교육을 "
-                   f"다시 받고 {who_decides(user)}에게 이수일 기록을 요청해 주세요. 기간이 지나면 학생 정보를 열 수 "
-                   "없습니다.", link="/account/clearance", about=about, dedupe_key=f"{key}:{user.id}")]
+                   _l("개인정보 보호 교육의 유효기간이 %(day)s에 끝납니다(%(left)s). 그 전에 교육을 다시 받고 "
+                      "%(who)s에게 이수일 기록을 요청해 주세요. 기간이 지나면 학생 정보를 열 수 없습니다.", day=day,
+                      left=left, who=who_decides(user)), link="/account/clearance", about=about,
+                   dedupe_key=f"{key}:{user.id}")]
     for admin in admins:
         if admin.id != user.id:
             sent.append(notify(admin.id, "training_expiring",
-                               f"{user.display_name}({user.login}) 계정의 개인정보 보호 교육 유효기간이 "
-                               f"{day}에 끝납니다({left}). 새 이수일을 기록해 주세요.",
+                               _l("%(name)s(%(login)s) 계정의 개인정보 보호 교육 유효기간이 %(day)s에 끝납니다"
+                                  "(%(left)s). 새 이수일을 기록해 주세요.", name=user.display_name, login=user.login,
+                                  day=day, left=left),
                                link=f"/handling/{user.uid}", about=about, dedupe_key=f"{key}:{admin.id}"))
     new = sum(1 for note in sent if note is not None)
     if new:
@@ -72,17 +75,17 @@ def training_reminders():
     ids = _expiring_ids(today)
     admins = _admins()
     notified = 0
-    with click.progressbar(ids, label="교육 만료 예정", show_pos=True) as bar:
+    with click.progressbar(ids, label=_("교육 만료 예정"), show_pos=True) as bar:
         for user_id in bar:
             notified += remind_training(db.session.get(User, user_id), admins, today)
             db.session.commit()  # one account at a time: a stopped run resumes, dedupe keys skip the rest
-    click.echo(f"{korean_date(today)}: 교육 만료 예정 {len(ids)}명, 새 알림 {notified}건")
+    click.echo(_("%(day)s: 교육 만료 예정 %(n)d명, 새 알림 %(sent)d건", day=date_words(today), n=len(ids), sent=notified))
 
 
 def _user(login: str) -> User:
     user = db.session.execute(select(User).filter_by(login_key=login_key(login))).scalar_one_or_none()
     if user is None:
-        raise click.ClickException(f"계정을 찾을 수 없습니다: {login}")
+        raise click.ClickException(_("계정을 찾을 수 없습니다: %(login)s", login=login))
     return user
 
 
@@ -102,7 +105,7 @@ def _run(change, done: str) -> None:
 def approve_command(login, reason):
     """계정을 취급승인합니다 (명령줄 운영자, 변경 이력에 남음)."""
     user = _user(login)
-    _run(lambda: approve_handling(user, None, reason), f"취급승인했습니다: {user.login}")
+    _run(lambda: approve_handling(user, None, reason), _("취급승인했습니다: %(login)s", login=user.login))
 
 
 @users.command("withdraw-approval")
@@ -111,7 +114,7 @@ def approve_command(login, reason):
 def withdraw_command(login, reason):
     """계정의 취급승인을 철회합니다; 그 계정의 로그인은 모두 끝납니다."""
     user = _user(login)
-    _run(lambda: withdraw_handling(user, None, reason), f"취급승인을 철회했습니다: {user.login}")
+    _run(lambda: withdraw_handling(user, None, reason), _("취급승인을 철회했습니다: %(login)s", login=user.login))
 
 
 @users.command("record-training")
@@ -122,5 +125,5 @@ def record_training_command(login, day, reason):
     """계정의 개인정보 보호 교육 이수일을 기록합니다."""
     user = _user(login)
     _run(lambda: record_training(user, None, day.date(), reason=reason),
-         f"교육 이수일을 기록했습니다: {user.login} {korean_date(day.date())} "
-         f"(유효기간 {korean_date(training_valid_until(day.date()))}까지)")
+         _("교육 이수일을 기록했습니다: %(login)s %(day)s (유효기간 %(until)s까지)", login=user.login,
+           day=date_words(day.date()), until=date_words(training_valid_until(day.date()))))

@@ -2,6 +2,7 @@
 Each form has its own prefix so the three can sit on one page (the guardian's, the admin's)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -12,23 +13,23 @@ REASON_MAX = 500
 class ApproveForm(FlaskForm):
     """취급승인: an optional note (e.g. the 서약서 received)."""
 
-    reason = StringField("메모", validators=[Optional(), Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")],
-                         description="예: 보안 서약서 제출 확인")
+    reason = StringField(_l("메모"), validators=[Optional(), Length(max=REASON_MAX, message=_l("500자 이내로 입력해 주세요."))],
+                         description=_l("예: 보안 서약서 제출 확인"))
 
 
 class WithdrawForm(FlaskForm):
     """취급승인 철회: the reason is required (a grant change)."""
 
-    reason = TextAreaField("철회 사유", validators=[InputRequired("철회 사유를 입력해 주세요."),
-                                                Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")])
+    reason = TextAreaField(_l("철회 사유"), validators=[InputRequired(_l("철회 사유를 입력해 주세요.")),
+                                                Length(max=REASON_MAX, message=_l("500자 이내로 입력해 주세요."))])
 
 
 class TrainingForm(FlaskForm):
     """The date of the account's latest yearly 개인정보 training."""
 
-    trained_on = DateField("교육 이수일", validators=[InputRequired("교육 이수일을 입력해 주세요.")])
-    reason = StringField("메모", validators=[Optional(), Length(max=REASON_MAX, message="500자 이내로 입력해 주세요.")],
-                         description="예: 2026년 개인정보 보호 교육(온라인)")
+    trained_on = DateField(_l("교육 이수일"), validators=[InputRequired(_l("교육 이수일을 입력해 주세요."))])
+    reason = StringField(_l("메모"), validators=[Optional(), Length(max=REASON_MAX, message=_l("500자 이내로 입력해 주세요."))],
+                         description=_l("예: 2026년 개인정보 보호 교육(온라인)"))
 
 
 class HandlingFilterForm(FlaskForm):
@@ -37,9 +38,9 @@ class HandlingFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    state = SelectField("상태", choices=[("attention", "조치 필요"), ("not_approved", "승인 전"),
-                                         ("training", "교육 기록 없음·만료"), ("expiring", "교육 만료 예정"),
-                                         ("all", "전체")], default="attention", validators=[Optional()])
+    state = SelectField(_l("상태"), choices=[("attention", _l("조치 필요")), ("not_approved", _l("승인 전")),
+                                         ("training", _l("교육 기록 없음·만료")), ("expiring", _l("교육 만료 예정")),
+                                         ("all", _l("전체"))], default="attention", validators=[Optional()])
 
 
 def handling_forms(given: dict | None = None) -> dict:

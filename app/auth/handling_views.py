@@ -29,8 +29,9 @@ add_nav("auth.handling_list", _l("취급승인·교육"), p.ADMIN)
 #: the grant kinds the per-account page lists
 HANDLING_KINDS = ("created", "approval_given", "approval_withdrawn", "training_recorded")
 #: success message per action
-DONE = {"approve": "취급승인했습니다.", "withdraw": "취급승인을 철회했습니다. 이 계정의 로그인은 모두 끝났습니다.",
-        "training": "교육 이수일을 기록했습니다."}
+DONE = {"approve": _l("취급승인했습니다."),
+        "withdraw": _l("취급승인을 철회했습니다. 이 계정의 로그인은 모두 끝났습니다."),
+        "training": _l("교육 이수일을 기록했습니다.")}
 
 
 @bp.get("/account/clearance")
@@ -126,7 +127,7 @@ def _act(uid: str, action: str):
     user = _load_user_or_404(uid)
     ok, form = run_action(user, action, current_user)
     if ok:
-        flash(DONE[action], "success")
+        flash(str(DONE[action]), "success")
         return redirect(url_for("auth.handling_user", uid=user.uid))
     return _user_page(user, {action: form}, 400)
 

@@ -4,20 +4,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask_babel import gettext, lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Ciphertext, EncryptedText, TimestampMixin, UidMixin, ciphertext_column, utcnow
 from ..extensions import db
+from ..i18n import N_
 
+#: untranslated labels (marked with N_; kind_label translates them), plain text for callers that join them
 ORG_KINDS = {
-    "city_office": "서울특별시교육청",
-    "district_office": "교육지원청",
-    "school": "학교",
-    "agency": "유관기관",
+    "city_office": N_("서울특별시교육청"),
+    "district_office": N_("교육지원청"),
+    "school": N_("학교"),
+    "agency": N_("유관기관"),
 }
-SCHOOL_LEVELS = {"elementary": "초", "middle": "중", "high": "고", "special": "특수"}
+#: agency kinds as the directory stores them (Korean words, also the codes) -> their label in the
+#: reader's language; every feature that names a kind (directory, consent, referrals) reads this
+AGENCY_KIND_LABELS = {"청소년상담복지센터": _l("청소년상담복지센터"), "가족센터": _l("가족센터"),
+                      "정신건강복지센터": _l("정신건강복지센터"), "지역아동센터": _l("지역아동센터"),
+                      "동주민센터": _l("동주민센터"), "아동보호전문기관": _l("아동보호전문기관"), "Wee센터": _l("Wee센터"),
+                      "드림스타트": _l("드림스타트"), "청소년문화의집": _l("청소년문화의집"), "보건소": _l("보건소")}
+SCHOOL_LEVELS = {"elementary": N_("초"), "middle": N_("중"), "high": N_("고"), "special": N_("특수")}
 
 
 class DistrictOffice(db.Model):
@@ -60,7 +69,7 @@ class Organisation(UidMixin, TimestampMixin, db.Model):
 
     @property
     def kind_label(self) -> str:
-        return ORG_KINDS.get(self.kind, self.kind)
+        return gettext(ORG_KINDS[self.kind]) if self.kind in ORG_KINDS else self.kind
 
 
 class User(UserMixin, UidMixin, TimestampMixin, db.Model):
@@ -126,10 +135,11 @@ class RecoveryCode(db.Model):
 
 
 #: grant change kinds (안전성 확보조치 기준 제5조: every grant change kept 3 years)
-GRANT_KINDS = {"created": "계정 생성", "role_changed": "역할 변경", "organisation_changed": "소속 변경",
-               "deactivated": "비활성화", "reactivated": "재활성화", "totp_reset": "2단계 인증 초기화",
-               "approval_given": "취급승인", "approval_withdrawn": "취급승인 철회", "training_recorded": "교육 이수 기록",
-               "password_reset": "비밀번호 초기화", "unlocked": "잠금 해제"}
+GRANT_KINDS = {"created": _l("계정 생성"), "role_changed": _l("역할 변경"), "organisation_changed": _l("소속 변경"),
+               "deactivated": _l("비활성화"), "reactivated": _l("재활성화"), "totp_reset": _l("2단계 인증 초기화"),
+               "approval_given": _l("취급승인"), "approval_withdrawn": _l("취급승인 철회"),
+               "training_recorded": _l("교육 이수 기록"), "password_reset": _l("비밀번호 초기화"),
+               "unlocked": _l("잠금 해제")}
 
 
 class GrantChange(UidMixin, db.Model):
@@ -152,4 +162,4 @@ class GrantChange(UidMixin, db.Model):
 
     @property
     def kind_label(self) -> str:
-        return GRANT_KINDS.get(self.kind, self.kind)
+        return str(GRANT_KINDS.get(self.kind, self.kind))

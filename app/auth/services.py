@@ -46,16 +46,16 @@ def check_password_policy(password: str, login: str, display_name: str) -> None:
     zxcvbn (common-password lists, keyboard patterns, repeats, sequences, dates) must rate it
     at least MIN_PASSWORD_SCORE of 4."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"비밀번호는 {MIN_PASSWORD_LENGTH}자 이상이어야 합니다.", "password")
+        raise DomainError(gettext("비밀번호는 %(n)d자 이상이어야 합니다.", n=MIN_PASSWORD_LENGTH), "password")
     folded = normalise(password).replace(" ", "")
     for own in (login, display_name):
         own = normalise(own or "").replace(" ", "")
         if len(own) >= 3 and own in folded:
-            raise DomainError("비밀번호에 아이디나 이름을 넣을 수 없습니다.", "password")
+            raise DomainError(gettext("비밀번호에 아이디나 이름을 넣을 수 없습니다."), "password")
     # zxcvbn is meant for short inputs; the first 100 characters decide any real password
     if zxcvbn(password[:100], user_inputs=[login or "", display_name or ""])["score"] < MIN_PASSWORD_SCORE:
-        raise DomainError("쉽게 짐작할 수 있는 비밀번호입니다(흔히 쓰는 비밀번호, 같은 글자 반복, 1234·qwerty 같은 "
-                          "연속 배열 등). 서로 관계없는 단어 서너 개에 숫자나 기호를 섞어 더 길게 만들어 주세요.",
+        raise DomainError(gettext("쉽게 짐작할 수 있는 비밀번호입니다(흔히 쓰는 비밀번호, 같은 글자 반복, 1234·qwerty 같은 "
+                          "연속 배열 등). 서로 관계없는 단어 서너 개에 숫자나 기호를 섞어 더 길게 만들어 주세요."),
                           "password")
 
 
@@ -69,9 +69,9 @@ def check_login(login: str) -> str:
     """A login of 1–64 visible characters, no control or format characters; returns it trimmed."""
     login = (login or "").strip()
     if not login or len(login) > 64:
-        raise DomainError("아이디를 1~64자로 입력해 주세요.", "login")
+        raise DomainError(gettext("아이디를 1~64자로 입력해 주세요."), "login")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in login):
-        raise DomainError("아이디에 보이지 않는 문자(제어·서식 문자)를 쓸 수 없습니다.", "login")
+        raise DomainError(gettext("아이디에 보이지 않는 문자(제어·서식 문자)를 쓸 수 없습니다."), "login")
     return login
 
 
@@ -81,11 +81,11 @@ def create_user(*, login: str, display_name: str, role: str, organisation: Organ
     marks a password someone else chose, to be changed at the first sign-in."""
     login = check_login(login)
     if role not in ROLES:
-        raise DomainError(f"알 수 없는 역할입니다: {role}", "role")
+        raise DomainError(gettext("알 수 없는 역할입니다: %(role)s", role=role), "role")
     if not role_fits_organisation(role, organisation):
-        raise DomainError("역할과 소속 기관의 종류가 맞지 않습니다.", "organisation")
+        raise DomainError(gettext("역할과 소속 기관의 종류가 맞지 않습니다."), "organisation")
     if db.session.execute(select(User.id).filter_by(login_key=login_key(login))).first():
-        raise DomainError("이미 사용 중인 아이디입니다 (대소문자·전각 문자만 다른 아이디도 같은 아이디입니다).", "login")
+        raise DomainError(gettext("이미 사용 중인 아이디입니다 (대소문자·전각 문자만 다른 아이디도 같은 아이디입니다)."), "login")
     check_password_policy(password, login, display_name)
     user = User(login=login, login_key=login_key(login), display_name=display_name.strip() or login, role=role,
                 organisation=organisation, password_hash=hash_password(password),
@@ -109,7 +109,7 @@ def set_password(user: User, password: str, actor: User | None = None) -> None:
 def deactivate_user(user: User, actor: User | None = None, reason: str | None = None) -> None:
     """Deactivated users are logged out on their next request and cannot log in."""
     if not user.active:
-        raise DomainError("이미 비활성화된 계정입니다.", "login")
+        raise DomainError(gettext("이미 비활성화된 계정입니다."), "login")
     before = grant_state(user)
     user.active = False
     user.session_version = (user.session_version or 1) + 1

@@ -14,6 +14,7 @@ import time
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash
 
@@ -82,7 +83,7 @@ def _matching_step(user: User, code: str | None) -> int | None:
 def start_enrolment(user: User) -> None:
     """A new secret, kept encrypted but not yet in force (confirm_enrolment turns it on)."""
     if is_enabled(user):
-        raise DomainError("이미 2단계 인증을 쓰고 있습니다.")
+        raise DomainError(_("이미 2단계 인증을 쓰고 있습니다."))
     user.totp_secret = pyotp.random_base32()
     user.totp_last_step = None
     record("totp_enrolment_started", obj=user, actor=user)
@@ -97,7 +98,7 @@ def provisioning_uri(user: User) -> str:
 def qr_svg(uri: str) -> str:
     """The QR code as inline <svg> markup (plain attributes, no style or script: fits the CSP)."""
     return segno.make(uri, error="m").svg_inline(scale=5, dark="#000", light="#fff",
-                                                 title="2단계 인증 등록 QR 코드", svgclass="ieum-qr")
+                                                 title=_("2단계 인증 등록 QR 코드"), svgclass="ieum-qr")
 
 
 def grouped_secret(secret: str) -> str:
@@ -110,13 +111,13 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     codes, to be shown once and never again.  Every session signed in without the code ends
     (the caller keeps its own by storing the new session version)."""
     if is_enabled(user):
-        raise DomainError("이미 2단계 인증을 쓰고 있습니다.")
+        raise DomainError(_("이미 2단계 인증을 쓰고 있습니다."))
     if not user.totp_secret:
-        raise DomainError("등록을 처음부터 다시 시작해 주세요.")
+        raise DomainError(_("등록을 처음부터 다시 시작해 주세요."))
     step = _matching_step(user, code)
     if step is None:
-        raise DomainError("인증 코드가 맞지 않습니다. 앱에 지금 표시된 6자리 숫자를 입력해 주세요. "
-                          "계속 맞지 않으면 휴대전화의 시간이 자동 설정인지 확인해 주세요.", "code")
+        raise DomainError(_("인증 코드가 맞지 않습니다. 앱에 지금 표시된 6자리 숫자를 입력해 주세요. "
+                          "계속 맞지 않으면 휴대전화의 시간이 자동 설정인지 확인해 주세요."), "code")
     user.totp_enabled_at, user.totp_last_step = utcnow(), step
     codes = _new_recovery_codes(user)
     end_all_sessions(user)
@@ -174,9 +175,9 @@ def use_recovery_code(user: User, code: str) -> bool:
 def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """Ten new recovery codes (the old ones stop working); needs a current code from the app."""
     if not is_enabled(user):
-        raise DomainError("2단계 인증을 먼저 등록해 주세요.")
+        raise DomainError(_("2단계 인증을 먼저 등록해 주세요."))
     if not verify_totp(user, code):
-        raise DomainError("인증 코드가 맞지 않습니다. 앱에 지금 표시된 6자리 숫자를 입력해 주세요.", "code")
+        raise DomainError(_("인증 코드가 맞지 않습니다. 앱에 지금 표시된 6자리 숫자를 입력해 주세요."), "code")
     codes = _new_recovery_codes(user)
     record("totp_recovery_codes_renewed", obj=user, actor=user, details={"recovery_codes": len(codes)})
     return codes
@@ -192,11 +193,11 @@ def _clear(user: User) -> None:
 def disable_totp(user: User, code: str) -> None:
     """The user turns their own second factor off (roles that need it cannot); needs a current code."""
     if is_required(user):
-        raise NotPermitted("이 역할은 2단계 인증을 끌 수 없습니다.")
+        raise NotPermitted(_("이 역할은 2단계 인증을 끌 수 없습니다."))
     if not is_enabled(user):
-        raise DomainError("2단계 인증을 쓰고 있지 않습니다.")
+        raise DomainError(_("2단계 인증을 쓰고 있지 않습니다."))
     if not verify_totp(user, code):
-        raise DomainError("인증 코드가 맞지 않습니다. 앱에 지금 표시된 6자리 숫자를 입력해 주세요.", "code")
+        raise DomainError(_("인증 코드가 맞지 않습니다. 앱에 지금 표시된 6자리 숫자를 입력해 주세요."), "code")
     _clear(user)
     record("totp_disabled", obj=user, actor=user)
 
@@ -206,11 +207,11 @@ def reset_totp(user: User, actor: User | None, reason: str) -> None:
     the grant change is kept with the reason, and the user enrols again at the next sign-in.
     ``actor`` None is the command line."""
     if actor is not None and actor.role != ADMIN:
-        raise NotPermitted("시스템 관리자만 2단계 인증을 초기화할 수 있습니다.")
+        raise NotPermitted(_("시스템 관리자만 2단계 인증을 초기화할 수 있습니다."))
     if not (reason or "").strip():
-        raise DomainError("초기화 사유를 입력해 주세요.", "reason")
+        raise DomainError(_("초기화 사유를 입력해 주세요."), "reason")
     if not is_enabled(user) and not user.totp_secret:
-        raise DomainError("2단계 인증을 등록하지 않은 계정입니다.")
+        raise DomainError(_("2단계 인증을 등록하지 않은 계정입니다."))
     before = grant_state(user)
     _clear(user)
     end_all_sessions(user)

@@ -4,6 +4,7 @@ before anything else opens."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -59,8 +60,8 @@ def login_code():
     user, target = pending_user()
     if user is None:
         forget_pending()
-        flash("5분이 지나 로그인을 처음부터 다시 해야 합니다." if target == "expired"
-              else "아이디와 비밀번호부터 입력해 주세요.", "info")
+        flash(gettext("5분이 지나 로그인을 처음부터 다시 해야 합니다.") if target == "expired"
+              else gettext("아이디와 비밀번호부터 입력해 주세요."), "info")
         return redirect(url_for("auth.login"))
     form = SignInCodeForm()
     if form.validate_on_submit():
@@ -73,8 +74,8 @@ def login_code():
             db.session.commit()
             start_session(user)  # a fresh session: the pending marker goes with the old one
             if used == "recovery_code":
-                flash(f"복구 코드로 로그인했습니다. 남은 복구 코드는 {recovery_codes_left(user)}개입니다. "
-                      "휴대전화를 잃어버렸다면 시스템 관리자에게 2단계 인증 초기화를 요청해 주세요.", "warning")
+                flash(gettext("복구 코드로 로그인했습니다. 남은 복구 코드는 %(n)d개입니다. 휴대전화를 잃어버렸다면 시스템 "
+                              "관리자에게 2단계 인증 초기화를 요청해 주세요.", n=recovery_codes_left(user)), "warning")
             # ``target`` was checked by the login form before it went into the (signed) session
             return redirect(target or url_for("home.index"))
     status = 400 if request.method == "POST" else 200
@@ -86,7 +87,7 @@ def login_code():
 def totp_enrol():
     """Enrol an authenticator app: QR code and typed key, then one code from the app."""
     if is_enabled(current_user):
-        flash("이미 2단계 인증을 쓰고 있습니다.", "info")
+        flash(gettext("이미 2단계 인증을 쓰고 있습니다."), "info")
         return redirect(url_for("auth.account", _anchor="two-factor"))
     if current_user.totp_secret is None:  # the first visit makes the key the QR code carries
         begin_write()  # a GET that writes: take the write lock now, not as a failing upgrade
@@ -113,7 +114,7 @@ def totp_restart():
     if EmptyForm().validate_on_submit() and not is_enabled(current_user):
         start_enrolment(current_user)
         db.session.commit()
-        flash("새 QR 코드를 만들었습니다. 앱에 먼저 등록한 항목은 지워 주세요.", "info")
+        flash(gettext("새 QR 코드를 만들었습니다. 앱에 먼저 등록한 항목은 지워 주세요."), "info")
     return redirect(url_for("auth.totp_enrol"))
 
 
@@ -144,7 +145,7 @@ def totp_disable():
     if form.validate_on_submit():
         ok, _ = save_or_show(form, lambda: disable_totp(current_user, form.code.data))
         if ok:
-            flash("2단계 인증을 껐습니다. 이제 비밀번호만으로 로그인합니다.", "success")
+            flash(gettext("2단계 인증을 껐습니다. 이제 비밀번호만으로 로그인합니다."), "success")
             return redirect(url_for("auth.account", _anchor="two-factor"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/totp_confirm.html", form=form, action="disable"), status

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_babel import to_user_timezone
+from flask_babel import lazy_gettext as _l, lazy_pgettext, to_user_timezone
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
@@ -18,14 +18,27 @@ from ..i18n import language
 from ..words import date_text
 from .models import CaseEvent, SupportCase
 
-EVENT_KINDS = {"request": "요청", "status": "상태 변경", "consent": "동의", "note": "기록",
-               "plan": "지원 계획", "escalation": "교육지원청", "referral": "기관 의뢰",
-               "assignment": "교육후견인", "conference": "사례회의", "satisfaction": "만족도"}
+#: chronology line kinds (the filter tabs of the case page)
+EVENT_KINDS = {"request": _l("요청"), "status": lazy_pgettext("chronology kind", "상태 변경"), "consent": _l("동의"),
+               "note": lazy_pgettext("chronology kind", "기록"),
+               "plan": _l("지원 계획"), "escalation": _l("교육지원청"), "referral": _l("기관 의뢰"),
+               "assignment": _l("교육후견인"), "conference": _l("사례회의"), "satisfaction": _l("만족도")}
 
 
-def add_event(case: SupportCase, kind: str, text: str, actor=None, when: dt.datetime | None = None,
+def listing(labels: list):
+    """Several labels (marked messages or text) as one stored parameter, "a, b, c" in the reader's
+    language: nested messages, since a joined string would freeze one language."""
+    if not labels:
+        return ""
+    if len(labels) == 1:
+        return labels[0]
+    return _l("%(first)s, %(rest)s", first=labels[0], rest=listing(labels[1:]))
+
+
+def add_event(case: SupportCase, kind: str, text, actor=None, when: dt.datetime | None = None,
               link: str | None = None) -> CaseEvent:
-    """Append one chronology line (``link``: where its object opens, e.g. a concern page)."""
+    """Append one chronology line (``link``: where its object opens, e.g. a concern page).  ``text`` is a
+    message marked with _l (stored, shown in each reader's language) or plain typed text."""
     event = CaseEvent(case_id=case.id, kind=kind, actor_id=getattr(actor, "id", None), occurred_at=when or utcnow(),
                       link=link)
     event.text = text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -12,11 +13,10 @@ from .. import signals
 from ..audit.services import record
 from ..auth.models import Organisation
 from ..db import today_kst
-from ..i18n import korean_date
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..permissions import SCHOOL_ROLES
-from .chronology import add_event
+from .chronology import add_event, listing
 from .models import CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES, Consent, ConsentPurpose, SupportCase
 
 
@@ -82,12 +82,12 @@ def consent_covers(case: SupportCase, purpose: str, agency: Organisation | None 
 
 
 def consent_state(case: SupportCase) -> str:
-    """A short Korean summary for the case header."""
+    """A short summary for the case header, in the page's language."""
     parties = {c.party for c in active_consents(case)}
     if parties >= set(CONSENT_PARTIES):
-        return "학생·보호자 동의 완료"
-    missing = [label for party, label in CONSENT_PARTIES.items() if party not in parties]
-    return f"{'·'.join(missing)} 동의 필요"
+        return gettext("학생·보호자 동의 완료")
+    missing = [str(label) for party, label in CONSENT_PARTIES.items() if party not in parties]
+    return gettext("%(parties)s 동의 필요", parties="·".join(missing))
 
 
 def record_consent(case: SupportCase, actor, *, party: str, purposes: list[str], given_on: dt.date,
@@ -95,22 +95,22 @@ def record_consent(case: SupportCase, actor, *, party: str, purposes: list[str],
                    agency_kinds: list[str] | None = None) -> Consent:
     """Record one party's consent with its purposes (a referral purpose names agencies or kinds)."""
     if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
-        raise NotPermitted("이 사례의 동의를 기록할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 사례의 동의를 기록할 권한이 없습니다."))
     if case.status in ("closed", "not_selected"):
-        raise DomainError("종결되었거나 미선정된 사례에는 동의를 기록할 수 없습니다.", "party")
+        raise DomainError(gettext("종결되었거나 미선정된 사례에는 동의를 기록할 수 없습니다."), "party")
     if party not in CONSENT_PARTIES:
-        raise DomainError("동의한 사람을 선택해 주세요.", "party")
+        raise DomainError(gettext("동의한 사람을 선택해 주세요."), "party")
     if method not in CONSENT_METHODS:
-        raise DomainError("동의 방법을 선택해 주세요.", "method")
+        raise DomainError(gettext("동의 방법을 선택해 주세요."), "method")
     if not purposes or any(p not in CONSENT_PURPOSES for p in purposes):
-        raise DomainError("동의 목적을 하나 이상 선택해 주세요.", "purposes")
+        raise DomainError(gettext("동의 목적을 하나 이상 선택해 주세요."), "purposes")
     if not isinstance(given_on, dt.date) or given_on > today_kst():
-        raise DomainError("동의 날짜는 오늘 이후일 수 없습니다.", "given_on")
+        raise DomainError(gettext("동의 날짜는 오늘 이후일 수 없습니다."), "given_on")
     if expires_on is not None and expires_on <= given_on:
-        raise DomainError("만료일은 동의 날짜 이후여야 합니다.", "expires_on")
+        raise DomainError(gettext("만료일은 동의 날짜 이후여야 합니다."), "expires_on")
     agency_ids, agency_kinds = agency_ids or [], [k for k in (agency_kinds or []) if k]
     if "agency_referral" in purposes and not (agency_ids or agency_kinds):
-        raise DomainError("의뢰에 동의한 기관이나 기관 종류를 선택해 주세요.", "agencies")
+        raise DomainError(gettext("의뢰에 동의한 기관이나 기관 종류를 선택해 주세요."), "agencies")
     consent = Consent(case_id=case.id, party=party, given_on=given_on, method=method,
                       expires_on=expires_on, recorded_by_id=actor.id)
     db.session.add(consent)
@@ -123,8 +123,9 @@ def record_consent(case: SupportCase, actor, *, party: str, purposes: list[str],
             db.session.add(ConsentPurpose(consent_id=consent.id, purpose="agency_referral", agency_id=agency_id))
         for kind in agency_kinds:
             db.session.add(ConsentPurpose(consent_id=consent.id, purpose="agency_referral", agency_kind=kind))
-    labels = ", ".join(CONSENT_PURPOSES[p] for p in purposes)
-    add_event(case, "consent", f"{CONSENT_PARTIES[party]} 동의 기록 ({CONSENT_METHODS[method]}; {labels})", actor)
+    add_event(case, "consent", _l("%(party)s 동의 기록 (%(method)s; %(purposes)s)", party=CONSENT_PARTIES[party],
+                                  method=CONSENT_METHODS[method],
+                                  purposes=listing([CONSENT_PURPOSES[p] for p in purposes])), actor)
     record("consent_recorded", obj=consent, subject=case.student, actor=actor,
            details={"party": party, "purposes": purposes, "method": method,
                     "expires_on": expires_on.isoformat() if expires_on else None})
@@ -134,14 +135,14 @@ def record_consent(case: SupportCase, actor, *, party: str, purposes: list[str],
 def withdraw_consent(consent: Consent, case: SupportCase, actor, *, withdrawn_on: dt.date | None = None) -> None:
     """Record a withdrawal; from that day nothing new is shared under this consent."""
     if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
-        raise NotPermitted("이 사례의 동의를 변경할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 사례의 동의를 변경할 권한이 없습니다."))
     if consent.withdrawn_on is not None:
-        raise DomainError("이미 철회된 동의입니다.", "withdrawn_on")
+        raise DomainError(gettext("이미 철회된 동의입니다."), "withdrawn_on")
     day = withdrawn_on or today_kst()
     if day > today_kst() or day < consent.given_on:
-        raise DomainError("철회 날짜를 확인해 주세요.", "withdrawn_on")
+        raise DomainError(gettext("철회 날짜를 확인해 주세요."), "withdrawn_on")
     consent.withdrawn_on = day
-    add_event(case, "consent", f"{CONSENT_PARTIES[consent.party]} 동의 철회", actor)
+    add_event(case, "consent", _l("%(party)s 동의 철회", party=CONSENT_PARTIES[consent.party]), actor)
     record("consent_withdrawn", obj=consent, subject=case.student, actor=actor, details={"party": consent.party})
     # withdrawal stops new sharing at once: every feature that shares under this consent reacts
     signals.consent_withdrawn.send(case, **_consent_kwargs(consent, actor))
@@ -164,7 +165,8 @@ def handle_lapsed_consent(consent: Consent, day: dt.date) -> None:
     """An expired consent stops sharing like a withdrawal (actor None: the daily command)."""
     case = db.session.get(SupportCase, consent.case_id)
     consent.lapse_handled_on = day
-    add_event(case, "consent", f"{CONSENT_PARTIES[consent.party]} 동의 만료 ({korean_date(consent.expires_on)})")
+    add_event(case, "consent", _l("%(party)s 동의 만료 (%(day)s)", party=CONSENT_PARTIES[consent.party],
+                                  day=consent.expires_on))
     record("consent_expired", obj=consent, subject=case.student, actor=None,
            details={"party": consent.party, "expires_on": consent.expires_on.isoformat()})
     signals.consent_expired.send(case, **_consent_kwargs(consent, None))

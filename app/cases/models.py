@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,33 +14,37 @@ from ..stored_messages import EncryptedMessage
 from ..extensions import db
 from ..students.models import Student
 
+#: status labels: a context, since the same Korean word is also a button (종결 "Close" / "Closed")
 STATUSES = {
-    "requested": "요청 접수", "screening": "검토 중", "selected": "지원 대상 선정",
-    "not_selected": "미선정", "planning": "지원 계획 수립", "in_support": "지원 중",
-    "monitoring": "점검(모니터링)", "closed": "종결", "follow_up": "사후 관리",
-    "withdrawn": "요청 철회",
+    "requested": lazy_pgettext("case status", "요청 접수"), "screening": lazy_pgettext("case status", "검토 중"),
+    "selected": lazy_pgettext("case status", "지원 대상 선정"), "not_selected": lazy_pgettext("case status", "미선정"),
+    "planning": lazy_pgettext("case status", "지원 계획 수립"), "in_support": lazy_pgettext("case status", "지원 중"),
+    "monitoring": lazy_pgettext("case status", "점검(모니터링)"), "closed": lazy_pgettext("case status", "종결"),
+    "follow_up": lazy_pgettext("case status", "사후 관리"), "withdrawn": lazy_pgettext("case status", "요청 철회"),
 }
 OPEN_STATUSES = ("requested", "screening", "selected", "planning", "in_support", "monitoring", "follow_up")
 DOMAINS = {
-    "learning": "학습", "welfare": "복지", "health": "건강", "career": "진로", "counselling": "상담",
-    "multicultural": "다문화", "special_education": "특수교육", "emergency_welfare": "긴급복지",
-    "safety": "보건·안전", "school_violence": "학교폭력 피해",
+    "learning": _l("학습"), "welfare": _l("복지"), "health": _l("건강"), "career": _l("진로"), "counselling": _l("상담"),
+    "multicultural": _l("다문화"), "special_education": _l("특수교육"), "emergency_welfare": _l("긴급복지"),
+    "safety": _l("보건·안전"), "school_violence": _l("학교폭력 피해"),
 }
 #: risk level -> (label, urgency rank: lower sorts first)
-RISK_LEVELS = {"emergency": ("긴급", 0), "crisis": ("위기", 1), "intensive": ("집중", 2), "general": ("일반", 3)}
-REQUESTERS = {"student": "학생 본인", "parent": "보호자", "staff": "교직원"}
-CONSENT_PARTIES = {"student": "학생", "parent": "보호자"}
-CONSENT_METHODS = {"written": "서면", "electronic": "전자", "oral_then_written": "구두 후 서면 보완"}
-CONSENT_PURPOSES = {"guardian_matching": "교육후견인 연계", "agency_referral": "유관기관 의뢰",
-                    "conference_sharing": "사례회의 정보 공유"}
-NOTE_KINDS = {"counselling": "상담", "observation": "관찰", "home_contact": "가정 연락", "other": "기타"}
-ACTION_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소", "case_closed": "사례 종결로 종료"}
+RISK_LEVELS = {"emergency": (_l("긴급"), 0), "crisis": (_l("위기"), 1), "intensive": (_l("집중"), 2), "general": (_l("일반"), 3)}
+REQUESTERS = {"student": _l("학생 본인"), "parent": _l("보호자"), "staff": _l("교직원")}
+CONSENT_PARTIES = {"student": _l("학생"), "parent": _l("보호자")}
+CONSENT_METHODS = {"written": _l("서면"), "electronic": _l("전자"), "oral_then_written": _l("구두 후 서면 보완")}
+CONSENT_PURPOSES = {"guardian_matching": _l("교육후견인 연계"), "agency_referral": _l("유관기관 의뢰"),
+                    "conference_sharing": _l("사례회의 정보 공유")}
+NOTE_KINDS = {"counselling": _l("상담"), "observation": _l("관찰"), "home_contact": _l("가정 연락"), "other": _l("기타")}
+ACTION_STATUSES = {"open": lazy_pgettext("plan action status", "진행 중"), "done": lazy_pgettext("plan action status", "완료"),
+                   "cancelled": lazy_pgettext("plan action status", "취소"),
+                   "case_closed": lazy_pgettext("plan action status", "사례 종결로 종료")}
 #: statuses a person may set on a plan action (case_closed is set only by closing the case)
 SETTABLE_ACTION_STATUSES = ("open", "done", "cancelled")
-CLOSE_REASONS = {"goals_met": "목표 달성", "transferred": "전학", "graduated": "졸업",
-                 "declined": "지원 거부", "other": "기타"}
-NEED_OUTCOMES = {"resolved": "해결", "improved": "호전", "unchanged": "변화 없음", "worse": "악화",
-                 "referred": "외부 연계로 이관"}
+CLOSE_REASONS = {"goals_met": _l("목표 달성"), "transferred": _l("전학"), "graduated": _l("졸업"),
+                 "declined": _l("지원 거부"), "other": _l("기타")}
+NEED_OUTCOMES = {"resolved": _l("해결"), "improved": _l("호전"), "unchanged": _l("변화 없음"), "worse": _l("악화"),
+                 "referred": _l("외부 연계로 이관")}
 
 
 class SupportCase(UidMixin, TimestampMixin, db.Model):

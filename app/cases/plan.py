@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -11,7 +11,7 @@ from .. import signals
 from ..audit.services import record
 from ..auth.models import Organisation, User
 from ..db import today_kst
-from ..i18n import date_words, korean_date
+from ..i18n import date_words
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..permissions import SCHOOL_ROLES
@@ -24,9 +24,9 @@ PLANNABLE = ("selected", "planning", "in_support", "monitoring", "follow_up")
 
 def _require_team(case: SupportCase, actor) -> None:
     if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
-        raise NotPermitted("이 사례의 지원 계획을 변경할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 사례의 지원 계획을 변경할 권한이 없습니다."))
     if case.status not in PLANNABLE:
-        raise DomainError("선정된 뒤에 지원 계획을 세울 수 있습니다.", "goal")
+        raise DomainError(gettext("선정된 뒤에 지원 계획을 세울 수 있습니다."), "goal")
 
 
 def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id: int | None = None,
@@ -37,17 +37,17 @@ def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id
     a guardian's account or an agency.  Names are never copied: the label is derived when shown."""
     _require_team(case, actor)
     if not (goal or "").strip():
-        raise DomainError("목표를 입력해 주세요.", "goal")
+        raise DomainError(gettext("목표를 입력해 주세요."), "goal")
     if not (action or "").strip():
-        raise DomainError("실행 내용을 입력해 주세요.", "action")
+        raise DomainError(gettext("실행 내용을 입력해 주세요."), "action")
     need = db.session.get(CaseNeed, need_id) if need_id is not None else None
     if need_id is not None and (need is None or need.case_id != case.id):
-        raise DomainError("이 사례의 지원 영역을 선택해 주세요.", "need_id")
+        raise DomainError(gettext("이 사례의 지원 영역을 선택해 주세요."), "need_id")
     if owner_id is not None:
         owner = db.session.get(User, owner_id)
         in_school = owner is not None and owner.organisation_id == case.school_id
         if owner is None or not owner.active or not (in_school or outside_owner):
-            raise DomainError("담당자는 이 학교의 지원팀 구성원이어야 합니다.", "owner_id")
+            raise DomainError(gettext("담당자는 이 학교의 지원팀 구성원이어야 합니다."), "owner_id")
     if owner_agency_id is not None:
         agency = db.session.get(Organisation, owner_agency_id)
         if not outside_owner or agency is None or agency.kind != "agency":
@@ -61,8 +61,9 @@ def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id
     item.goal, item.action = goal.strip(), action.strip()
     db.session.add(item)
     db.session.flush()
-    due = f" (기한 {korean_date(due_on)})" if due_on else ""
-    add_event(case, "plan", f"지원 계획 추가: {goal.strip()} — {action.strip()}{due}", actor)
+    add_event(case, "plan", _l("지원 계획 추가: %(goal)s — %(action)s (기한 %(day)s)", goal=goal.strip(),
+                               action=action.strip(), day=due_on) if due_on else
+              _l("지원 계획 추가: %(goal)s — %(action)s", goal=goal.strip(), action=action.strip()), actor)
     record("plan_action_added", obj=item, subject=case.student, actor=actor,
            details={"due_on": due_on.isoformat() if due_on else None, "owner_id": owner_id,
                     "owner_agency_id": owner_agency_id})
@@ -73,14 +74,14 @@ def set_action_status(item: PlanAction, case: SupportCase, actor, status: str) -
     """Mark an action done or cancelled (or open again)."""
     _require_team(case, actor)
     if status not in SETTABLE_ACTION_STATUSES:
-        raise DomainError("상태를 선택해 주세요.", "status")
+        raise DomainError(gettext("상태를 선택해 주세요."), "status")
     if status == item.status:
-        raise DomainError("이미 그 상태입니다.", "status")
+        raise DomainError(gettext("이미 그 상태입니다."), "status")
     if item.status == "case_closed":
-        raise DomainError("사례 종결로 끝난 항목입니다. 새 항목을 추가해 주세요.", "status")
+        raise DomainError(gettext("사례 종결로 끝난 항목입니다. 새 항목을 추가해 주세요."), "status")
     previous, item.status = item.status, status
     item.completed_on = today_kst() if status == "done" else None
-    add_event(case, "plan", f"지원 계획 '{item.goal}': {ACTION_STATUSES[status]}", actor)
+    add_event(case, "plan", _l("지원 계획 '%(goal)s': %(status)s", goal=item.goal, status=ACTION_STATUSES[status]), actor)
     record("plan_action_status", obj=item, subject=case.student, actor=actor, details={"from": previous, "to": status})
     if previous == "open":
         signals.plan_action_finished.send(item, actor=actor, status=status)
@@ -96,7 +97,7 @@ def end_open_actions(case: SupportCase, actor) -> list[PlanAction]:
                details={"from": "open", "to": "case_closed"})
         signals.plan_action_finished.send(item, actor=actor, status="case_closed")
     if items:
-        add_event(case, "plan", f"사례 종결로 진행 중인 지원 계획 {len(items)}건 종료", actor)
+        add_event(case, "plan", _l("사례 종결로 진행 중인 지원 계획 %(n)d건 종료", n=len(items)), actor)
     return items
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,8 +19,8 @@ from ..permissions import SCHOOL_ROLES
 from .chronology import add_event
 from .models import SupportCase
 
-SATISFACTION_PARTIES = {"student": "학생", "parent": "보호자"}
-SCORES = {5: "매우 만족", 4: "만족", 3: "보통", 2: "불만족", 1: "매우 불만족"}
+SATISFACTION_PARTIES = {"student": _l("학생"), "parent": _l("보호자")}
+SCORES = {5: _l("매우 만족"), 4: _l("만족"), 3: _l("보통"), 2: _l("불만족"), 1: _l("매우 불만족")}
 #: a case whose support has ended (종결, 사후 관리) can be surveyed
 SURVEYABLE_STATUSES = ("closed", "follow_up")
 COMMENT_MAX = 1000
@@ -51,25 +52,26 @@ def record_satisfaction(case: SupportCase, actor, *, party: str, score, comment:
                         surveyed_on: dt.date | None = None) -> CaseSatisfaction:
     """Record (or correct) one party's satisfaction; the school team of a closed case only."""
     if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
-        raise NotPermitted("이 사례의 만족도를 기록할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 사례의 만족도를 기록할 권한이 없습니다."))
     if case.status not in SURVEYABLE_STATUSES:
-        raise DomainError("만족도는 종결되었거나 사후 관리 중인 사례에만 기록할 수 있습니다.", "party")
+        raise DomainError(gettext("만족도는 종결되었거나 사후 관리 중인 사례에만 기록할 수 있습니다."), "party")
     if party not in SATISFACTION_PARTIES:
-        raise DomainError("응답자를 학생 또는 보호자 중에서 골라 주세요.", "party")
+        raise DomainError(gettext("응답자를 학생 또는 보호자 중에서 골라 주세요."), "party")
     try:
         score = int(score)
     except (TypeError, ValueError):
         score = 0
     if score not in SCORES:
-        raise DomainError("만족도를 1점부터 5점 사이에서 골라 주세요 (1점 매우 불만족, 5점 매우 만족).", "score")
+        raise DomainError(gettext("만족도를 1점부터 5점 사이에서 골라 주세요 (1점 매우 불만족, 5점 매우 만족)."), "score")
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
-        raise DomainError(f"의견은 {COMMENT_MAX:,}자 이내로 입력해 주세요 (지금 {len(comment):,}자).", "comment")
+        raise DomainError(gettext("의견은 %(max)s자 이내로 입력해 주세요 (지금 %(n)s자).", max=f"{COMMENT_MAX:,}",
+                                  n=f"{len(comment):,}"), "comment")
     day = surveyed_on or today_kst()
     if case.closed_on and day < case.closed_on:
-        raise DomainError("조사일은 사례 종결일과 같거나 그 뒤여야 합니다.", "surveyed_on")
+        raise DomainError(gettext("조사일은 사례 종결일과 같거나 그 뒤여야 합니다."), "surveyed_on")
     if day > today_kst():
-        raise DomainError("조사일은 오늘이나 그 전이어야 합니다.", "surveyed_on")
+        raise DomainError(gettext("조사일은 오늘이나 그 전이어야 합니다."), "surveyed_on")
     survey = db.session.scalar(select(CaseSatisfaction).filter_by(case_id=case.id, party=party))
     corrected = survey is not None
     if survey is None:
@@ -78,7 +80,9 @@ def record_satisfaction(case: SupportCase, actor, *, party: str, score, comment:
     survey.score, survey.comment, survey.surveyed_on, survey.recorded_by_id = score, comment or None, day, actor.id
     db.session.flush()
     label = SATISFACTION_PARTIES[party]
-    add_event(case, "satisfaction", f"{label} 만족도 {'수정' if corrected else '기록'}: {score}점 ({SCORES[score]})", actor)
+    line = (_l("%(party)s 만족도 수정: %(score)d점 (%(label)s)", party=label, score=score, label=SCORES[score]) if corrected
+            else _l("%(party)s 만족도 기록: %(score)d점 (%(label)s)", party=label, score=score, label=SCORES[score]))
+    add_event(case, "satisfaction", line, actor)
     record("case_satisfaction_recorded", obj=survey, subject=case.student, actor=actor,
            details={"party": party, "score": score, "corrected": corrected, "comment": bool(comment)})
     return survey

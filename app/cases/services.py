@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import select
 
 from .. import signals
@@ -20,8 +20,8 @@ from ..i18n import date_words
 from ..extensions import db
 from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
 from ..students.models import Student
-from ..words import josa
-from .chronology import add_event
+from ..words import particle
+from .chronology import add_event, listing
 from .consent import both_parties_consented
 from .plan import end_open_actions
 from .models import (CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, OPEN_STATUSES, REQUESTERS, RISK_LEVELS, STATUSES,
@@ -33,27 +33,27 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     roles: tuple[str, ...]
-    label: str
+    label: object  # a message marked with lazy_pgettext
 
 
 #: the lifecycle of DESIGN.md; views offer only what ``allowed_transitions`` returns
 TRANSITIONS: dict[str, Transition] = {
-    "start_screening": Transition(("requested",), "screening", SCHOOL_ROLES, "검토 시작"),
-    "select": Transition(("screening",), "selected", (SCHOOL_LEAD,), "지원 대상 선정"),
-    "not_select": Transition(("screening",), "not_selected", (SCHOOL_LEAD,), "미선정"),
-    "start_planning": Transition(("selected",), "planning", SCHOOL_ROLES, "지원 계획 수립 시작"),
-    "start_support": Transition(("planning", "monitoring"), "in_support", SCHOOL_ROLES, "지원 시작"),
-    "start_monitoring": Transition(("in_support",), "monitoring", SCHOOL_ROLES, "점검 단계로"),
-    "close": Transition(("in_support", "monitoring", "follow_up"), "closed", (SCHOOL_LEAD,), "종결"),
-    "start_follow_up": Transition(("closed",), "follow_up", SCHOOL_ROLES, "사후 관리 시작"),
-    "reopen": Transition(("closed", "follow_up"), "planning", (SCHOOL_LEAD,), "재개"),
-    "withdraw_request": Transition(("requested",), "withdrawn", SCHOOL_ROLES, "요청 철회"),
+    "start_screening": Transition(("requested",), "screening", SCHOOL_ROLES, lazy_pgettext("case action", "검토 시작")),
+    "select": Transition(("screening",), "selected", (SCHOOL_LEAD,), lazy_pgettext("case action", "지원 대상 선정")),
+    "not_select": Transition(("screening",), "not_selected", (SCHOOL_LEAD,), lazy_pgettext("case action", "미선정")),
+    "start_planning": Transition(("selected",), "planning", SCHOOL_ROLES, lazy_pgettext("case action", "지원 계획 수립 시작")),
+    "start_support": Transition(("planning", "monitoring"), "in_support", SCHOOL_ROLES, lazy_pgettext("case action", "지원 시작")),
+    "start_monitoring": Transition(("in_support",), "monitoring", SCHOOL_ROLES, lazy_pgettext("case action", "점검 단계로")),
+    "close": Transition(("in_support", "monitoring", "follow_up"), "closed", (SCHOOL_LEAD,), lazy_pgettext("case action", "종결")),
+    "start_follow_up": Transition(("closed",), "follow_up", SCHOOL_ROLES, lazy_pgettext("case action", "사후 관리 시작")),
+    "reopen": Transition(("closed", "follow_up"), "planning", (SCHOOL_LEAD,), lazy_pgettext("case action", "재개")),
+    "withdraw_request": Transition(("requested",), "withdrawn", SCHOOL_ROLES, lazy_pgettext("case action", "요청 철회")),
 }
 
 
 def _require_school_team(actor, school_id: int, roles=SCHOOL_ROLES) -> None:
     if actor is None or actor.role not in roles or actor.organisation_id != school_id:
-        raise NotPermitted("이 사례를 변경할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 사례를 변경할 권한이 없습니다."))
 
 
 def create_request(actor, student: Student, *, requested_by: str, needs: list[tuple[str, str]],
@@ -61,18 +61,18 @@ def create_request(actor, student: Student, *, requested_by: str, needs: list[tu
     """Log a request for support (법 10②) for a student of the actor's school."""
     _require_school_team(actor, student.school_id)
     if requested_by not in REQUESTERS:
-        raise DomainError("요청한 사람을 선택해 주세요.", "requested_by")
+        raise DomainError(gettext("요청한 사람을 선택해 주세요."), "requested_by")
     if risk_level not in RISK_LEVELS:
-        raise DomainError("위기 수준을 선택해 주세요.", "risk_level")
+        raise DomainError(gettext("위기 수준을 선택해 주세요."), "risk_level")
     if not needs:
-        raise DomainError("지원이 필요한 영역을 하나 이상 입력해 주세요.", "needs")
+        raise DomainError(gettext("지원이 필요한 영역을 하나 이상 입력해 주세요."), "needs")
     for domain, description in needs:
         if domain not in DOMAINS:
-            raise DomainError("알 수 없는 지원 영역입니다.", "needs")
+            raise DomainError(gettext("알 수 없는 지원 영역입니다."), "needs")
         if not (description or "").strip():
-            raise DomainError(f"{DOMAINS[domain]} 영역의 내용을 간단히 적어 주세요.", "needs")
+            raise DomainError(gettext("%(label)s 영역의 내용을 간단히 적어 주세요.", label=DOMAINS[domain]), "needs")
     if len({d for d, _ in needs}) != len(needs):
-        raise DomainError("같은 영역을 두 번 입력했습니다.", "needs")
+        raise DomainError(gettext("같은 영역을 두 번 입력했습니다."), "needs")
     existing = open_case_of(student)
     if existing is not None:
         raise OpenCaseExists(existing)
@@ -86,8 +86,8 @@ def create_request(actor, student: Student, *, requested_by: str, needs: list[tu
         need = CaseNeed(case_id=case.id, domain=domain)
         need.description = description.strip()
         db.session.add(need)
-    add_event(case, "request", f"지원 요청 접수 ({REQUESTERS[requested_by]} 요청, "
-                               f"{', '.join(DOMAINS[d] for d, _ in needs)})", actor)
+    add_event(case, "request", _l("지원 요청 접수 (%(who)s 요청, %(domains)s)", who=REQUESTERS[requested_by],
+                                  domains=listing([DOMAINS[d] for d, _ in needs])), actor)
     record("case_requested", obj=case, subject=student, actor=actor,
            details={"domains": [d for d, _ in needs], "risk_level": risk_level, "requested_by": requested_by})
     return case
@@ -122,16 +122,19 @@ def check_transition(case: SupportCase, name: str, actor) -> None:
     rule = TRANSITIONS[name]
     _require_school_team(actor, case.school_id, rule.roles)
     if case.status not in rule.sources:
-        raise DomainError(gettext("%(status)s 상태에서는 %(action)s 할 수 없습니다.", status=f"'{STATUSES[case.status]}'",
-                                  action=josa(f"'{rule.label}'", "을/를")), "status")
+        action = f"'{rule.label}'"
+        raise DomainError(gettext("%(status)s 상태에서는 %(action)s%(eul)s 할 수 없습니다.", status=f"'{STATUSES[case.status]}'",
+                                  action=action, eul=particle(action, "을/를")), "status")
 
 
-def _transition(case: SupportCase, name: str, actor, details: dict | None = None, text: str = "") -> None:
+def _transition(case: SupportCase, name: str, actor, details: dict | None = None, text="") -> None:
     rule = TRANSITIONS[name]
     check_transition(case, name, actor)
     source = case.status
     case.status = rule.target
-    add_event(case, "status", f"{STATUSES[source]} → {STATUSES[rule.target]}" + (f": {text}" if text else ""), actor)
+    old, new = STATUSES[source], STATUSES[rule.target]
+    add_event(case, "status", _l("%(old)s → %(new)s: %(text)s", old=old, new=new, text=text) if text else
+              _l("%(old)s → %(new)s", old=old, new=new), actor)
     record(f"case_{name}", obj=case, subject=case.student, actor=actor,
            details={"from": source, "to": rule.target, **(details or {})})
 
@@ -146,9 +149,9 @@ def select_case(case, actor, *, meeting_on: dt.date, members: str, basic_academi
     """Select the student for support (선정) with the meeting's evidence (법 10⑥, 영 10②)."""
     check_transition(case, "select", actor)
     if not (members or "").strip():
-        raise DomainError("협의에 참석한 사람을 입력해 주세요.", "members")
+        raise DomainError(gettext("협의에 참석한 사람을 입력해 주세요."), "members")
     if not (basic_academic_result or "").strip() and not (teacher_opinions or "").strip():
-        raise DomainError("기초학력 결과나 교사 의견 중 하나 이상을 입력해 주세요.", "teacher_opinions")
+        raise DomainError(gettext("기초학력 결과나 교사 의견 중 하나 이상을 입력해 주세요."), "teacher_opinions")
     _check_meeting_date(meeting_on)
     _transition(case, "select", actor, {"meeting_on": meeting_on.isoformat()})
     return _selection(case, actor, True, meeting_on, members=members, basic_academic_result=basic_academic_result,
@@ -159,9 +162,9 @@ def not_select_case(case, actor, *, meeting_on: dt.date, members: str, reason: s
     """Decide not to select, with the reason."""
     check_transition(case, "not_select", actor)
     if not (reason or "").strip():
-        raise DomainError("미선정 사유를 입력해 주세요.", "reason")
+        raise DomainError(gettext("미선정 사유를 입력해 주세요."), "reason")
     if not (members or "").strip():
-        raise DomainError("협의에 참석한 사람을 입력해 주세요.", "members")
+        raise DomainError(gettext("협의에 참석한 사람을 입력해 주세요."), "members")
     _check_meeting_date(meeting_on)
     _transition(case, "not_select", actor, {"meeting_on": meeting_on.isoformat()})
     return _selection(case, actor, False, meeting_on, members=members, reason=reason)
@@ -169,9 +172,9 @@ def not_select_case(case, actor, *, meeting_on: dt.date, members: str, reason: s
 
 def _check_meeting_date(meeting_on) -> None:
     if not isinstance(meeting_on, dt.date):
-        raise DomainError("협의 날짜를 입력해 주세요.", "meeting_on")
+        raise DomainError(gettext("협의 날짜를 입력해 주세요."), "meeting_on")
     if meeting_on > today_kst():
-        raise DomainError("협의 날짜는 오늘 이후일 수 없습니다.", "meeting_on")
+        raise DomainError(gettext("협의 날짜는 오늘 이후일 수 없습니다."), "meeting_on")
 
 
 def _selection(case, actor, selected: bool, meeting_on, **texts) -> CaseSelection:
@@ -191,7 +194,7 @@ def start_support(case, actor):
     """Begin support; both the student's and the parent's consent are required (법 11③)."""
     check_transition(case, "start_support", actor)
     if not both_parties_consented(case):
-        raise DomainError("학생과 보호자 모두의 동의가 있어야 지원을 시작할 수 있습니다.", "consent")
+        raise DomainError(gettext("학생과 보호자 모두의 동의가 있어야 지원을 시작할 수 있습니다."), "consent")
     _transition(case, "start_support", actor)
 
 
@@ -209,13 +212,13 @@ def close_case(case, actor, *, reason: str, outcomes: dict[int, tuple[str, str]]
     (the close form's answers about each assignment and referral) and may refuse."""
     check_transition(case, "close", actor)
     if reason not in CLOSE_REASONS:
-        raise DomainError("종결 사유를 선택해 주세요.", "reason")
+        raise DomainError(gettext("종결 사유를 선택해 주세요."), "reason")
     for need in case.needs:
         if need.resolved_on is not None:
             continue
         outcome, note = outcomes.get(need.id, (None, ""))
         if outcome not in NEED_OUTCOMES:
-            raise DomainError(f"{need.domain_label} 영역의 결과를 선택해 주세요.", "outcomes")
+            raise DomainError(gettext("%(label)s 영역의 결과를 선택해 주세요.", label=need.domain_label), "outcomes")
     _transition(case, "close", actor, {"reason": reason}, CLOSE_REASONS[reason])
     for need in case.needs:
         if need.resolved_on is not None:
@@ -233,7 +236,7 @@ def withdraw_request(case, actor, *, reason: str) -> None:
     check_transition(case, "withdraw_request", actor)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("철회 사유를 입력해 주세요.", "reason")
+        raise DomainError(gettext("철회 사유를 입력해 주세요."), "reason")
     case.withdraw_reason = reason
     case.closed_on = today_kst()
     _transition(case, "withdraw_request", actor, text=reason)
@@ -249,11 +252,11 @@ def reopen_case(case, actor, *, reason: str) -> None:
     """Reopen a closed case; it returns to planning."""
     check_transition(case, "reopen", actor)
     if not (reason or "").strip():
-        raise DomainError("재개 사유를 입력해 주세요.", "reason")
+        raise DomainError(gettext("재개 사유를 입력해 주세요."), "reason")
     _transition(case, "reopen", actor, text=reason.strip())
     case.closed_on, case.close_reason = None, None
-    add_event(case, "status", "재개: 종결 때 끝난 교육후견인 배정, 기관 의뢰, 지원 계획은 자동으로 되살아나지 않습니다. "
-                              "필요하면 다시 연계해 주세요.", actor)
+    add_event(case, "status", _l("재개: 종결 때 끝난 교육후견인 배정, 기관 의뢰, 지원 계획은 자동으로 되살아나지 않습니다. "
+                                 "필요하면 다시 연계해 주세요."), actor)
     signals.case_reopened.send(case, actor=actor)
 
 
@@ -261,14 +264,14 @@ def add_note(case, actor, *, kind: str, body: str) -> CaseNote:
     """Add an encrypted note (상담 · 관찰 · 가정 연락 · 기타)."""
     _require_school_team(actor, case.school_id)
     if kind not in NOTE_KINDS:
-        raise DomainError("기록 종류를 선택해 주세요.", "kind")
+        raise DomainError(gettext("기록 종류를 선택해 주세요."), "kind")
     if not (body or "").strip():
-        raise DomainError("내용을 입력해 주세요.", "body")
+        raise DomainError(gettext("내용을 입력해 주세요."), "body")
     note = CaseNote(case_id=case.id, kind=kind, author_id=actor.id)
     note.body = body.strip()
     db.session.add(note)
     db.session.flush()
-    add_event(case, "note", f"[{NOTE_KINDS[kind]}] {body.strip()}", actor)
+    add_event(case, "note", _l("[%(kind)s] %(text)s", kind=NOTE_KINDS[kind], text=body.strip()), actor)
     record("case_note_added", obj=note, subject=case.student, actor=actor, details={"kind": kind})
     return note
 
@@ -277,17 +280,17 @@ def escalate_case(case, actor, *, reason: str) -> CaseEscalation:
     """Ask the district centre for help (법 10④)."""
     _require_school_team(actor, case.school_id)
     if case.status in ("closed", "not_selected", "withdrawn"):
-        raise DomainError("종결·미선정·철회된 사례는 요청할 수 없습니다.", "status")
+        raise DomainError(gettext("종결·미선정·철회된 사례는 요청할 수 없습니다."), "status")
     if case.escalation_open:
-        raise DomainError("이미 교육지원청에 요청한 상태입니다. 회신을 기다려 주세요.", "reason")
+        raise DomainError(gettext("이미 교육지원청에 요청한 상태입니다. 회신을 기다려 주세요."), "reason")
     if not (reason or "").strip():
-        raise DomainError("요청 사유를 입력해 주세요.", "reason")
+        raise DomainError(gettext("요청 사유를 입력해 주세요."), "reason")
     escalation = CaseEscalation(case_id=case.id, office_code=case.school.office_code, requested_by_id=actor.id)
     escalation.reason = reason.strip()
     db.session.add(escalation)
     case.escalation_open = True
     db.session.flush()
-    add_event(case, "escalation", f"교육지원청 지원 요청: {reason.strip()}", actor)
+    add_event(case, "escalation", _l("교육지원청 지원 요청: %(text)s", text=reason.strip()), actor)
     record("case_escalated", obj=case, subject=case.student, actor=actor, details={"office": escalation.office_code})
     return escalation
 
@@ -295,13 +298,13 @@ def escalate_case(case, actor, *, reason: str) -> CaseEscalation:
 def reply_to_escalation(escalation: CaseEscalation, case, actor, *, reply: str) -> None:
     """Record the district centre's reply (법 10⑤)."""
     if actor is None or actor.role != DISTRICT_COORDINATOR or actor.organisation.office_code != escalation.office_code:
-        raise NotPermitted("이 요청에 회신할 권한이 없습니다.")
+        raise NotPermitted(gettext("이 요청에 회신할 권한이 없습니다."))
     if escalation.replied_at is not None:
-        raise DomainError("이미 회신한 요청입니다.", "reply")
+        raise DomainError(gettext("이미 회신한 요청입니다."), "reply")
     if not (reply or "").strip():
-        raise DomainError("회신 내용을 입력해 주세요.", "reply")
+        raise DomainError(gettext("회신 내용을 입력해 주세요."), "reply")
     escalation.reply = reply.strip()
     escalation.replied_at, escalation.replied_by_id = utcnow(), actor.id
     case.escalation_open = False
-    add_event(case, "escalation", f"교육지원청 회신: {reply.strip()}", actor)
+    add_event(case, "escalation", _l("교육지원청 회신: %(text)s", text=reply.strip()), actor)
     record("case_escalation_replied", obj=case, subject=case.student, actor=actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -23,7 +24,7 @@ from .my_work import MyItem, current_reviews, my_action_items, my_upcoming_revie
 #: referral statuses that make an agency a party to the case
 TAKEN_ON = ("accepted", "in_service")
 SCHOOL_KINDS = ("school_meeting", "living_area")
-WITHHELD_MESSAGE = "동의가 없어 학교 지원팀만 논의할 수 있습니다."
+WITHHELD_MESSAGE = _l("동의가 없어 학교 지원팀만 논의할 수 있습니다.")
 
 
 @dataclass

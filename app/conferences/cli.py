@@ -5,6 +5,7 @@ import datetime as dt
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit.services import record
@@ -12,12 +13,11 @@ from ..auth.models import User
 from ..cases.models import SupportCase
 from ..db import today_kst
 from ..extensions import db
-from ..i18n import korean_date
-from ..words import due_text, short_date_text
+from ..i18n import date_words
 from ..notifications.services import notify, object_key
 from ..permissions import AGENCY_COORDINATOR
 from .access import FINISHED_CASES, current_reviews, student_labels
-from .common import link, school_team
+from .common import due_message, link, school_team, short_day_message
 from .models import ActionItem, Conference, ConferenceCase
 
 #: items and reviews due within this many days are reminded (overdue ones too)
@@ -44,7 +44,7 @@ def item_recipients(item: ActionItem, case: SupportCase) -> list[User]:
 def student_for(user: User, case: SupportCase) -> str | None:
     """'<name> 학생' as this reader may see the student (access.student_labels), or None."""
     name = student_labels(user, [case]).get(case.id)
-    return f"{name} 학생" if name else None
+    return _l("%(name)s 학생", name=name) if name else None
 
 
 def _state(day: dt.date, today: dt.date) -> str:
@@ -54,13 +54,17 @@ def _state(day: dt.date, today: dt.date) -> str:
 def remind_item(item: ActionItem, conference: Conference, case: SupportCase, today: dt.date) -> int:
     """Notify the item's recipients once per state; returns how many were new."""
     state = _state(item.due_on, today)
-    when = f"{short_date_text(item.due_on)}, {due_text(item.due_on, today)}"
-    text = (f"사례회의 실행 과제의 기한이 지났습니다 ({when})" if state == "overdue"
-            else f"사례회의 실행 과제의 기한이 다가옵니다 ({when})")
+    day, due = short_day_message(item.due_on), due_message(item.due_on, today)
     sent = 0
     for user in item_recipients(item, case):
         who = student_for(user, case)
-        body = f"{text}: {item.description}" + (f" ({who})" if who else "")
+        kw = dict(day=day, due=due, what=item.description)
+        if state == "overdue":
+            body = (_l("사례회의 실행 과제의 기한이 지났습니다 (%(day)s, %(due)s): %(what)s (%(who)s)", who=who, **kw)
+                    if who else _l("사례회의 실행 과제의 기한이 지났습니다 (%(day)s, %(due)s): %(what)s", **kw))
+        else:
+            body = (_l("사례회의 실행 과제의 기한이 다가옵니다 (%(day)s, %(due)s): %(what)s (%(who)s)", who=who, **kw)
+                    if who else _l("사례회의 실행 과제의 기한이 다가옵니다 (%(day)s, %(due)s): %(what)s", **kw))
         if notify(user.id, "conference_action", body, link=link(conference), case_id=case.id,
                   dedupe_key=f"ai-{state}:{item.id}:{user.id}", about=object_key("action_item", item)):
             sent += 1
@@ -70,9 +74,10 @@ def remind_item(item: ActionItem, conference: Conference, case: SupportCase, tod
 def remind_review(cc: ConferenceCase, conference: Conference, case: SupportCase, today: dt.date) -> int:
     """Notify the case's school team once per review and state."""
     state = _state(cc.next_review_on, today)
-    when = f"{short_date_text(cc.next_review_on)}, {due_text(cc.next_review_on, today)}"
-    text = (f"{case.student.name} 학생 사례의 점검일이 지났습니다 ({when})." if state == "overdue"
-            else f"{case.student.name} 학생 사례의 점검일이 다가옵니다 ({when}).")
+    kw = dict(name=case.student.name, day=short_day_message(cc.next_review_on),
+              due=due_message(cc.next_review_on, today))
+    text = (_l("%(name)s 학생 사례의 점검일이 지났습니다 (%(day)s, %(due)s).", **kw) if state == "overdue"
+            else _l("%(name)s 학생 사례의 점검일이 다가옵니다 (%(day)s, %(due)s).", **kw))
     return sum(1 for user in school_team(case.school_id)
                if notify(user.id, "conference_review", text, link=link(conference), case_id=case.id,
                          dedupe_key=f"review-{state}:{cc.id}:{user.id}"))
@@ -99,7 +104,7 @@ def remind():
     today = today_kst()
     work = due_work(today)
     sent = {"item": 0, "review": 0}
-    with click.progressbar(work, label="사례회의 알림", show_pos=True) as bar:
+    with click.progressbar(work, label=_("사례회의 알림"), show_pos=True) as bar:
         for kind, row_id in bar:
             if kind == "item":
                 item = db.session.get(ActionItem, row_id)
@@ -113,7 +118,8 @@ def remind():
     if sent["item"] or sent["review"]:
         record("conference_reminders_sent", actor=None, details={"on": today.isoformat(), **sent})
         db.session.commit()
-    click.echo(f"{korean_date(today)}: 확인 {len(work)}건, 실행 과제 알림 {sent['item']}건, 점검일 알림 {sent['review']}건")
+    click.echo(_("%(day)s: 확인 %(work)d건, 실행 과제 알림 %(items)d건, 점검일 알림 %(reviews)d건", day=date_words(today),
+                 work=len(work), items=sent["item"], reviews=sent["review"]))
 
 
 def register_cli(app) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField, TimeField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
@@ -21,28 +22,28 @@ ACTION_ROWS = 2
 class ScheduleForm(FlaskForm):
     """Schedule a conference; ``case_ids`` and ``participant_user_ids`` choices are set by the view."""
 
-    kind = RadioField("회의 종류", choices=list(CONFERENCE_KINDS.items()),
-                      validators=[InputRequired("회의 종류를 골라 주세요.")])
-    date = DateField("날짜", validators=[InputRequired("날짜를 입력해 주세요.")])
-    time = TimeField("시각", validators=[InputRequired("시각을 입력해 주세요.")])
-    place = StringField("장소", validators=[Optional(), Length(max=200, message="장소가 너무 깁니다.")])
-    online_link = StringField("온라인 회의 링크", validators=[
-        Optional(), Length(max=300, message="링크가 너무 깁니다."),
-        URL(require_tld=False, message="https:// 로 시작하는 주소를 입력해 주세요.")])
-    case_ids = MultiCheckboxField("논의할 사례", coerce=int,
-                                  validators=[DataRequired("논의할 사례를 하나 이상 골라 주세요.")])
-    participant_user_ids = MultiCheckboxField("참석자(이음 사용자)", coerce=int)
-    ext1_name = StringField("외부 참석자 1 이름", validators=[Optional(), Length(max=100)])
-    ext1_org = StringField("외부 참석자 1 소속", validators=[Optional(), Length(max=100)])
-    ext2_name = StringField("외부 참석자 2 이름", validators=[Optional(), Length(max=100)])
-    ext2_org = StringField("외부 참석자 2 소속", validators=[Optional(), Length(max=100)])
-    ext3_name = StringField("외부 참석자 3 이름", validators=[Optional(), Length(max=100)])
-    ext3_org = StringField("외부 참석자 3 소속", validators=[Optional(), Length(max=100)])
+    kind = RadioField(_l("회의 종류"), choices=list(CONFERENCE_KINDS.items()),
+                      validators=[InputRequired(_l("회의 종류를 골라 주세요."))])
+    date = DateField(_l("날짜"), validators=[InputRequired(_l("날짜를 입력해 주세요."))])
+    time = TimeField(_l("시각"), validators=[InputRequired(_l("시각을 입력해 주세요."))])
+    place = StringField(_l("장소"), validators=[Optional(), Length(max=200, message=_l("장소가 너무 깁니다."))])
+    online_link = StringField(_l("온라인 회의 링크"), validators=[
+        Optional(), Length(max=300, message=_l("링크가 너무 깁니다.")),
+        URL(require_tld=False, message=_l("https:// 로 시작하는 주소를 입력해 주세요."))])
+    case_ids = MultiCheckboxField(_l("논의할 사례"), coerce=int,
+                                  validators=[DataRequired(_l("논의할 사례를 하나 이상 골라 주세요."))])
+    participant_user_ids = MultiCheckboxField(_l("참석자(이음 사용자)"), coerce=int)
+    ext1_name = StringField(_l("외부 참석자 1 이름"), validators=[Optional(), Length(max=100)])
+    ext1_org = StringField(_l("외부 참석자 1 소속"), validators=[Optional(), Length(max=100)])
+    ext2_name = StringField(_l("외부 참석자 2 이름"), validators=[Optional(), Length(max=100)])
+    ext2_org = StringField(_l("외부 참석자 2 소속"), validators=[Optional(), Length(max=100)])
+    ext3_name = StringField(_l("외부 참석자 3 이름"), validators=[Optional(), Length(max=100)])
+    ext3_org = StringField(_l("외부 참석자 3 소속"), validators=[Optional(), Length(max=100)])
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if not (self.place.data or "").strip() and not (self.online_link.data or "").strip():
-            self.place.errors = [*self.place.errors, "장소나 온라인 회의 링크 중 하나는 입력해 주세요."]
+            self.place.errors = [*self.place.errors, _("장소나 온라인 회의 링크 중 하나는 입력해 주세요.")]
             ok = False
         return ok
 
@@ -58,7 +59,7 @@ class ScheduleForm(FlaskForm):
     def _external_org(self, n: int) -> None:
         name, org = getattr(self, f"ext{n}_name").data, getattr(self, f"ext{n}_org").data
         if (org or "").strip() and not (name or "").strip():
-            raise ValidationError("외부 참석자의 이름을 입력해 주세요.")
+            raise ValidationError(_("외부 참석자의 이름을 입력해 주세요."))
 
     def starts_at(self) -> dt.datetime:
         """The date and time entered, naive Seoul time (the service stores UTC)."""
@@ -77,8 +78,8 @@ class ScheduleForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Change an action item's status."""
 
-    status = SelectField("상태", choices=[(k, ACTION_ITEM_STATUSES[k]) for k in SETTABLE_ITEM_STATUSES],
-                         validators=[InputRequired("상태를 골라 주세요.")])
+    status = SelectField(_l("상태"), choices=[(k, ACTION_ITEM_STATUSES[k]) for k in SETTABLE_ITEM_STATUSES],
+                         validators=[InputRequired(_l("상태를 골라 주세요."))])
 
 
 def case_prefix(case_id: int) -> str:
@@ -89,13 +90,13 @@ def record_form_class(case_ids: list[int], participants: list[tuple[int, str]], 
                       agencies: list[tuple[int, str]]):
     """A record form for these cases: attendance, minutes, and per case a decision, a note, a review
     date and ACTION_ROWS action items (owner user/agency choices as given)."""
-    user_choices = [("", "선택 안 함"), *users]
-    agency_choices = [("", "선택 안 함"), *agencies]
+    user_choices = [("", _l("선택 안 함")), *users]
+    agency_choices = [("", _l("선택 안 함")), *agencies]
 
     class RecordForm(FlaskForm):
-        attended = MultiCheckboxField("참석", coerce=int, choices=participants)
-        minutes = TextAreaField("회의록", validators=[DataRequired("회의록을 입력해 주세요."),
-                                                     Length(max=TEXT_MAX, message="회의록이 너무 깁니다.")],
+        attended = MultiCheckboxField(_l("참석"), coerce=int, choices=participants)
+        minutes = TextAreaField(_l("회의록"), validators=[DataRequired(_l("회의록을 입력해 주세요.")),
+                                                     Length(max=TEXT_MAX, message=_l("회의록이 너무 깁니다."))],
                                 render_kw={"rows": 8})
 
         def case_fields(self, case_id: int) -> dict:
@@ -115,13 +116,13 @@ def record_form_class(case_ids: list[int], participants: list[tuple[int, str]], 
                         continue
                     kind = row["owner_kind"].data
                     if kind == "user" and row["owner_user_id"].data not in user_ids:
-                        row["owner_user_id"].errors = [*row["owner_user_id"].errors, "담당자를 골라 주세요."]
+                        row["owner_user_id"].errors = [*row["owner_user_id"].errors, _("담당자를 골라 주세요.")]
                         ok = False
                     if kind == "agency" and row["owner_agency_id"].data not in agency_ids:
-                        row["owner_agency_id"].errors = [*row["owner_agency_id"].errors, "담당 기관을 골라 주세요."]
+                        row["owner_agency_id"].errors = [*row["owner_agency_id"].errors, _("담당 기관을 골라 주세요.")]
                         ok = False
                     if row["due_on"].data is None and not row["due_on"].errors:
-                        row["due_on"].errors = [*row["due_on"].errors, "기한을 입력해 주세요."]
+                        row["due_on"].errors = [*row["due_on"].errors, _("기한을 입력해 주세요.")]
                         ok = False
             return ok
 
@@ -142,14 +143,14 @@ def record_form_class(case_ids: list[int], participants: list[tuple[int, str]], 
         for n in range(1, ACTION_ROWS + 1):
             a = f"{p}_a{n}"
             setattr(RecordForm, f"{a}_description", StringField(
-                f"실행 과제 {n}", validators=[Optional(), Length(max=500, message="내용이 너무 깁니다.")]))
+                _l("실행 과제 %(n)d", n=n), validators=[Optional(), Length(max=500, message=_l("내용이 너무 깁니다."))]))
             setattr(RecordForm, f"{a}_owner_kind", SelectField(
-                f"실행 과제 {n} 담당 구분", choices=list(ACTION_OWNER_KINDS.items()), default="user"))
+                _l("실행 과제 %(n)d 담당 구분", n=n), choices=list(ACTION_OWNER_KINDS.items()), default="user"))
             setattr(RecordForm, f"{a}_owner_user_id", SelectField(
-                f"실행 과제 {n} 담당자", choices=user_choices, coerce=optional_int, validate_choice=False))
+                _l("실행 과제 %(n)d 담당자", n=n), choices=user_choices, coerce=optional_int, validate_choice=False))
             setattr(RecordForm, f"{a}_owner_agency_id", SelectField(
-                f"실행 과제 {n} 담당 기관", choices=agency_choices, coerce=optional_int, validate_choice=False))
-            setattr(RecordForm, f"{a}_due_on", DateField(f"실행 과제 {n} 기한", validators=[Optional()]))
+                _l("실행 과제 %(n)d 담당 기관", n=n), choices=agency_choices, coerce=optional_int, validate_choice=False))
+            setattr(RecordForm, f"{a}_due_on", DateField(_l("실행 과제 %(n)d 기한", n=n), validators=[Optional()]))
     return RecordForm
 
 
@@ -163,22 +164,22 @@ def close_form_for(case, formdata=None):
 def _decision_fields(cls, case_id: int) -> None:
     p = case_prefix(case_id)
     setattr(cls, f"{p}_decision", RadioField(
-        "결정", choices=list(DECISIONS.items()), validators=[InputRequired("결정을 골라 주세요.")]))
+        _l("결정"), choices=list(DECISIONS.items()), validators=[InputRequired(_l("결정을 골라 주세요."))]))
     setattr(cls, f"{p}_note", TextAreaField(
-        "결정 내용", validators=[Optional(), Length(max=TEXT_MAX, message="내용이 너무 깁니다.")],
+        _l("결정 내용"), validators=[Optional(), Length(max=TEXT_MAX, message=_l("내용이 너무 깁니다."))],
         render_kw={"rows": 3}))
-    setattr(cls, f"{p}_review", DateField("다음 점검일", validators=[Optional()]))
+    setattr(cls, f"{p}_review", DateField(_l("다음 점검일"), validators=[Optional()]))
 
 
 def amend_form_class(case_ids: list[int]):
     """An amendment form: the reason, the minutes and per case the decision, note and review date."""
 
     class AmendForm(FlaskForm):
-        reason = TextAreaField("수정 사유", validators=[DataRequired("수정 사유를 입력해 주세요."),
-                                                    Length(max=REASON_MAX, message="수정 사유가 너무 깁니다.")],
+        reason = TextAreaField(_l("수정 사유"), validators=[DataRequired(_l("수정 사유를 입력해 주세요.")),
+                                                    Length(max=REASON_MAX, message=_l("수정 사유가 너무 깁니다."))],
                                render_kw={"rows": 2})
-        minutes = TextAreaField("회의록", validators=[DataRequired("회의록을 입력해 주세요."),
-                                                     Length(max=TEXT_MAX, message="회의록이 너무 깁니다.")],
+        minutes = TextAreaField(_l("회의록"), validators=[DataRequired(_l("회의록을 입력해 주세요.")),
+                                                     Length(max=TEXT_MAX, message=_l("회의록이 너무 깁니다."))],
                                 render_kw={"rows": 8})
 
         def case_fields(self, case_id: int) -> dict:
@@ -197,6 +198,6 @@ def amend_form_class(case_ids: list[int]):
 class CancelForm(FlaskForm):
     """Cancel a scheduled conference: the reason is required."""
 
-    reason = TextAreaField("취소 사유", validators=[DataRequired("취소 사유를 입력해 주세요."),
-                                                Length(max=REASON_MAX, message="취소 사유가 너무 깁니다.")],
+    reason = TextAreaField(_l("취소 사유"), validators=[DataRequired(_l("취소 사유를 입력해 주세요.")),
+                                                Length(max=REASON_MAX, message=_l("취소 사유가 너무 깁니다."))],
                            render_kw={"rows": 3})

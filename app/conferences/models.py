@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,13 +13,23 @@ from ..auth.models import Organisation, User
 from ..db import Ciphertext, EncryptedJSON, EncryptedText, TimestampMixin, UidMixin, ciphertext_column
 from ..extensions import db
 
-CONFERENCE_KINDS = {"school_meeting": "학교 사례회의(솔루션 회의)", "living_area": "학생 생활권 협의체",
-                    "district": "교육지원청 통합사례협의회"}
-CONFERENCE_STATUSES = {"scheduled": "예정", "held": "개최", "cancelled": "취소"}
-DECISIONS = {"continue": "지원 유지", "modify": "계획 수정", "escalate": "교육지원청 요청", "refer": "기관 의뢰",
-             "close": "종결"}
-ACTION_OWNER_KINDS = {"user": "담당자", "agency": "유관기관", "school_team": "학교 지원팀"}
-ACTION_ITEM_STATUSES = {"open": "진행 중", "done": "완료", "cancelled": "취소", "case_closed": "사례 종결로 종료"}
+CONFERENCE_KINDS = {"school_meeting": _l("학교 사례회의(솔루션 회의)"), "living_area": _l("학생 생활권 협의체"),
+                    "district": _l("교육지원청 통합사례협의회")}
+CONFERENCE_STATUSES = {"scheduled": lazy_pgettext("conference status", "예정"),
+                       "held": lazy_pgettext("conference status", "개최"),
+                       "cancelled": lazy_pgettext("conference status", "취소")}
+DECISIONS = {"continue": lazy_pgettext("conference decision", "지원 유지"),
+             "modify": lazy_pgettext("conference decision", "계획 수정"),
+             "escalate": lazy_pgettext("conference decision", "교육지원청 요청"),
+             "refer": lazy_pgettext("conference decision", "기관 의뢰"),
+             "close": lazy_pgettext("conference decision", "종결")}
+ACTION_OWNER_KINDS = {"user": lazy_pgettext("action owner", "담당자"),
+                      "agency": lazy_pgettext("action owner", "유관기관"),
+                      "school_team": lazy_pgettext("action owner", "학교 지원팀")}
+ACTION_ITEM_STATUSES = {"open": lazy_pgettext("action item status", "진행 중"),
+                        "done": lazy_pgettext("action item status", "완료"),
+                        "cancelled": lazy_pgettext("action item status", "취소"),
+                        "case_closed": lazy_pgettext("action item status", "사례 종결로 종료")}
 #: statuses a person may set on an action item (case_closed is set only by closing the case)
 SETTABLE_ITEM_STATUSES = ("open", "done", "cancelled")
 
@@ -129,3 +140,22 @@ class ConferenceAmendment(UidMixin, db.Model):
     previous = EncryptedJSON()
 
     amended_by: Mapped[User] = relationship()
+
+
+class CaseReview(db.Model):
+    """A case's current review date: the next review decided by its latest held conference.
+
+    Derived from conference_case (conferences.reviews.refresh_reviews keeps it, in the transaction
+    that records or amends a conference), and kept by school and office so that a home page reads
+    its upcoming reviews from one index instead of probing the review dates of every case of the
+    office (a district coordinator has ~9,000 cases at Seoul scale; migration 0012)."""
+
+    __tablename__ = "case_review"
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), primary_key=True, autoincrement=False)
+    conference_case_id: Mapped[int] = mapped_column(ForeignKey("conference_case.id"), nullable=False, unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    office_code: Mapped[str] = mapped_column(ForeignKey("district_office.code"), nullable=False)
+    review_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+
+    __table_args__ = (Index("ix_case_review_office", "office_code", "review_on", "case_id"),
+                      Index("ix_case_review_school", "school_id", "review_on", "case_id"))

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import signals
@@ -19,8 +20,8 @@ from ..notifications.services import object_key, resolve
 from .models import ActionItem
 
 SHARING = "conference_sharing"
-SHARING_STOPPED = {"withdrawn": "사례회의 정보 공유 동의 철회: 이후 회의에서 학교 지원팀만 논의",
-                   "expired": "사례회의 정보 공유 동의 만료: 이후 회의에서 학교 지원팀만 논의"}
+SHARING_STOPPED = {"withdrawn": _l("사례회의 정보 공유 동의 철회: 이후 회의에서 학교 지원팀만 논의"),
+                   "expired": _l("사례회의 정보 공유 동의 만료: 이후 회의에서 학교 지원팀만 논의")}
 
 
 @signals.case_closed.connect
@@ -34,7 +35,7 @@ def _case_closed(case, actor=None, **_kwargs):
                details={"from": "open", "to": "case_closed"})
         resolve(object_key("action_item", item))
     if items:
-        add_event(case, "conference", f"사례 종결로 사례회의 실행 과제 {len(items)}건 종료", actor)
+        add_event(case, "conference", _l("사례 종결로 사례회의 실행 과제 %(n)d건 종료", n=len(items)), actor)
 
 
 def _sharing_stopped(case, actor, party, purposes, cause: str) -> None:

@@ -8,6 +8,7 @@ import secrets
 import click
 from flask.cli import AppGroup
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -27,23 +28,23 @@ demo = AppGroup("demo", help="데모 데이터")
 def seed_command(password: str | None):
     """Load demo data once, in one transaction; refuses in production."""
     if current_app.config["IEUM_ENV"] == "production":
-        raise click.ClickException("IEUM_ENV=production 에서는 데모 데이터를 만들 수 없습니다.")
+        raise click.ClickException(_("IEUM_ENV=production 에서는 데모 데이터를 만들 수 없습니다."))
     if db.session.execute(select(User.id).filter_by(login="demo-admin")).first():
-        click.echo("데모 데이터가 이미 있습니다. 바꾼 것은 없습니다.")
+        click.echo(_("데모 데이터가 이미 있습니다. 바꾼 것은 없습니다."))
         return
     passwords = {login: password or secrets.token_urlsafe(12)
-                 for login, *_ in organisations.DEMO_USERS}
+                 for login, *_rest in organisations.DEMO_USERS}
     names = [n for n in FEATURE_SEEDERS if importlib.util.find_spec(f"{__package__}.{n}")]
     try:
         organisations.seed(passwords)
-        with click.progressbar(names, label="데모 데이터", show_pos=True) as bar:
+        with click.progressbar(names, label=_("데모 데이터"), show_pos=True) as bar:
             for name in bar:
                 importlib.import_module(f".{name}", __package__).seed()
     except DomainError as err:  # e.g. a --password the policy refuses: nothing is kept
         db.session.rollback()
         raise click.ClickException(err.message) from None
     db.session.commit()
-    for login, *_ in organisations.DEMO_USERS:
+    for login, *_rest in organisations.DEMO_USERS:
         click.echo(f"{login} {passwords[login]}")
 
 
@@ -57,7 +58,7 @@ def scale_command(size: float, seed: int, password: str):
     from . import scale
 
     if current_app.config["IEUM_ENV"] == "production":
-        raise click.ClickException("IEUM_ENV=production 에서는 규모 데이터를 만들 수 없습니다.")
+        raise click.ClickException(_("IEUM_ENV=production 에서는 규모 데이터를 만들 수 없습니다."))
     try:
         result = scale.build(size, seed, password)
     except scale.ScaleError as err:
@@ -67,12 +68,12 @@ def scale_command(size: float, seed: int, password: str):
         db.session.rollback()
         raise click.ClickException(err.message) from None
     for label, seconds in result.timings.items():
-        click.echo(f"{label:<10} {seconds:8.1f}초")
-    click.echo(f"합계       {sum(result.timings.values()):8.1f}초")
+        click.echo(f"{_(label):<10} " + _("%(s)s초", s=f"{seconds:8.1f}"))
+    click.echo(f"{_('합계'):<10} " + _("%(s)s초", s=f"{sum(result.timings.values()):8.1f}"))
     for model, rows in sorted(result.writer.tables.items(), key=lambda kv: kv[1].name):
         click.echo(f"{rows.name:<26} {rows.count:>10,}")
     click.echo(f"{'audit_event':<26} {result.chain.done:>10,}")
-    click.echo(f"로그인 정보: {result.logins['path']} (비밀번호: {password})")
+    click.echo(_("로그인 정보: %(path)s (비밀번호: %(password)s)", path=result.logins["path"], password=password))
     for role, info in result.logins["users"].items():
         totp = " (TOTP)" if info["totp_secret"] else ""
         click.echo(f"{role:<22} {info['login']}{totp}")

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from ..audit.services import record
@@ -17,7 +19,8 @@ from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..exports import write_xlsx
 from ..extensions import db
-from ..i18n import date_words, korean_date
+from ..i18n import date_words, language
+from ..words import month_text
 from .concerns import clean_description, raise_concern
 from .eligibility import missing_requirements
 from .models import ACTIVITY_KINDS, ActivityLog, Assignment, Guardian
@@ -36,15 +39,16 @@ def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind,
     """Raise the first broken rule of a new log line (NotPermitted for someone else's assignment)."""
     guardian = assignment.guardian
     if actor is None or guardian.user_id is None or actor.id != guardian.user_id:
-        raise NotPermitted("본인에게 배정된 학생의 활동만 기록할 수 있습니다.")
+        raise NotPermitted(_("본인에게 배정된 학생의 활동만 기록할 수 있습니다."))
     if assignment.status != "active":
-        raise DomainError(f"활동 중인 배정에만 활동일지를 쓸 수 있습니다 (현재: {assignment.status_label}).")
+        raise DomainError(_("활동 중인 배정에만 활동일지를 쓸 수 있습니다 (현재: %(status)s).",
+                            status=assignment.status_label))
     missing = missing_requirements(guardian)
     if missing:
-        raise DomainError("활동 자격 요건을 충족하지 않아 기록할 수 없습니다: " + "; ".join(missing))
+        raise DomainError(_("활동 자격 요건을 충족하지 않아 기록할 수 없습니다: %(missing)s", missing="; ".join(missing)))
     today = today_kst()
     if not isinstance(occurred_on, dt.date):
-        raise DomainError("활동 날짜를 입력해 주세요.", "occurred_on")
+        raise DomainError(_("활동 날짜를 입력해 주세요."), "occurred_on")
     if occurred_on > today:
         raise DomainError(gettext("활동 날짜는 오늘이나 그 전이어야 합니다."), "occurred_on")
     accepted = kst_date(assignment.accepted_at)
@@ -52,11 +56,12 @@ def check_activity(assignment: Assignment, actor, *, occurred_on, minutes, kind,
         raise DomainError(gettext("활동 날짜는 배정을 수락한 %(day)s부터 오늘까지 중에서 골라 주세요.",
                                   day=date_words(accepted)), "occurred_on")
     if not isinstance(minutes, int) or not MINUTES_MIN <= minutes <= MINUTES_MAX:
-        raise DomainError(f"활동 시간은 {MINUTES_MIN}분에서 {MINUTES_MAX}분 사이로 입력해 주세요.", "minutes")
+        raise DomainError(_("활동 시간은 %(low)d분에서 %(high)d분 사이로 입력해 주세요.", low=MINUTES_MIN, high=MINUTES_MAX),
+                          "minutes")
     if kind not in ACTIVITY_KINDS:
-        raise DomainError("활동 유형을 선택해 주세요.", "kind")
+        raise DomainError(_("활동 유형을 선택해 주세요."), "kind")
     if len(notes or "") > NOTES_MAX:
-        raise DomainError("활동 내용이 너무 깁니다.", "notes")
+        raise DomainError(_("활동 내용이 너무 깁니다."), "notes")
     if concern:
         clean_description(concern_description)
 
@@ -74,7 +79,8 @@ def log_activity(assignment: Assignment, actor, *, occurred_on: dt.date, minutes
     db.session.add(log)
     db.session.flush()
     add_event(case, "assignment",
-              f"교육후견인 활동: {korean_date(occurred_on)} {ACTIVITY_KINDS[kind]} {minutes}분", actor=actor)
+              _l("교육후견인 활동: %(day)s %(kind)s %(minutes)d분", day=occurred_on, kind=ACTIVITY_KINDS[kind],
+                 minutes=minutes), actor=actor)
     record("activity_logged", obj=log, subject=case.student, actor=actor, details={"concern": bool(concern)})
     if concern:
         raise_concern(assignment, log, actor, concern_description)
@@ -122,9 +128,11 @@ def monthly_totals_xlsx(rows: list[TotalsRow], path, month: str = "") -> None:
     counts stay numbers); ``path`` is a file path (written atomically) or a binary stream."""
     def lines():
         for row in rows:
-            yield [row.guardian.name or "", row.guardian.status_label, row.meetings, row.minutes, row.hours]
-        yield ["합계", "", sum(r.meetings for r in rows), sum(r.minutes for r in rows),
+            yield [row.guardian.name or "", str(row.guardian.status_label), row.meetings, row.minutes, row.hours]
+        yield [_("합계"), "", sum(r.meetings for r in rows), sum(r.minutes for r in rows),
                round(sum(r.minutes for r in rows) / 60, 1)]
 
-    write_xlsx(path, [(f"활동실적 {month}".strip(), ["교육후견인", "상태", "만남 횟수", "활동 시간(분)", "활동 시간(시간)"],
-                       lines())])
+    first = month_bounds(month)[0] if month else None
+    heading = month_text(first.year, first.month, language()) if first else ""
+    write_xlsx(path, [(_("활동실적 %(month)s", month=heading).strip(),
+                       [_("교육후견인"), _("상태"), _("만남 횟수"), _("활동 시간(분)"), _("활동 시간(시간)")], lines())])

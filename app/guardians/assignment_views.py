@@ -4,6 +4,7 @@ office open it; everyone else gets an audited 404."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -92,7 +93,7 @@ def suspend(uid: str):
     assignment = load_assignment_or_404(uid)
     form = SuspendForm(prefix="s")
     return _act(assignment, "suspend", form, lambda: suspend_assignment(assignment, current_user, form.reason.data),
-                "배정을 일시 중지했습니다. 교육후견인은 이 학생의 정보를 볼 수 없습니다.")
+                gettext("배정을 일시 중지했습니다. 교육후견인은 이 학생의 정보를 볼 수 없습니다."))
 
 
 @bp.post("/assignments/<uid>/reactivate")
@@ -102,7 +103,7 @@ def reactivate(uid: str):
     assignment = load_assignment_or_404(uid)
     form = ReactivateForm(prefix="r")
     return _act(assignment, "reactivate", form, lambda: reactivate_assignment(assignment, current_user),
-                "배정을 재개했습니다.")
+                gettext("배정을 재개했습니다."))
 
 
 @bp.post("/assignments/<uid>/end")
@@ -112,4 +113,4 @@ def end(uid: str):
     assignment = load_assignment_or_404(uid)
     form = EndForm(prefix="e")
     return _act(assignment, "end", form, lambda: close_assignment(
-        assignment, current_user, form.reason.data, bool(form.rematchable.data)), "배정을 종료했습니다.")
+        assignment, current_user, form.reason.data, bool(form.rematchable.data)), gettext("배정을 종료했습니다."))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -47,18 +49,19 @@ def is_office_coordinator(actor, case: SupportCase) -> bool:
 
 def _require_coordinator(actor, case: SupportCase) -> None:
     if not is_office_coordinator(actor, case):
-        raise NotPermitted("이 사례의 교육후견인 배정을 관리할 권한이 없습니다.")
+        raise NotPermitted(_("이 사례의 교육후견인 배정을 관리할 권한이 없습니다."))
 
 
 def _require_own_guardian(actor, assignment: Assignment) -> None:
     user_id = assignment.guardian.user_id
     if actor is None or actor.role != GUARDIAN or user_id is None or actor.id != user_id:
-        raise NotPermitted("본인에게 제안된 배정만 처리할 수 있습니다.")
+        raise NotPermitted(_("본인에게 제안된 배정만 처리할 수 있습니다."))
 
 
 def _require_status(assignment: Assignment, *statuses: str) -> None:
     if assignment.status not in statuses:
-        raise DomainError(f"'{assignment.status_label}' 상태의 배정에는 이 작업을 할 수 없습니다.", "status")
+        raise DomainError(_("'%(status)s' 상태의 배정에는 이 작업을 할 수 없습니다.", status=assignment.status_label),
+                          "status")
 
 
 def lock_case_and_guardian(case: SupportCase, guardian: Guardian) -> None:
@@ -81,38 +84,39 @@ def guardian_load(guardian_id: int, excluding: int | None = None) -> int:
 def _require_eligible(guardian: Guardian, day: dt.date) -> None:
     missing = missing_requirements(guardian, day)
     if missing:
-        raise DomainError("활동 요건을 갖추지 못한 교육후견인입니다: " + "; ".join(missing), "guardian")
+        raise DomainError(_("활동 요건을 갖추지 못한 교육후견인입니다: %(missing)s", missing="; ".join(missing)),
+                          "guardian")
 
 
 def _require_capacity(guardian: Guardian, excluding: int | None = None) -> None:
     if guardian_load(guardian.id, excluding) >= guardian.capacity:
-        raise DomainError(f"교육후견인의 담당 가능 인원({guardian.capacity}명)이 모두 찼습니다.", "guardian")
+        raise DomainError(_("교육후견인의 담당 가능 인원(%(n)d명)이 모두 찼습니다.", n=guardian.capacity), "guardian")
 
 
 def pair_refusal(case: SupportCase, guardian: Guardian, day: dt.date | None = None) -> str | None:
-    """The first hard rule that forbids this pair, in Korean (None when the pair is allowed)."""
+    """The first hard rule that forbids this pair, in the reader's language (None when the pair is allowed)."""
     day = day or today_kst()
     if guardian.office_code != case.school.office_code:
-        return "다른 교육지원청 소속의 교육후견인입니다."
+        return _("다른 교육지원청 소속의 교육후견인입니다.")
     missing = missing_requirements(guardian, day)
     if missing:
-        return "활동 요건을 갖추지 못한 교육후견인입니다: " + "; ".join(missing)
+        return _("활동 요건을 갖추지 못한 교육후견인입니다: %(missing)s", missing="; ".join(missing))
     if guardian_load(guardian.id) >= guardian.capacity:
-        return f"교육후견인의 담당 가능 인원({guardian.capacity}명)이 모두 찼습니다."
+        return _("교육후견인의 담당 가능 인원(%(n)d명)이 모두 찼습니다.", n=guardian.capacity)
     if db.session.execute(select(GuardianConflict.id).filter_by(guardian_id=guardian.id,
                                                                school_id=case.school_id)).first():
-        return "학생의 학교와 이해관계가 있는 교육후견인입니다."
+        return _("학생의 학교와 이해관계가 있는 교육후견인입니다.")
     history = db.session.execute(
         select(Assignment.case_id, Assignment.status, Assignment.rematchable)
         .join(SupportCase, SupportCase.id == Assignment.case_id)
         .where(Assignment.guardian_id == guardian.id, SupportCase.student_id == case.student_id)).all()
     for case_id, status, rematchable in history:
         if case_id == case.id and status in COUNTED:
-            return "이미 이 사례에 제안되었거나 배정된 교육후견인입니다."
+            return _("이미 이 사례에 제안되었거나 배정된 교육후견인입니다.")
         if status == "declined":
-            return "이 학생과의 연계를 거절한 적이 있는 교육후견인입니다."
+            return _("이 학생과의 연계를 거절한 적이 있는 교육후견인입니다.")
         if status == "closed" and not rematchable:
-            return "이 학생과 다시 연계하지 않기로 한 교육후견인입니다."
+            return _("이 학생과 다시 연계하지 않기로 한 교육후견인입니다.")
     return None
 
 
@@ -128,13 +132,14 @@ def propose_assignment(case: SupportCase, guardian: Guardian, actor, score: int 
     """Propose ``guardian`` for ``case``; the guardian then accepts or declines."""
     _require_coordinator(actor, case)
     if case.status not in MATCHABLE_CASE_STATUSES:
-        raise DomainError(f"'{case.status_label}' 상태의 사례에는 교육후견인을 연계할 수 없습니다.", "case")
+        raise DomainError(_("'%(status)s' 상태의 사례에는 교육후견인을 연계할 수 없습니다.", status=case.status_label),
+                          "case")
     if not consent_covers(case, "guardian_matching"):
-        raise DomainError("학생과 보호자가 교육후견인 연계에 동의하지 않았습니다.", "case")
+        raise DomainError(_("학생과 보호자가 교육후견인 연계에 동의하지 않았습니다."), "case")
     lock_case_and_guardian(case, guardian)
     if case_places(case) <= 0:
-        raise DomainError(f"이 사례에 필요한 교육후견인({min(case.guardians_needed, MAX_GUARDIANS_PER_CASE)}명)이 "
-                          "이미 배정되었습니다.", "case")
+        raise DomainError(_("이 사례에 필요한 교육후견인(%(n)d명)이 이미 배정되었습니다.",
+                            n=min(case.guardians_needed, MAX_GUARDIANS_PER_CASE)), "case")
     refusal = pair_refusal(case, guardian)
     if refusal:
         raise DomainError(refusal, "guardian")
@@ -143,12 +148,13 @@ def propose_assignment(case: SupportCase, guardian: Guardian, actor, score: int 
     assignment.guardian, assignment.case = guardian, case
     db.session.add(assignment)
     db.session.flush()
-    add_event(case, "assignment", f"교육후견인 연계 제안 (매칭 점수 {int(score)}점)", actor)
+    add_event(case, "assignment", _l("교육후견인 연계 제안 (매칭 점수 %(score)d점)", score=int(score)), actor)
     record("assignment_proposed", obj=assignment, subject=case.student, actor=actor,
            details={"guardian": guardian.uid, "score": int(score)})
     if guardian.user_id:
         notify(guardian.user_id, "assignment_proposed",
-               f"{case.student.given_name} 학생({case.school.name}) 연계가 제안되었습니다. 확인 후 수락해 주세요.",
+               _l("%(name)s 학생(%(school)s) 연계가 제안되었습니다. 확인 후 수락해 주세요.",
+                  name=case.student.given_name, school=case.school.name),
                link=f"/guardians/me/{assignment.uid}", case_id=case.id, guardian_id=guardian.id,
                about=object_key("assignment", assignment))
     return assignment
@@ -157,7 +163,7 @@ def propose_assignment(case: SupportCase, guardian: Guardian, actor, score: int 
 def _plain(part) -> dict:
     if isinstance(part, dict):
         return part
-    return {"code": part.code, "label": part.label, "points": part.points}
+    return {"code": part.code, "label": str(part.label), "points": part.points}
 
 
 def accept_assignment(assignment: Assignment, actor) -> None:
@@ -169,7 +175,7 @@ def accept_assignment(assignment: Assignment, actor) -> None:
     _require_eligible(assignment.guardian, today_kst())
     _require_capacity(assignment.guardian, excluding=assignment.id)
     assignment.status, assignment.accepted_at = "active", utcnow()
-    _log(assignment, actor, "assignment_accepted", "교육후견인이 연계를 수락했습니다.")
+    _log(assignment, actor, "assignment_accepted", _l("교육후견인이 연계를 수락했습니다."))
     resolve(object_key("assignment", assignment), kinds=("assignment_proposed",))
 
 
@@ -179,11 +185,11 @@ def decline_assignment(assignment: Assignment, actor, reason: str) -> None:
     _require_status(assignment, "proposed")
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("거절 사유를 입력해 주세요.", "reason")
+        raise DomainError(_("거절 사유를 입력해 주세요."), "reason")
     if len(reason) > 300:
-        raise DomainError("거절 사유는 300자 이내로 입력해 주세요.", "reason")
+        raise DomainError(_("거절 사유는 300자 이내로 입력해 주세요."), "reason")
     assignment.status, assignment.declined_reason = "declined", reason
-    _log(assignment, actor, "assignment_declined", "교육후견인이 연계를 거절했습니다.")
+    _log(assignment, actor, "assignment_declined", _l("교육후견인이 연계를 거절했습니다."))
     resolve(object_key("assignment", assignment), kinds=("assignment_proposed",))
 
 
@@ -192,21 +198,21 @@ def suspend_assignment(assignment: Assignment, actor, reason: str) -> None:
     _require_coordinator(actor, assignment.case)
     _require_status(assignment, "active")
     if reason not in SUSPEND_REASONS:
-        raise DomainError("중지 사유를 선택해 주세요.", "reason")
+        raise DomainError(_("중지 사유를 선택해 주세요."), "reason")
     assignment.status, assignment.suspended_reason = "suspended", reason
-    _log(assignment, actor, "assignment_suspended", f"교육후견인 활동 일시 중지: {SUSPEND_REASONS[reason]}",
-         {"reason": reason})
+    _log(assignment, actor, "assignment_suspended",
+         _l("교육후견인 활동 일시 중지: %(reason)s", reason=SUSPEND_REASONS[reason]), {"reason": reason})
 
 
 def reactivation_refusal(assignment: Assignment, day: dt.date | None = None) -> str | None:
-    """Why a suspended assignment may not resume yet, in Korean (None when it may)."""
+    """Why a suspended assignment may not resume yet, in the reader's language (None when it may)."""
     missing = missing_requirements(assignment.guardian, day or today_kst())
     if missing:
-        return "교육후견인이 아직 활동 요건을 갖추지 못했습니다: " + "; ".join(missing)
+        return _("교육후견인이 아직 활동 요건을 갖추지 못했습니다: %(missing)s", missing="; ".join(missing))
     if not consent_covers(assignment.case, "guardian_matching"):
-        return "학생과 보호자의 교육후견인 연계 동의가 없습니다. 동의를 다시 받은 뒤 재개할 수 있습니다."
+        return _("학생과 보호자의 교육후견인 연계 동의가 없습니다. 동의를 다시 받은 뒤 재개할 수 있습니다.")
     if assignment.case.status not in MATCHABLE_CASE_STATUSES:
-        return f"'{assignment.case.status_label}' 상태의 사례에서는 활동을 재개할 수 없습니다."
+        return _("'%(status)s' 상태의 사례에서는 활동을 재개할 수 없습니다.", status=assignment.case.status_label)
     return None
 
 
@@ -219,7 +225,7 @@ def reactivate_assignment(assignment: Assignment, actor) -> None:
     if refusal:
         raise DomainError(refusal, "guardian")
     assignment.status, assignment.suspended_reason = "active", None
-    _log(assignment, actor, "assignment_reactivated", "교육후견인 활동 재개")
+    _log(assignment, actor, "assignment_reactivated", _l("교육후견인 활동 재개"))
     resolve(object_key("assignment", assignment), kinds=("assignment_suspended",))
     _resolve_reinstatement(assignment.guardian)
 
@@ -236,18 +242,20 @@ def _end_assignment(assignment: Assignment, actor, reason: str, rematchable: boo
     who may do it; this path asks for no role, so the school lead's case closing can use it."""
     _require_status(assignment, *COUNTED)
     if reason not in CLOSE_REASONS:
-        raise DomainError("종료 사유를 선택해 주세요.", "reason")
+        raise DomainError(_("종료 사유를 선택해 주세요."), "reason")
     was = assignment.status
     assignment.status, assignment.close_reason = "closed", reason
     assignment.closed_at, assignment.rematchable = utcnow(), bool(rematchable)
-    what = "제안 철회" if was == "proposed" else "종료"
-    _log(assignment, actor, "assignment_closed", f"교육후견인 연계 {what}: {CLOSE_REASONS[reason]}",
-         {"reason": reason, "rematchable": bool(rematchable), "was": was})
+    label = CLOSE_REASONS[reason]
+    line = (_l("교육후견인 연계 제안 철회: %(reason)s", reason=label) if was == "proposed" else
+            _l("교육후견인 연계 종료: %(reason)s", reason=label))
+    _log(assignment, actor, "assignment_closed", line, {"reason": reason, "rematchable": bool(rematchable), "was": was})
     guardian = assignment.guardian
     if guardian.user_id:  # news: sent because it ended, so it resolves with nothing
         given = assignment.case.student.given_name
-        text = (f"{given} 학생 연계 제안이 철회되었습니다 ({CLOSE_REASONS[reason]})." if was == "proposed" else
-                f"{given} 학생과의 교육후견인 활동이 종료되었습니다 ({CLOSE_REASONS[reason]}).")
+        text = (_l("%(name)s 학생 연계 제안이 철회되었습니다 (%(reason)s).", name=given, reason=label)
+                if was == "proposed" else
+                _l("%(name)s 학생과의 교육후견인 활동이 종료되었습니다 (%(reason)s).", name=given, reason=label))
         notify(guardian.user_id, "assignment_ended", text, link="/guardians/me", guardian_id=guardian.id)
     signals.assignment_ended.send(assignment, actor=actor, reason=reason)
     if was == "suspended":
@@ -267,23 +275,25 @@ def request_end(assignment: Assignment, actor, note: str) -> None:
     _require_own_guardian(actor, assignment)
     _require_status(assignment, "active", "suspended")
     if assignment.end_requested_at is not None:
-        raise DomainError("이미 종료를 요청했습니다. 교육지원청 담당자의 처리를 기다려 주세요.", "note")
+        raise DomainError(_("이미 종료를 요청했습니다. 교육지원청 담당자의 처리를 기다려 주세요."), "note")
     note = (note or "").strip()
     if not note:
-        raise DomainError("종료를 요청하는 사유를 적어 주세요.", "note")
+        raise DomainError(_("종료를 요청하는 사유를 적어 주세요."), "note")
     if len(note) > END_NOTE_MAX:
-        raise DomainError(f"사유는 {END_NOTE_MAX}자 이내로 적어 주세요.", "note")
+        raise DomainError(_("사유는 %(n)d자 이내로 적어 주세요.", n=END_NOTE_MAX), "note")
     assignment.end_requested_at, assignment.end_request_note = utcnow(), note
-    _log(assignment, actor, "assignment_end_requested", "교육후견인이 배정 종료를 요청했습니다.")
+    _log(assignment, actor, "assignment_end_requested", _l("교육후견인이 배정 종료를 요청했습니다."))
     case, guardian = assignment.case, assignment.guardian
-    text = f"교육후견인 {guardian.name}님이 {case.student.name} 학생({case.school.name}) 배정 종료를 요청했습니다."
+    text = _l("교육후견인 %(guardian)s님이 %(student)s 학생(%(school)s) 배정 종료를 요청했습니다.",
+              guardian=guardian.name, student=case.student.name, school=case.school.name)
     for user in office_coordinators(case.school.office_code):
         notify(user.id, "assignment_end_requested", text, link=f"/guardians/assignments/{assignment.uid}",
                case_id=case.id, guardian_id=guardian.id, about=object_key("assignment", assignment),
                dedupe_key=f"assignment-end-request:{assignment.id}:{user.id}")
 
 
-def _log(assignment: Assignment, actor, action: str, text: str, details: dict | None = None) -> None:
+def _log(assignment: Assignment, actor, action: str, text, details: dict | None = None) -> None:
+    """A chronology line (``text``: a message marked with _l) and the audit event."""
     case = assignment.case
     add_event(case, "assignment", text, actor)
     record(action, obj=assignment, subject=case.student, actor=actor,

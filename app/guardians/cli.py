@@ -6,13 +6,14 @@ import datetime as dt
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 
 from ..audit.services import record
 from ..db import today_kst
 from ..extensions import db
-from ..i18n import korean_date
-from ..words import short_date_text
+from ..i18n import date_words
 from .concerns import escalate_concern, overdue_concerns
 from .eligibility import eligible_condition
 from .models import CHECK_KINDS, Assignment, Guardian, GuardianConcern, RecordCheck
@@ -53,8 +54,9 @@ def notify_expiry(user, guardian: Guardian, check: RecordCheck, window: int):
     """One warning per check, window and coordinator (dedupe key), however often the command runs."""
     from ..notifications.services import notify, object_key
     return notify(user.id, "check_expiring",
-                  f"교육후견인 {guardian.name}님의 {CHECK_KINDS[check.kind]} 유효기간이 "
-                  f"{short_date_text(check.valid_until)}에 끝납니다 ({window}일 이내). 재조회를 요청해 주세요.",
+                  _l("교육후견인 %(name)s님의 %(check)s 유효기간이 %(day)s에 끝납니다 (%(n)d일 이내). "
+                     "재조회를 요청해 주세요.", name=guardian.name, check=CHECK_KINDS[check.kind],
+                     day=check.valid_until, n=window),
                   link=f"/guardians/{guardian.uid}", guardian_id=guardian.id,
                   about=object_key("record_check", check), dedupe_key=f"check-expiry-{window}:{check.id}:{user.id}")
 
@@ -88,7 +90,7 @@ def check_expiry():
     ids = _candidates(today)
     warned = {d: 0 for d in WARN_DAYS}
     stopped = paused = 0
-    with click.progressbar(ids, label="교육후견인 확인", show_pos=True) as bar:
+    with click.progressbar(ids, label=_("교육후견인 확인"), show_pos=True) as bar:
         for guardian_id in bar:
             guardian = db.session.get(Guardian, guardian_id)
             for window, count in _warn_checks(guardian, today).items():
@@ -100,8 +102,9 @@ def check_expiry():
                 paused += len(suspend_guardian(guardian, _reason(guardian, today)))
                 stopped += 1
             db.session.commit()  # one guardian at a time: a stopped run resumes where it was
-    click.echo(f"{korean_date(today)}: 확인 {len(ids)}명, 30일 전 알림 {warned[30]}건, 7일 전 알림 {warned[7]}건, "
-               f"활동 중지 {stopped}명, 배정 일시 중지 {paused}건")
+    click.echo(_("%(day)s: 확인 %(checked)d명, 30일 전 알림 %(w30)d건, 7일 전 알림 %(w7)d건, 활동 중지 %(stopped)d명, "
+                 "배정 일시 중지 %(paused)d건", day=date_words(today), checked=len(ids), w30=warned[30], w7=warned[7],
+                 stopped=stopped, paused=paused))
 
 
 @guardians.command("escalate-concerns")
@@ -110,11 +113,12 @@ def escalate_concerns():
     """매일(또는 매시간) 실행: 1영업일 넘게 확인되지 않은 우려 보고를 교육지원청 담당자 전원과 교감에게 알림."""
     ids = overdue_concerns()
     notified = 0
-    with click.progressbar(ids, label="미확인 우려 보고", show_pos=True) as bar:
+    with click.progressbar(ids, label=_("미확인 우려 보고"), show_pos=True) as bar:
         for concern_id in bar:
             notified += escalate_concern(db.session.get(GuardianConcern, concern_id))
             db.session.commit()  # one concern at a time: escalated_at makes a rerun skip it
-    click.echo(f"{korean_date(today_kst())}: 미확인 우려 보고 {len(ids)}건, 알림 {notified}건")
+    click.echo(_("%(day)s: 미확인 우려 보고 %(n)d건, 알림 %(sent)d건", day=date_words(today_kst()), n=len(ids),
+                 sent=notified))
 
 
 def register_cli(app) -> None:

@@ -3,6 +3,7 @@ guardian's concern in full (audited) and acknowledge it with the response taken.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -62,6 +63,6 @@ def acknowledge(uid: str):
             concern, current_user, response=form.response.data, goal=form.goal.data or "",
             action=form.action.data or "", note=form.note.data or "", note_kind=form.note_kind.data or "counselling"))
         if ok:
-            flash("우려 보고를 확인하고 조치를 기록했습니다. 교육후견인에게 확인 사실을 알렸습니다.", "success")
+            flash(gettext("우려 보고를 확인하고 조치를 기록했습니다. 교육후견인에게 확인 사실을 알렸습니다."), "success")
             return redirect(url_for("guardians.concern", uid=concern.uid))
     return render_concern(concern, 400, form)

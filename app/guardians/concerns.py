@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -21,7 +23,6 @@ from ..cases.models import NOTE_KINDS, SupportCase
 from ..db import utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
-from ..i18n import korean_date
 from ..notifications.services import notify, object_key
 from .models import ActivityLog, Assignment, GuardianConcern
 from .recipients import case_team, office_coordinators, school_leads
@@ -41,9 +42,9 @@ def clean_description(text: str | None) -> str:
     """The concern's description, or a refusal next to its field."""
     text = (text or "").strip()
     if len(text) < DESCRIPTION_MIN:
-        raise DomainError("우려 내용을 한 문장 이상 적어 주세요.", "concern_description")
+        raise DomainError(_("우려 내용을 한 문장 이상 적어 주세요."), "concern_description")
     if len(text) > TEXT_MAX:
-        raise DomainError(f"우려 내용은 {TEXT_MAX}자 이내로 적어 주세요.", "concern_description")
+        raise DomainError(_("우려 내용은 %(n)d자 이내로 적어 주세요.", n=TEXT_MAX), "concern_description")
     return text
 
 
@@ -59,13 +60,15 @@ def raise_concern(assignment: Assignment, log: ActivityLog, actor, description: 
     concern.description = clean_description(description)
     db.session.add(concern)
     db.session.flush()
-    day = korean_date(log.occurred_on)
-    text = f"교육후견인 우려 보고: {case.student.name} ({case.school.name}) — {day}"
+    day = log.occurred_on
+    text = _l("교육후견인 우려 보고: %(student)s (%(school)s) — %(day)s", student=case.student.name,
+              school=case.school.name, day=day)
     for user in case_team(case):
         notify(user.id, "concern", text, link=concern_link(concern), case_id=case.id,
                guardian_id=assignment.guardian_id, about=object_key("concern", concern),
                dedupe_key=f"concern:{concern.uid}:{user.id}")
-    add_event(case, "assignment", f"교육후견인 우려 보고 ({day} 활동)", actor=actor, link=concern_link(concern))
+    add_event(case, "assignment", _l("교육후견인 우려 보고 (%(day)s 활동)", day=day), actor=actor,
+              link=concern_link(concern))
     record("concern_raised", obj=concern, subject=case.student, actor=actor, details={"activity": log.uid})
     signals.concern_raised.send(concern, actor=actor, case=case)
     return concern
@@ -91,29 +94,30 @@ def acknowledge_concern(concern: GuardianConcern, actor, *, response: str, goal:
     from ..cases.plan import add_plan_action  # cases owns the plan and notes; called, never copied
     from ..cases.services import add_note
     if not can_view_concern(actor, concern):
-        raise NotPermitted("이 우려 보고를 확인할 권한이 없습니다.")
+        raise NotPermitted(_("이 우려 보고를 확인할 권한이 없습니다."))
     if concern.status != "open":
-        raise DomainError("이미 확인된 우려 보고입니다.", "response")
+        raise DomainError(_("이미 확인된 우려 보고입니다."), "response")
     response = (response or "").strip()
     if not response:
-        raise DomainError("취한 조치를 적어 주세요.", "response")
+        raise DomainError(_("취한 조치를 적어 주세요."), "response")
     if len(response) > TEXT_MAX:
-        raise DomainError(f"조치 내용은 {TEXT_MAX}자 이내로 적어 주세요.", "response")
+        raise DomainError(_("조치 내용은 %(n)d자 이내로 적어 주세요.", n=TEXT_MAX), "response")
     case = concern.case
     goal, action, note = (goal or "").strip(), (action or "").strip(), (note or "").strip()
     school_side = permissions.can_edit_case(actor, case)
     if (goal or action or note) and not school_side:
-        raise DomainError("지원 계획과 사례 기록은 학교 지원팀만 추가할 수 있습니다.", "goal" if goal or action else "note")
+        raise DomainError(_("지원 계획과 사례 기록은 학교 지원팀만 추가할 수 있습니다."),
+                          "goal" if goal or action else "note")
     if bool(goal) != bool(action):
-        raise DomainError("새 지원 계획에는 목표와 실행 내용을 모두 적어 주세요.", "goal" if not goal else "action")
+        raise DomainError(_("새 지원 계획에는 목표와 실행 내용을 모두 적어 주세요."), "goal" if not goal else "action")
     if note and note_kind not in NOTE_KINDS:
-        raise DomainError("기록 종류를 선택해 주세요.", "note_kind")
+        raise DomainError(_("기록 종류를 선택해 주세요."), "note_kind")
     concern.status, concern.acknowledged_at, concern.acknowledged_by_id = "acknowledged", utcnow(), actor.id
     concern.response = response
     plan_item = add_plan_action(case, actor, goal=goal, action=action, owner_id=actor.id) if goal else None
     case_note = add_note(case, actor, kind=note_kind, body=note) if note else None
-    raised = korean_date(kst(concern.raised_at).date())
-    add_event(case, "assignment", f"교육후견인 우려 확인 ({raised} 보고) — 조치 기록", actor=actor,
+    raised = kst(concern.raised_at).date()
+    add_event(case, "assignment", _l("교육후견인 우려 확인 (%(day)s 보고) — 조치 기록", day=raised), actor=actor,
               link=concern_link(concern))
     record("concern_acknowledged", obj=concern, subject=case.student, actor=actor,
            details={"plan_action": getattr(plan_item, "uid", None), "note": getattr(case_note, "uid", None)})
@@ -121,7 +125,8 @@ def acknowledge_concern(concern: GuardianConcern, actor, *, response: str, goal:
     guardian = concern.guardian
     if guardian.user_id:  # news for the guardian: that it was seen, never what was done
         notify(guardian.user_id, "concern_acknowledged",
-               f"{raised}에 보고하신 {case.student.given_name} 학생에 대한 우려를 학교·교육지원청에서 확인했습니다.",
+               _l("%(day)s에 보고하신 %(name)s 학생에 대한 우려를 학교·교육지원청에서 확인했습니다.", day=raised,
+                  name=case.student.given_name),
                link=f"/guardians/me/{concern.assignment.uid}", guardian_id=guardian.id)
     return concern
 
@@ -151,14 +156,16 @@ def escalate_concern(concern: GuardianConcern) -> int:
     if concern.status != "open" or concern.escalated_at is not None:
         return 0
     case = concern.case
-    raised = korean_date(kst(concern.raised_at).date())
-    text = f"우려 보고 미확인 (1영업일 경과): {case.student.name} ({case.school.name}) — {raised} 보고"
+    raised = kst(concern.raised_at).date()
+    text = _l("우려 보고 미확인 (1영업일 경과): %(student)s (%(school)s) — %(day)s 보고", student=case.student.name,
+              school=case.school.name, day=raised)
     users = {u.id: u for u in office_coordinators(case.school.office_code) + school_leads(case.school_id)}
     sent = sum(1 for user_id in users if notify(
         user_id, "concern_overdue", text, link=concern_link(concern), case_id=case.id,
         guardian_id=concern.guardian_id, about=object_key("concern", concern),
         dedupe_key=f"concern-overdue:{concern.id}:{user_id}") is not None)
     concern.escalated_at = utcnow()
-    add_event(case, "assignment", f"교육후견인 우려 보고 미확인 ({raised} 보고) — 교육지원청 담당자 전원에게 알림")
+    add_event(case, "assignment", _l("교육후견인 우려 보고 미확인 (%(day)s 보고) — 교육지원청 담당자 전원에게 알림",
+                                     day=raised))
     record("concern_escalated", obj=concern, subject=case.student, actor=None, details={"notified": sent})
     return sent

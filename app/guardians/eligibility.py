@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists
 
 from ..db import today_kst
@@ -20,24 +21,25 @@ def training_hours_required() -> int:
 
 
 def missing_requirements(guardian: Guardian, day: dt.date | None = None) -> list[str]:
-    """What keeps the guardian from serving on ``day``, in Korean (empty when eligible)."""
+    """What keeps the guardian from serving on ``day``, in the reader's language (empty when eligible)."""
     day = day or today_kst()
     missing = []
     if guardian.status != "active":
-        missing.append(f"활동 상태가 아닙니다 ({guardian.status_label}).")
+        missing.append(_("활동 상태가 아닙니다 (%(status)s).", status=guardian.status_label))
     if guardian.training_hours < training_hours_required():
-        missing.append(f"기본 교육 {training_hours_required()}시간 중 {guardian.training_hours}시간 이수")
+        missing.append(_("기본 교육 %(required)d시간 중 %(done)d시간 이수", required=training_hours_required(),
+                         done=guardian.training_hours))
     for kind, label in CHECK_KINDS.items():
         checks = [c for c in guardian.checks if c.kind == kind]
         if any(c.result == "not_clear" for c in checks):
-            missing.append(f"{label}: 결격 사유 있음")
+            missing.append(_("%(check)s: 결격 사유 있음", check=label))
         elif not any(c.valid_on(day) for c in checks):
             if any(c.result == "clear" for c in checks):
-                missing.append(f"{label}: 유효기간 만료")
+                missing.append(_("%(check)s: 유효기간 만료", check=label))
             elif checks:
-                missing.append(f"{label}: 결과 대기 중")
+                missing.append(_("%(check)s: 결과 대기 중", check=label))
             else:
-                missing.append(f"{label}: 조회 기록 없음")
+                missing.append(_("%(check)s: 조회 기록 없음", check=label))
     return missing
 
 

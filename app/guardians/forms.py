@@ -1,6 +1,7 @@
 """Roster and vetting forms: shape checks only (Korean messages); the rules are the service's."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -9,8 +10,12 @@ from ..cases.forms.consent import MultiCheckboxField
 from ..cases.models import DOMAINS
 from .models import CHECK_KINDS, CHECK_RESULTS, GENDERS, GUARDIAN_STATUSES, SLOTS
 
-REQUIRED = "필수 입력 항목입니다."
-DATE_MESSAGE = "날짜를 YYYY-MM-DD 형식으로 입력해 주세요."
+REQUIRED = _l("필수 입력 항목입니다.")
+DATE_MESSAGE = _l("날짜를 2026-12-08처럼 입력하거나 달력에서 골라 주세요.")
+
+
+def _at_most(n: int) -> Length:
+    return Length(max=n, message=_l("%(n)d자 이내로 입력해 주세요.", n=n))
 
 
 def _int_or_none(value):
@@ -23,25 +28,25 @@ def _int_or_none(value):
 class GuardianForm(FlaskForm):
     """교육후견인 등록·수정: personal data (encrypted), place, skills, availability, load."""
 
-    name = StringField("이름", validators=[InputRequired(REQUIRED), Length(max=50, message="50자 이내로 입력해 주세요.")])
-    phone = StringField("연락처", validators=[InputRequired(REQUIRED), Length(max=20, message="20자 이내로 입력해 주세요.")],
+    name = StringField(_l("이름"), validators=[InputRequired(REQUIRED), _at_most(50)])
+    phone = StringField(_l("연락처"), validators=[InputRequired(REQUIRED), _at_most(20)],
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
-    address = StringField("주소", validators=[Optional(), Length(max=200, message="200자 이내로 입력해 주세요.")],
+    address = StringField(_l("주소"), validators=[Optional(), _at_most(200)],
                           render_kw={"autocomplete": "off"})
-    birth_date = DateField("생년월일", validators=[InputRequired(DATE_MESSAGE)])
-    gu_id = SelectField("자치구", coerce=_int_or_none, choices=[], validate_choice=False,
-                        validators=[InputRequired("자치구를 선택해 주세요.")])
-    dong = StringField("행정동", validators=[Optional(), Length(max=40, message="40자 이내로 입력해 주세요.")])
-    gender = SelectField("성별", choices=[("", "선택 안 함"), *GENDERS.items()], validators=[Optional()])
-    languages = StringField("한국어 외 사용 언어", validators=[Optional(), Length(max=200)],
-                            render_kw={"placeholder": "예: 베트남어, 중국어"})
-    experience = MultiCheckboxField("경험 영역", choices=list(DOMAINS.items()))
-    availability = MultiCheckboxField("활동 가능 시간", choices=list(SLOTS.items()))
-    capacity = IntegerField("담당 가능 학생 수", default=2, validators=[InputRequired("1~4 사이 숫자를 입력해 주세요.")],
+    birth_date = DateField(_l("생년월일"), validators=[InputRequired(DATE_MESSAGE)])
+    gu_id = SelectField(_l("자치구"), coerce=_int_or_none, choices=[], validate_choice=False,
+                        validators=[InputRequired(_l("자치구를 선택해 주세요."))])
+    dong = StringField(_l("행정동"), validators=[Optional(), _at_most(40)])
+    gender = SelectField(_l("성별"), choices=[("", _l("선택 안 함")), *GENDERS.items()], validators=[Optional()])
+    languages = StringField(_l("한국어 외 사용 언어"), validators=[Optional(), _at_most(200)],
+                            render_kw={"placeholder": _l("예: 베트남어, 중국어")})
+    experience = MultiCheckboxField(_l("경험 영역"), choices=list(DOMAINS.items()))
+    availability = MultiCheckboxField(_l("활동 가능 시간"), choices=list(SLOTS.items()))
+    capacity = IntegerField(_l("담당 가능 학생 수"), default=2, validators=[InputRequired(_l("1~4 사이 숫자를 입력해 주세요."))],
                             render_kw={"min": 1, "max": 4, "inputmode": "numeric"})
-    training_hours = IntegerField("기본 교육 이수 시간", default=0, validators=[InputRequired("숫자를 입력해 주세요.")],
+    training_hours = IntegerField(_l("기본 교육 이수 시간"), default=0, validators=[InputRequired(_l("숫자를 입력해 주세요."))],
                                   render_kw={"min": 0, "inputmode": "numeric"})
-    conflict_school_ids = SelectMultipleField("이해충돌 학교 (근무·재학)", coerce=int, choices=[], validate_choice=False)
+    conflict_school_ids = SelectMultipleField(_l("이해충돌 학교 (근무·재학)"), coerce=int, choices=[], validate_choice=False)
 
     def to_fields(self) -> dict:
         """The service's field dict."""
@@ -67,37 +72,39 @@ class RosterFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("상태", choices=[("", "전체"), *GUARDIAN_STATUSES.items()], validators=[Optional()])
+    status = SelectField(_l("상태"), choices=[("", _l("전체")), *GUARDIAN_STATUSES.items()], validators=[Optional()])
 
 
 class StatusForm(FlaskForm):
     """상태 변경: the next lifecycle step, with an optional note."""
 
-    status = SelectField("변경할 상태", choices=[], validate_choice=False, validators=[InputRequired("상태를 선택해 주세요.")])
-    note = StringField("사유 (후견인에게 보임, 학생 정보 없이)", validators=[Optional(), Length(max=200, message="200자 이내로 입력해 주세요.")])
+    status = SelectField(_l("변경할 상태"), choices=[], validate_choice=False,
+                         validators=[InputRequired(_l("상태를 선택해 주세요."))])
+    note = StringField(_l("사유 (후견인에게 보임, 학생 정보 없이)"), validators=[Optional(), _at_most(200)])
 
 
 class CheckRequestForm(FlaskForm):
     """범죄경력 조회 요청: kind, consent date, request date."""
 
-    kind = RadioField("조회 종류", choices=list(CHECK_KINDS.items()), validators=[InputRequired("조회 종류를 선택해 주세요.")])
-    consent_on = DateField("본인 동의일", validators=[InputRequired(DATE_MESSAGE)])
-    requested_on = DateField("조회 요청일", validators=[InputRequired(DATE_MESSAGE)])
+    kind = RadioField(_l("조회 종류"), choices=list(CHECK_KINDS.items()), validators=[InputRequired(_l("조회 종류를 선택해 주세요."))])
+    consent_on = DateField(_l("본인 동의일"), validators=[InputRequired(DATE_MESSAGE)])
+    requested_on = DateField(_l("조회 요청일"), validators=[InputRequired(DATE_MESSAGE)])
 
 
 class CheckResultForm(FlaskForm):
     """조회 결과: result, checked on, reference number (encrypted)."""
 
-    result = RadioField("조회 결과", choices=[(k, v) for k, v in CHECK_RESULTS.items() if k != "pending"],
-                        validators=[InputRequired("조회 결과를 선택해 주세요.")])
-    checked_on = DateField("조회일", validators=[InputRequired(DATE_MESSAGE)])
-    reference = StringField("회보서 번호", validators=[InputRequired(REQUIRED), Length(max=100, message="100자 이내로 입력해 주세요.")],
+    result = RadioField(_l("조회 결과"), choices=[(k, v) for k, v in CHECK_RESULTS.items() if k != "pending"],
+                        validators=[InputRequired(_l("조회 결과를 선택해 주세요."))])
+    checked_on = DateField(_l("조회일"), validators=[InputRequired(DATE_MESSAGE)])
+    reference = StringField(_l("회보서 번호"), validators=[InputRequired(REQUIRED), _at_most(100)],
                             render_kw={"autocomplete": "off"})
 
 
 class LoginForm(FlaskForm):
     """후견인 계정 만들기."""
 
-    login = StringField("아이디", validators=[InputRequired(REQUIRED), Length(max=64, message="64자 이내로 입력해 주세요.")],
+    login = StringField(_l("아이디"), validators=[InputRequired(REQUIRED), _at_most(64)],
                         render_kw={"autocomplete": "off"})
-    password = PasswordField("초기 비밀번호", validators=[InputRequired(REQUIRED)], render_kw={"autocomplete": "new-password"})
+    password = PasswordField(_l("초기 비밀번호"), validators=[InputRequired(REQUIRED)],
+                             render_kw={"autocomplete": "new-password"})

@@ -2,6 +2,7 @@
 must know), and offer the coordinators the paused ones once the guardian is eligible again."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import signals
@@ -27,10 +28,11 @@ def suspend_assignments_of(guardian: Guardian, reason: str, actor=None) -> list[
     for assignment in assignments:
         case = assignment.case
         assignment.status, assignment.suspended_reason = "suspended", reason
-        add_event(case, "assignment", f"교육후견인 활동 일시 중지: {label}", actor=actor)
+        add_event(case, "assignment", _l("교육후견인 활동 일시 중지: %(reason)s", reason=label), actor=actor)
         record("assignment_suspended", obj=assignment, actor=actor, subject=case.student,
                details={"guardian": guardian.uid, "reason": reason})
-        text = f"{case.student.name} 학생({case.school.name})의 교육후견인 활동이 일시 중지되었습니다 ({label})."
+        text = _l("%(student)s 학생(%(school)s)의 교육후견인 활동이 일시 중지되었습니다 (%(reason)s).",
+                  student=case.student.name, school=case.school.name, reason=label)
         for user in school_team(case.school_id) + coordinators:
             notify(user.id, "assignment_suspended", text, link=f"/cases/{case.uid}", case_id=case.id,
                    guardian_id=guardian.id, about=object_key("assignment", assignment),

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -22,9 +24,11 @@ from ..extensions import db
 from ..i18n import N_
 from .models import Assignment
 
-CANDIDATE_STATES = {"proposed": N_("제안됨 · 수락 대기"), "active": N_("활동 중"), "suspended": N_("일시 중지"),
-                    "declined": N_("거절"), "closed": N_("종료"), "full": N_("정원 참"),
-                    "not_chosen": N_("선택 안 됨"), "available": N_("제안 가능")}
+CANDIDATE_STATES = {"proposed": _l("제안됨 · 수락 대기"), "active": lazy_pgettext("assignment status", "활동 중"),
+                    "suspended": lazy_pgettext("assignment status", "일시 중지"),
+                    "declined": lazy_pgettext("assignment status", "거절"),
+                    "closed": lazy_pgettext("assignment status", "종료"), "full": _l("정원 참"),
+                    "not_chosen": _l("선택 안 됨"), "available": _l("제안 가능")}
 #: why a candidate without an assignment cannot be proposed, shown beside the state
 STATE_HINTS = {"full": N_("담당 가능 인원이 모두 찼습니다."),
                "not_chosen": N_("이 사례에 필요한 교육후견인이 모두 제안·배정되었습니다.")}
@@ -53,7 +57,7 @@ class CandidateState:
 
     @property
     def label(self) -> str:
-        return gettext(CANDIDATE_STATES[self.code])
+        return str(CANDIDATE_STATES[self.code])
 
     @property
     def hint(self) -> str:

@@ -6,6 +6,7 @@ Only the district coordinator of the case's office may use them: others get an a
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -75,7 +76,7 @@ def propose(uid: str):
     if form.validate():
         guardian = db.session.execute(select(Guardian).where(Guardian.uid == form.guardian.data[:36])).scalar_one_or_none()
     if guardian is None:
-        return _render_suggestions(case, 400, "제안할 교육후견인을 찾을 수 없습니다.")
+        return _render_suggestions(case, 400, gettext("제안할 교육후견인을 찾을 수 없습니다."))
     try:
         score, parts = explain(case, guardian)
         propose_assignment(case, guardian, current_user, score, parts)
@@ -86,7 +87,7 @@ def propose(uid: str):
         db.session.rollback()
         return _render_suggestions(case, 400, refused.message)
     db.session.commit()
-    flash("교육후견인에게 연계를 제안했습니다. 수락하면 활동이 시작됩니다.", "success")
+    flash(gettext("교육후견인에게 연계를 제안했습니다. 수락하면 활동이 시작됩니다."), "success")
     return redirect(url_for("guardians.suggestions", uid=case.uid))
 
 
@@ -118,15 +119,15 @@ def confirm_batch_view():
     result = batch_proposal(_office_code())
     uids = set(request.form.getlist("case"))
     if not request.form.get("all") and not uids:
-        flash("제안할 사례를 선택해 주세요.", "error")
+        flash(gettext("제안할 사례를 선택해 주세요."), "error")
         return redirect(url_for("guardians.batch"))
     selected = None if request.form.get("all") else [p.case.id for p in result.pairs if p.case.uid in uids]
     try:
         made = confirm_batch(result, current_user, selected)
     except DomainError as refused:
         db.session.rollback()
-        flash(f"일괄 제안을 저장하지 못했습니다: {refused.message}", "error")
+        flash(gettext("일괄 제안을 저장하지 못했습니다: %(reason)s", reason=refused.message), "error")
         return redirect(url_for("guardians.batch"))
     db.session.commit()
-    flash(f"교육후견인 연계 {len(made)}건을 제안했습니다.", "success")
+    flash(gettext("교육후견인 연계 %(n)d건을 제안했습니다.", n=len(made)), "success")
     return redirect(url_for("guardians.batch"))

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -74,23 +75,24 @@ def score_parts(guardian: Guardian, facts: CaseFacts, load: int) -> list[ScorePa
     """The explained score of one pair: the parts that earn points."""
     parts = []
     if facts.dong and guardian.dong and facts.dong == guardian.dong:
-        parts.append(ScorePart("same_dong", f"같은 동 ({guardian.dong})", POINTS["same_dong"]))
+        parts.append(ScorePart("same_dong", _("같은 동 (%(dong)s)", dong=guardian.dong), POINTS["same_dong"]))
     elif facts.gu_id is not None and guardian.gu_id == facts.gu_id:
-        parts.append(ScorePart("same_gu", "같은 자치구", POINTS["same_gu"]))
+        parts.append(ScorePart("same_gu", _("같은 자치구"), POINTS["same_gu"]))
     if facts.language and facts.language in (guardian.languages or []):
-        parts.append(ScorePart("language", f"가정 언어 소통 가능 ({facts.language})", POINTS["language"]))
+        parts.append(ScorePart("language", _("가정 언어 소통 가능 (%(language)s)", language=facts.language),
+                               POINTS["language"]))
     for domain in facts.domains:
         if domain in (guardian.experience or []):
-            parts.append(ScorePart(f"experience_{domain}", f"{DOMAINS.get(domain, domain)} 영역 경험",
+            parts.append(ScorePart(f"experience_{domain}", _("%(domain)s 영역 경험", domain=DOMAINS.get(domain, domain)),
                                    POINTS["experience"]))
     slots = min(len(guardian.availability or []), AVAILABILITY_MAX)
     if slots:
-        parts.append(ScorePart("availability", f"활동 가능 시간 {len(guardian.availability)}개",
+        parts.append(ScorePart("availability", _("활동 가능 시간 %(n)d개", n=len(guardian.availability)),
                                slots * POINTS["availability"]))
     if load < LOAD_FREE:
-        parts.append(ScorePart("load", f"현재 담당 {load}명", POINTS["load"] * (LOAD_FREE - load)))
+        parts.append(ScorePart("load", _("현재 담당 %(n)d명", n=load), POINTS["load"] * (LOAD_FREE - load)))
     if facts.gender and guardian.gender == facts.gender:
-        parts.append(ScorePart("gender", "선호 성별 일치", POINTS["gender"]))
+        parts.append(ScorePart("gender", _("선호 성별 일치"), POINTS["gender"]))
     return parts
 
 
@@ -186,7 +188,7 @@ def ranked_suggestions(case: SupportCase, limit: int | None = None,
     guardian of the office; only the guardians returned are loaded as objects (fixed queries)."""
     day = day or today_kst()
     if not consenting_case_ids([case.id], day):
-        raise DomainError("학생과 보호자가 교육후견인 연계에 동의하지 않아 추천할 수 없습니다.")
+        raise DomainError(_("학생과 보호자가 교육후견인 연계에 동의하지 않아 추천할 수 없습니다."))
     facts = case_facts([case])[0]
     rows = [r for r in guardian_rows(case.school.office_code, day) if r.id not in facts.barred]
     if not rows:

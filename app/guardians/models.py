@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,26 +14,49 @@ from ..db import (Ciphertext, EncryptedDate, EncryptedText, TimestampMixin, UidM
                   utcnow)
 from ..extensions import db
 
-GUARDIAN_STATUSES = {"applicant": "지원", "screening": "심사 중", "trained": "교육 이수", "active": "활동",
-                     "suspended": "활동 중지", "retired": "활동 종료"}
-CHECK_KINDS = {"sex_offence": "성범죄 경력 조회 (아청법 제56조)",
-               "child_abuse": "아동학대 관련 범죄 전력 조회 (아동복지법 제29조의3)"}
-CHECK_RESULTS = {"pending": "조회 중", "clear": "이상 없음", "not_clear": "결격 사유 있음"}
-DAYS = {"mon": "월", "tue": "화", "wed": "수", "thu": "목", "fri": "금", "sat": "토", "sun": "일"}
-PERIODS = {"am": "오전", "pm": "오후", "eve": "저녁"}
-#: every weekly availability slot, e.g. "mon_am"
-SLOTS = {f"{d}_{p}": f"{dl} {pl}" for d, dl in DAYS.items() for p, pl in PERIODS.items()}
-ASSIGNMENT_STATUSES = {"proposed": "수락 대기", "declined": "거절", "active": "활동 중", "suspended": "일시 중지",
-                       "closed": "종료"}
-SUSPEND_REASONS = {"check_lapsed": "범죄경력 조회 만료", "check_not_clear": "범죄경력 조회 결격",
-                   "guardian_suspended": "후견인 활동 중지", "consent_withdrawn": "연계 동의 철회·만료",
-                   "other": "기타"}
-CLOSE_REASONS = {"goals_met": "목표 달성", "student_moved": "학생 전출", "guardian_withdrew": "후견인 사정",
-                 "safety_concern": "안전 우려", "case_closed": "사례 종결", "consent_withdrawn": "연계 동의 철회·만료",
-                 "other": "기타"}
-CONCERN_STATUSES = {"open": "확인 대기", "acknowledged": "확인 완료"}
-ACTIVITY_KINDS = {"learning": "학습", "emotional": "정서", "career": "진로", "daily_life": "생활", "other": "기타"}
-GENDERS = {"female": "여성", "male": "남성"}
+GUARDIAN_STATUSES = {
+    "applicant": lazy_pgettext("guardian status", "지원"), "screening": lazy_pgettext("guardian status", "심사 중"),
+    "trained": lazy_pgettext("guardian status", "교육 이수"), "active": lazy_pgettext("guardian status", "활동"),
+    "suspended": lazy_pgettext("guardian status", "활동 중지"),
+    "retired": lazy_pgettext("guardian status", "활동 종료")}
+CHECK_KINDS = {"sex_offence": _l("성범죄 경력 조회 (아청법 제56조)"),
+               "child_abuse": _l("아동학대 관련 범죄 전력 조회 (아동복지법 제29조의3)")}
+CHECK_RESULTS = {"pending": _l("조회 중"), "clear": _l("이상 없음"), "not_clear": _l("결격 사유 있음")}
+DAYS = {"mon": lazy_pgettext("weekday", "월"), "tue": lazy_pgettext("weekday", "화"),
+        "wed": lazy_pgettext("weekday", "수"), "thu": lazy_pgettext("weekday", "목"),
+        "fri": lazy_pgettext("weekday", "금"), "sat": lazy_pgettext("weekday", "토"),
+        "sun": lazy_pgettext("weekday", "일")}
+PERIODS = {"am": lazy_pgettext("time of day", "오전"), "pm": lazy_pgettext("time of day", "오후"),
+           "eve": lazy_pgettext("time of day", "저녁")}
+#: every weekly availability slot, e.g. "mon_am" ("월 오전" / "Mon morning")
+SLOTS = {f"{d}_{p}": _l("%(day)s %(period)s", day=dl, period=pl) for d, dl in DAYS.items() for p, pl in PERIODS.items()}
+ASSIGNMENT_STATUSES = {
+    "proposed": lazy_pgettext("assignment status", "수락 대기"), "declined": lazy_pgettext("assignment status", "거절"),
+    "active": lazy_pgettext("assignment status", "활동 중"), "suspended": lazy_pgettext("assignment status", "일시 중지"),
+    "closed": lazy_pgettext("assignment status", "종료")}
+SUSPEND_REASONS = {"check_lapsed": _l("범죄경력 조회 만료"), "check_not_clear": _l("범죄경력 조회 결격"),
+                   "guardian_suspended": _l("후견인 활동 중지"), "consent_withdrawn": _l("연계 동의 철회·만료"),
+                   "other": _l("기타")}
+CLOSE_REASONS = {"goals_met": _l("목표 달성"), "student_moved": _l("학생 전출"), "guardian_withdrew": _l("후견인 사정"),
+                 "safety_concern": _l("안전 우려"), "case_closed": _l("사례 종결"),
+                 "consent_withdrawn": _l("연계 동의 철회·만료"), "other": _l("기타")}
+CONCERN_STATUSES = {"open": lazy_pgettext("concern status", "확인 대기"),
+                    "acknowledged": lazy_pgettext("concern status", "확인 완료")}
+ACTIVITY_KINDS = {"learning": lazy_pgettext("guardian activity", "학습"),
+                  "emotional": lazy_pgettext("guardian activity", "정서"),
+                  "career": lazy_pgettext("guardian activity", "진로"),
+                  "daily_life": lazy_pgettext("guardian activity", "생활"), "other": _l("기타")}
+GENDERS = {"female": _l("여성"), "male": _l("남성")}
+
+
+def msgid(message) -> str:
+    """The Korean text of a marked label (what a plain text column keeps, e.g. a status note)."""
+    return message._args[-1]
+
+
+def note_text(note: str | None):
+    """A stored status note in the reader's language when it is a suspension reason, else as typed."""
+    return next((label for label in SUSPEND_REASONS.values() if msgid(label) == note), note)
 
 
 class Guardian(UidMixin, TimestampMixin, db.Model):
@@ -74,6 +99,11 @@ class Guardian(UidMixin, TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return GUARDIAN_STATUSES[self.status]
+
+    @property
+    def status_note_text(self):
+        """The status note for the reader: a system reason in their language, a typed note as it is."""
+        return note_text(self.status_note)
 
 
 class GuardianConflict(db.Model):

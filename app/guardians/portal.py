@@ -101,7 +101,7 @@ def portal_for(user, audit: bool = True) -> Portal:
         .options(joinedload(Assignment.case).joinedload(SupportCase.student),
                  joinedload(Assignment.case).joinedload(SupportCase.school))
         .order_by(Assignment.created_at.desc(), Assignment.id.desc())).scalars())
-    portal.suspended = [SUSPEND_REASONS.get(a.suspended_reason or "other", "기타")
+    portal.suspended = [SUSPEND_REASONS.get(a.suspended_reason or "other", SUSPEND_REASONS["other"])
                         for a in assignments if a.status == "suspended"]
     if portal.paused:  # no student data at all while the guardian may not serve
         return portal

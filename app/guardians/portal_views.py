@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -114,8 +115,8 @@ def log(uid: str):
             kind=form.kind.data, notes=form.notes.data or "", concern=form.concern.data,
             concern_description=form.concern_description.data or ""))
         if ok:
-            flash("활동일지를 저장했습니다." + (" 우려 사항을 학교 지원팀과 교육지원청에 알렸습니다."
-                                           if form.concern.data else ""), "success")
+            flash(gettext("활동일지를 저장했습니다. 우려 사항을 학교 지원팀과 교육지원청에 알렸습니다.") if form.concern.data
+                  else gettext("활동일지를 저장했습니다."), "success")
             return redirect(url_for("guardians.assignment", uid=assignment.uid))
     return render_assignment(assignment, form=form, status=400)
 
@@ -130,7 +131,7 @@ def end_request(uid: str):
     if form.validate():
         ok, _ = save_or_show(form, lambda: request_end(assignment, current_user, form.note.data))
         if ok:
-            flash("배정 종료를 요청했습니다. 교육지원청 담당자가 확인 후 처리합니다.", "success")
+            flash(gettext("배정 종료를 요청했습니다. 교육지원청 담당자가 확인 후 처리합니다."), "success")
             return redirect(url_for("guardians.assignment", uid=assignment.uid))
     return render_assignment(assignment, status=400, end_form=form)
 
@@ -159,7 +160,8 @@ def accept(uid: str):
     from .assignments import accept_assignment
     if not AcceptForm().validate():
         abort(400)
-    return _respond(uid, lambda a: accept_assignment(a, current_user), "배정을 수락했습니다. 활동을 시작할 수 있습니다.")
+    return _respond(uid, lambda a: accept_assignment(a, current_user),
+                    gettext("배정을 수락했습니다. 활동을 시작할 수 있습니다."))
 
 
 @bp.post("/me/<uid>/decline")
@@ -170,9 +172,10 @@ def decline(uid: str):
     form = DeclineForm()
     if not form.validate():
         _own_assignment(uid)
-        flash("거절 사유를 입력해 주세요.", "error")
+        flash(gettext("거절 사유를 입력해 주세요."), "error")
         return redirect(url_for("guardians.portal"))
-    return _respond(uid, lambda a: decline_assignment(a, current_user, form.reason.data), "배정을 거절했습니다.")
+    return _respond(uid, lambda a: decline_assignment(a, current_user, form.reason.data),
+                    gettext("배정을 거절했습니다."))
 
 
 # -- coordinator: monthly totals ------------------------------------------------------------
@@ -199,7 +202,7 @@ def totals():
     """Meetings and hours per guardian of the coordinator's office in one month."""
     month, office = _month(), _office_code()
     rows = monthly_totals(office, month)
-    html = render_template("guardians/totals.html", rows=rows, month=month,
+    html = render_template("guardians/totals.html", rows=rows, month=month, first_day=month_bounds(month)[0],
                            total_meetings=sum(r.meetings for r in rows), total_minutes=sum(r.minutes for r in rows))
     record("guardian_totals_viewed", object_type="guardian_totals", object_id=month,
            details={"office": office, "rows_shown": len(rows)})

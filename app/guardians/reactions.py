@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -43,9 +45,9 @@ def close_key(assignment: Assignment) -> str:
 @signals.case_close_items.connect
 def close_items(case, **_kwargs) -> list[CloseItem]:
     """One question per counted assignment: with which code does it end?"""
-    return [CloseItem(key=close_key(a), label=f"교육후견인 {a.guardian.name} 배정 종료 사유", kind="choice",
+    return [CloseItem(key=close_key(a), label=_("교육후견인 %(name)s 배정 종료 사유", name=a.guardian.name), kind="choice",
                       options=CLOSE_OPTIONS, required=True,
-                      hint="수락 전 제안은 철회됩니다." if a.status == "proposed" else "")
+                      hint=_("수락 전 제안은 철회됩니다.") if a.status == "proposed" else "")
             for a in _counted(case)]
 
 
@@ -57,7 +59,7 @@ def end_assignments(case, actor=None, choices=None, **_kwargs) -> None:
     counted = _counted(case)
     for assignment in counted:
         if assignment.status != "proposed" and choices.get(close_key(assignment)) not in CLOSE_REASONS:
-            raise DomainError(f"교육후견인 {assignment.guardian.name} 배정의 종료 사유를 선택해 주세요.",
+            raise DomainError(_("교육후견인 %(name)s 배정의 종료 사유를 선택해 주세요.", name=assignment.guardian.name),
                               close_key(assignment))
     for assignment in counted:
         reason = choices.get(close_key(assignment))
@@ -79,24 +81,38 @@ def _consent_lapsed(case, actor, consent, party, how: str) -> list[Assignment]:
     paused = [a for a in affected if a.status == "active"]
     for assignment in paused:
         assignment.status, assignment.suspended_reason = "suspended", reason
-        add_event(case, "assignment", f"교육후견인 활동 일시 중지: {label}", actor=actor)
+        add_event(case, "assignment", _l("교육후견인 활동 일시 중지: %(reason)s", reason=label), actor=actor)
         record("assignment_suspended", obj=assignment, subject=student, actor=actor,
                details={"guardian": assignment.guardian.uid, "reason": reason, "party": party, "trigger": how})
         if assignment.guardian.user_id:
             notify(assignment.guardian.user_id, "assignment_suspended",
-                   f"{student.given_name} 학생과의 활동이 일시 중지되었습니다 ({label}).", link="/guardians/me",
+                   _l("%(name)s 학생과의 활동이 일시 중지되었습니다 (%(reason)s).", name=student.given_name,
+                      reason=label), link="/guardians/me",
                    case_id=case.id, guardian_id=assignment.guardian_id, about=object_key("assignment", assignment))
     for assignment in affected:
         if assignment.status == "proposed":
             _end_assignment(assignment, actor, reason, rematchable=True)
-    done = "철회되어" if how == "withdrawn" else "만료되어"
-    parts = ([f"교육후견인 활동 {len(paused)}건을 일시 중지했습니다"] if paused else []) + (
-        [f"연계 제안 {len(affected) - len(paused)}건을 철회했습니다"] if len(affected) > len(paused) else [])
-    text = f"{student.name} 학생({case.school.name})의 교육후견인 연계 동의가 {done} {', '.join(parts)}."
+    text = _lapse_text(how, student.name, case.school.name, len(paused), len(affected) - len(paused))
     for user in case_team(case):
         notify(user.id, "assignment_suspended", text, link=f"/cases/{case.uid}", case_id=case.id,
                dedupe_key=f"consent-lapse:{getattr(consent, 'id', 0)}:{case.id}:{user.id}")
     return affected
+
+
+def _lapse_text(how: str, student: str, school: str, paused: int, withdrawn: int):
+    """The school team's alert (a stored message): consent withdrawn or expired, and what stopped."""
+    if paused and withdrawn:
+        what = _l("교육후견인 활동 %(paused)d건을 일시 중지했습니다, 연계 제안 %(withdrawn)d건을 철회했습니다",
+                  paused=paused, withdrawn=withdrawn)
+    elif paused:
+        what = _l("교육후견인 활동 %(paused)d건을 일시 중지했습니다", paused=paused)
+    else:
+        what = _l("연계 제안 %(withdrawn)d건을 철회했습니다", withdrawn=withdrawn)
+    if how == "withdrawn":
+        return _l("%(student)s 학생(%(school)s)의 교육후견인 연계 동의가 철회되어 %(what)s.", student=student,
+                  school=school, what=what)
+    return _l("%(student)s 학생(%(school)s)의 교육후견인 연계 동의가 만료되어 %(what)s.", student=student,
+              school=school, what=what)
 
 
 @signals.consent_withdrawn.connect
@@ -131,11 +147,11 @@ def offer_reactivation(guardian, actor=None, assignments=(), **_kwargs) -> None:
     key = object_key("guardian", guardian)
     resolve(key, kinds=("assignment_reactivatable",))  # an older offer is replaced by this one
     names = ", ".join(a.case.student.name for a in assignments)
-    text = (f"교육후견인 {guardian.name}님이 다시 활동 요건을 갖추었습니다. 일시 중지된 배정 {len(assignments)}건을 "
-            f"재개할 수 있습니다: {names}")
+    text = _l("교육후견인 %(name)s님이 다시 활동 요건을 갖추었습니다. 일시 중지된 배정 %(n)d건을 재개할 수 있습니다: "
+              "%(students)s", name=guardian.name, n=len(assignments), students=names)
     for user in office_coordinators(guardian.office_code):
         notify(user.id, "assignment_reactivatable", text, link=f"/guardians/{guardian.uid}",
                guardian_id=guardian.id, about=key)
     for assignment in assignments:
-        add_event(assignment.case, "assignment", "교육후견인이 활동 요건을 다시 갖추어 배정을 재개할 수 있습니다.",
+        add_event(assignment.case, "assignment", _l("교육후견인이 활동 요건을 다시 갖추어 배정을 재개할 수 있습니다."),
                   actor=actor)

@@ -11,6 +11,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import gettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit.services import record
@@ -28,7 +29,7 @@ from .lapse import offer_reinstatement, suspend_assignments_of
 from .recipients import office_coordinators  # noqa: F401  (the daily command imports it from here)
 from ..words import particle
 from .models import (CHECK_KINDS, CHECK_RESULTS, GENDERS, GUARDIAN_STATUSES, SLOTS, SUSPEND_REASONS, Assignment,
-                     Guardian, GuardianConflict, RecordCheck)
+                     Guardian, GuardianConflict, RecordCheck, msgid)
 
 #: status -> the statuses it may move to (anything may also be retired)
 STATUS_FLOW = {"applicant": ("screening",), "screening": ("trained",), "trained": ("active",),
@@ -47,12 +48,12 @@ def _with_particle(message: str, label: str, slot: str, pair: str, **values) -> 
 
 def _require_coordinator(actor) -> None:
     if actor is None or actor.role != DISTRICT_COORDINATOR or actor.organisation is None:
-        raise NotPermitted("교육지원청 담당자만 교육후견인을 관리할 수 있습니다.")
+        raise NotPermitted(_("교육지원청 담당자만 교육후견인을 관리할 수 있습니다."))
 
 
 def _require_manager(actor, guardian: Guardian) -> None:
     if not can_manage_guardian(actor, guardian):
-        raise NotPermitted("이 교육후견인을 관리할 권한이 없습니다.")
+        raise NotPermitted(_("이 교육후견인을 관리할 권한이 없습니다."))
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -71,35 +72,36 @@ def _clean_fields(actor, fields: dict, current: Guardian | None = None) -> dict:
     for name, limit in TEXT_LIMITS.items():
         value = (get(name) or "").strip()
         if len(value) > limit:
-            raise DomainError(f"{limit}자 이내로 입력해 주세요.", name)
+            raise DomainError(_("%(n)d자 이내로 입력해 주세요.", n=limit), name)
         clean[name] = value or None
     for name, label in (("name", N_("이름")), ("phone", N_("연락처"))):
         if not clean[name]:
             raise DomainError(_with_particle(N_("%(label)s%(eul)s 입력해 주세요."), label, "eul", "을/를"), name)
     birth = get("birth_date")
     if not isinstance(birth, dt.date):
-        raise DomainError("생년월일을 입력해 주세요.", "birth_date")
+        raise DomainError(_("생년월일을 입력해 주세요."), "birth_date")
     if birth > today_kst():
-        raise DomainError("생년월일이 미래일 수 없습니다.", "birth_date")
+        raise DomainError(_("생년월일이 미래일 수 없습니다."), "birth_date")
     clean["birth_date"] = birth
     gu_id = fields["gu_id"] if "gu_id" in fields else (current.gu_id if current else None)
     gu = db.session.get(Gu, int(gu_id)) if gu_id else None
     if gu is None or gu.office_code != actor.organisation.office_code:
-        raise DomainError("소속 교육지원청 관할 자치구를 선택해 주세요.", "gu_id")
+        raise DomainError(_("소속 교육지원청 관할 자치구를 선택해 주세요."), "gu_id")
     clean["gu_id"] = gu.id
     gender = get("gender") or None
     if gender is not None and gender not in GENDERS:
-        raise DomainError("성별을 올바르게 선택해 주세요.", "gender")
+        raise DomainError(_("성별을 올바르게 선택해 주세요."), "gender")
     clean["gender"] = gender
     languages = [str(x).strip() for x in (get("languages") or []) if str(x).strip()]
     if any(len(x) > 30 for x in languages) or len(languages) > 10:
-        raise DomainError("사용 언어는 30자 이내로 10개까지 입력해 주세요.", "languages")
+        raise DomainError(_("사용 언어는 30자 이내로 10개까지 입력해 주세요."), "languages")
     clean["languages"] = list(dict.fromkeys(languages))
-    for name, allowed, label in (("experience", DOMAINS, "경험 영역"), ("availability", SLOTS, "활동 가능 시간")):
+    for name, allowed, label in (("experience", DOMAINS, N_("경험 영역")), ("availability", SLOTS, N_("활동 가능 시간"))):
         values = list(dict.fromkeys(get(name) or []))
         unknown = [v for v in values if v not in allowed]
         if unknown:
-            raise DomainError(f"알 수 없는 {label}입니다: {', '.join(map(str, unknown))}", name)
+            raise DomainError(_("알 수 없는 %(label)s입니다: %(values)s", label=gettext(label),
+                                values=", ".join(map(str, unknown))), name)
         clean[name] = values
     for name, low, high, label in (("capacity", 1, MAX_CAPACITY, N_("담당 학생 수")),
                                    ("training_hours", 0, 1000, N_("교육 이수 시간"))):
@@ -120,7 +122,7 @@ def _clean_fields(actor, fields: dict, current: Guardian | None = None) -> dict:
         found = set(db.session.execute(select(Organisation.id).where(
             Organisation.id.in_(school_ids), Organisation.kind == "school")).scalars())
         if found != set(school_ids):
-            raise DomainError("이해충돌 학교를 올바르게 선택해 주세요.", "conflict_school_ids")
+            raise DomainError(_("이해충돌 학교를 올바르게 선택해 주세요."), "conflict_school_ids")
     clean["conflict_school_ids"] = school_ids
     return clean
 
@@ -173,18 +175,18 @@ def change_guardian_status(actor, guardian: Guardian, status: str, note: str = "
     """Move along applicant → screening → trained → active ⇄ suspended → retired."""
     _require_manager(actor, guardian)
     if status not in GUARDIAN_STATUSES:
-        raise DomainError("상태를 올바르게 선택해 주세요.", "status")
+        raise DomainError(_("상태를 올바르게 선택해 주세요."), "status")
     if status == guardian.status:
-        raise DomainError(f"이미 '{guardian.status_label}' 상태입니다.", "status")
+        raise DomainError(_("이미 '%(status)s' 상태입니다.", status=guardian.status_label), "status")
     if status != "retired" and status not in STATUS_FLOW[guardian.status]:
-        target = gettext(GUARDIAN_STATUSES[status])
-        raise DomainError(gettext("'%(old)s'에서 '%(new)s'%(ro)s 바꿀 수 없습니다.", old=gettext(guardian.status_label),
+        target = str(GUARDIAN_STATUSES[status])
+        raise DomainError(_("'%(old)s'에서 '%(new)s'%(ro)s 바꿀 수 없습니다.", old=guardian.status_label,
                                   new=target, ro=particle(f"'{target}'", "으로/로")), "status")
     if status == "active":
         # the guardian is not active yet, so the first item is the status itself: drop it
         missing = missing_requirements(guardian)[1:]
         if missing:
-            raise DomainError("활동 요건이 충족되지 않았습니다: " + " · ".join(missing), "status")
+            raise DomainError(_("활동 요건이 충족되지 않았습니다: %(missing)s", missing=" · ".join(missing)), "status")
     if status in ("suspended", "retired"):
         suspend_assignments_of(guardian, "guardian_suspended", actor)
     was_eligible = is_eligible(guardian)
@@ -197,9 +199,9 @@ def create_guardian_login(actor, guardian: Guardian, login: str, password: str) 
     """Give the guardian their own account (role guardian, no organisation)."""
     _require_manager(actor, guardian)
     if guardian.user_id:
-        raise DomainError("이미 로그인 계정이 있습니다.", "login")
+        raise DomainError(_("이미 로그인 계정이 있습니다."), "login")
     if guardian.status == "retired":
-        raise DomainError("활동 종료된 교육후견인에게는 계정을 만들 수 없습니다.", "login")
+        raise DomainError(_("활동 종료된 교육후견인에게는 계정을 만들 수 없습니다."), "login")
     # the coordinator chose this password: the guardian must replace it at their first sign-in
     user = create_user(login=login or "", display_name=guardian.name or "", role=GUARDIAN, organisation=None,
                        password=password or "", actor=actor, temporary=True)
@@ -212,17 +214,17 @@ def record_check_request(actor, guardian: Guardian, kind: str, consent_on: dt.da
     """Log that a record check was requested with the guardian's written consent."""
     _require_manager(actor, guardian)
     if kind not in CHECK_KINDS:
-        raise DomainError("조회 종류를 선택해 주세요.", "kind")
+        raise DomainError(_("조회 종류를 선택해 주세요."), "kind")
     if not isinstance(consent_on, dt.date):
-        raise DomainError("동의일을 입력해 주세요.", "consent_on")
+        raise DomainError(_("동의일을 입력해 주세요."), "consent_on")
     if not isinstance(requested_on, dt.date):
-        raise DomainError("요청일을 입력해 주세요.", "requested_on")
+        raise DomainError(_("요청일을 입력해 주세요."), "requested_on")
     if requested_on > today_kst():
-        raise DomainError("요청일이 미래일 수 없습니다.", "requested_on")
+        raise DomainError(_("요청일이 미래일 수 없습니다."), "requested_on")
     if consent_on > requested_on:
-        raise DomainError("동의일은 요청일보다 늦을 수 없습니다 (동의 후 조회).", "consent_on")
+        raise DomainError(_("동의일은 요청일보다 늦을 수 없습니다 (동의 후 조회)."), "consent_on")
     if guardian.status == "retired":
-        raise DomainError("활동 종료된 교육후견인입니다.", "kind")
+        raise DomainError(_("활동 종료된 교육후견인입니다."), "kind")
     check = RecordCheck(guardian=guardian, kind=kind, consent_on=consent_on, requested_on=requested_on,
                         result="pending")
     db.session.add(check)
@@ -236,16 +238,16 @@ def record_check_result(actor, check: RecordCheck, result: str, checked_on: dt.d
     guardian = check.guardian
     _require_manager(actor, guardian)
     if check.result != "pending":
-        raise DomainError("이미 결과가 기록된 조회입니다. 새 조회를 요청해 주세요.", "result")
+        raise DomainError(_("이미 결과가 기록된 조회입니다. 새 조회를 요청해 주세요."), "result")
     if result not in CHECK_RESULTS or result == "pending":
-        raise DomainError("조회 결과를 선택해 주세요.", "result")
+        raise DomainError(_("조회 결과를 선택해 주세요."), "result")
     if not isinstance(checked_on, dt.date):
-        raise DomainError("조회일을 입력해 주세요.", "checked_on")
+        raise DomainError(_("조회일을 입력해 주세요."), "checked_on")
     if checked_on > today_kst() or checked_on < check.requested_on:
-        raise DomainError("조회일은 요청일과 오늘 사이여야 합니다.", "checked_on")
+        raise DomainError(_("조회일은 요청일과 오늘 사이여야 합니다."), "checked_on")
     reference = (reference or "").strip()
     if not reference or len(reference) > 100:
-        raise DomainError("회보서 번호를 100자 이내로 입력해 주세요.", "reference")
+        raise DomainError(_("회보서 번호를 100자 이내로 입력해 주세요."), "reference")
     was_eligible = is_eligible(guardian)
     check.result, check.checked_on, check.verified_by_id = result, checked_on, actor.id
     check.reference = reference
@@ -267,5 +269,5 @@ def suspend_guardian(guardian: Guardian, reason: str, actor=None) -> list[Assign
     """Stop an ineligible guardian: pause their active assignments and suspend an active guardian."""
     paused = suspend_assignments_of(guardian, reason, actor)
     if guardian.status == "active":
-        _set_status(guardian, "suspended", SUSPEND_REASONS[reason], actor)
+        _set_status(guardian, "suspended", msgid(SUSPEND_REASONS[reason]), actor)
     return paused

@@ -62,7 +62,7 @@ def _prefixed(kind: str, error: DomainError) -> DomainError:
         return error
     field = error.field if error.field in ("consent_on", "requested_on", "result", "checked_on",
                                            "reference") else "result"
-    return DomainError(f"{gettext(CHECK_KINDS[kind]).split(' (')[0]}: {error.message}", f"{kind}_{field}")
+    return DomainError(f"{str(CHECK_KINDS[kind]).split(' (')[0]}: {error.message}", f"{kind}_{field}")
 
 
 def _walk(actor, guardian: Guardian, target: str, note: str = "") -> None:

@@ -57,7 +57,7 @@ for _kind in CHECK_KINDS:
                                                      validators=[Optional()]))
     setattr(ChecksForm, f"{_kind}_checked_on", DateField(_l("조회일 (결과 회보일)"), validators=[Optional()]))
     setattr(ChecksForm, f"{_kind}_reference", StringField(
-        _l("회보서 번호"), validators=[Optional(), Length(max=100, message=_l("100자 이내로 입력해 주세요."))],
+        _l("회보서 번호"), validators=[Optional(), Length(max=100, message=_l("%(n)d자 이내로 입력해 주세요.", n=100))],
         render_kw={"autocomplete": "off", "maxlength": 100}))
 
 
@@ -94,5 +94,5 @@ class ActivateForm(FlaskForm):
     """Step 3: start serving, with an optional note the guardian sees."""
 
     note = StringField(_l("메모 (후견인에게 보임, 학생 정보 없이)"),
-                       validators=[Optional(), Length(max=200, message=_l("200자 이내로 입력해 주세요."))],
+                       validators=[Optional(), Length(max=200, message=_l("%(n)d자 이내로 입력해 주세요.", n=200))],
                        render_kw={"maxlength": 200})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case as sql_case
@@ -14,6 +15,7 @@ from ..auth.models import Gu, Organisation
 from ..cases.loaders import UID_MAX, deny_not_found
 from ..db import today_kst
 from ..extensions import db
+from ..i18n import current_language
 from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
@@ -41,8 +43,10 @@ def load_guardian_or_404(uid) -> Guardian:
 
 def _office_choices(form: GuardianForm) -> None:
     office = current_user.organisation.office_code
-    form.gu_id.choices = [(None, "선택")] + [(g.id, g.name_ko) for g in db.session.execute(
-        select(Gu).where(Gu.office_code == office).order_by(Gu.name_ko)).scalars()]
+    english = current_language() == "en"  # 자치구 names are reference data with an English name
+    form.gu_id.choices = [(None, gettext("선택"))] + [
+        (g.id, g.name_en if english else g.name_ko) for g in db.session.execute(
+            select(Gu).where(Gu.office_code == office).order_by(Gu.name_en if english else Gu.name_ko)).scalars()]
     form.conflict_school_ids.choices = [(o.id, o.name) for o in db.session.execute(
         select(Organisation).where(Organisation.kind == "school", Organisation.office_code == office)
         .order_by(Organisation.name)).scalars()]
@@ -76,7 +80,7 @@ def _save_form(form: GuardianForm, run, template_args: dict):
     if form.validate_on_submit():
         ok, guardian = save_or_show(form, lambda: run(form.to_fields()))
         if ok:
-            flash("저장했습니다.", "success")
+            flash(gettext("저장했습니다."), "success")
             return redirect(url_for("guardians.detail", uid=guardian.uid))
     status = 400 if request.method == "POST" else 200
     return render_template("guardians/form.html", form=form, **template_args), status
@@ -183,7 +187,7 @@ def status(uid: str):
     guardian = load_guardian_or_404(uid)
     form = _status_form(guardian, StatusForm())
     return _act(guardian, "status", form, lambda f: gs.change_guardian_status(
-        current_user, guardian, f.status.data, f.note.data or ""), "상태를 변경했습니다.")
+        current_user, guardian, f.status.data, f.note.data or ""), gettext("상태를 변경했습니다."))
 
 
 @bp.post("/<uid>/checks")
@@ -192,7 +196,7 @@ def check_request(uid: str):
     """Log a record check request."""
     guardian = load_guardian_or_404(uid)
     return _act(guardian, "request", CheckRequestForm(), lambda f: gs.record_check_request(
-        current_user, guardian, f.kind.data, f.consent_on.data, f.requested_on.data), "조회 요청을 기록했습니다.")
+        current_user, guardian, f.kind.data, f.consent_on.data, f.requested_on.data), gettext("조회 요청을 기록했습니다."))
 
 
 @bp.post("/<uid>/checks/<check_uid>/result")
@@ -205,7 +209,7 @@ def check_result(uid: str, check_uid: str):
         deny_not_found(RecordCheck.__tablename__, check_uid)
     form = CheckResultForm(prefix=f"r{check.id}")
     return _act(guardian, ("result", check.id), form, lambda f: gs.record_check_result(
-        current_user, check, f.result.data, f.checked_on.data, f.reference.data), "조회 결과를 기록했습니다.")
+        current_user, check, f.result.data, f.checked_on.data, f.reference.data), gettext("조회 결과를 기록했습니다."))
 
 
 @bp.post("/<uid>/login")
@@ -214,7 +218,7 @@ def create_login(uid: str):
     """Create the guardian's own login."""
     guardian = load_guardian_or_404(uid)
     return _act(guardian, "login", LoginForm(), lambda f: gs.create_guardian_login(
-        current_user, guardian, f.login.data, f.password.data), "후견인 계정을 만들었습니다.")
+        current_user, guardian, f.login.data, f.password.data), gettext("후견인 계정을 만들었습니다."))
 
 
 # create_app imports only each feature's views module: the guardian portal and the matching

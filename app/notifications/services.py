@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import func, select, update
 
 from ..db import utcnow
@@ -16,15 +17,15 @@ from .models import Notification
 
 #: how many unread alerts a home page shows (the rest are on the "모두 보기" page)
 HOME_LIMIT = 5
-#: alert kind -> Korean label (filters and badges on the list page)
+#: alert kind -> label (filters and badges on the list page)
 KINDS = {
-    "concern": "우려 보고", "concern_overdue": "우려 미확인", "concern_acknowledged": "우려 확인",
-    "referral": "기관 의뢰", "referral_override": "동의 없는 긴급 의뢰", "assignment_proposed": "연계 제안",
-    "assignment_suspended": "배정 일시 중지", "assignment_end_requested": "배정 종료 요청",
-    "assignment_reactivatable": "배정 재개 가능", "assignment_ended": "배정 종료", "check_expiring": "조회 만료 예정",
-    "check_lapsed": "조회 만료", "conference": "사례회의", "conference_action": "사례회의 실행 과제",
-    "conference_review": "사례 점검일",
-    "consent": "동의", "case": "사례", "training_expiring": "개인정보 교육 만료 예정",
+    "concern": lazy_pgettext("alert kind", "우려 보고"), "concern_overdue": _l("우려 미확인"), "concern_acknowledged": _l("우려 확인"),
+    "referral": _l("기관 의뢰"), "referral_override": _l("동의 없는 긴급 의뢰"), "assignment_proposed": lazy_pgettext("alert kind", "연계 제안"),
+    "assignment_suspended": _l("배정 일시 중지"), "assignment_end_requested": _l("배정 종료 요청"),
+    "assignment_reactivatable": _l("배정 재개 가능"), "assignment_ended": _l("배정 종료"), "check_expiring": _l("조회 만료 예정"),
+    "check_lapsed": _l("조회 만료"), "conference": _l("사례회의"), "conference_action": _l("사례회의 실행 과제"),
+    "conference_review": _l("사례 점검일"),
+    "consent": _l("동의"), "case": _l("사례"), "training_expiring": _l("개인정보 교육 만료 예정"),
 }
 
 
@@ -33,10 +34,11 @@ def object_key(kind: str, obj_or_id) -> str:
     return f"{kind}:{getattr(obj_or_id, 'id', obj_or_id)}"
 
 
-def notify(user_id: int, kind: str, text: str, *, link: str | None = None, case_id: int | None = None,
+def notify(user_id: int, kind: str, text, *, link: str | None = None, case_id: int | None = None,
            guardian_id: int | None = None, dedupe_key: str | None = None,
            about: str | None = None) -> Notification | None:
     """Queue one alert; with ``dedupe_key`` a second call with the same key does nothing.
+    ``text``: a message marked with _l (stored, shown in each reader's language) or plain text.
 
     ``about`` (an ``object_key``) marks an alert that asks for something to be done about an
     object: handling it resolves the alert.  Plain news ("의뢰가 취소되었습니다") carries no

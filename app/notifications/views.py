@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from .models import Notification
 from .services import KINDS, AlertFilters, alerts_query, mark_all_read, unread_count
 from .services import mark_read as mark_note_read
 
-STATES = {"unread": "새 알림", "all": "전체", "resolved": "처리 완료"}
+STATES = {"unread": _l("새 알림"), "all": _l("전체"), "resolved": _l("처리 완료")}
 
 add_nav("notifications.index", _l("알림"), SCHOOL_STAFF, SCHOOL_LEAD, DISTRICT_COORDINATOR, GUARDIAN, AGENCY_COORDINATOR,
         AUDITOR, ADMIN)
@@ -65,5 +65,5 @@ def read_all():
     """모두 확인: mark every unread alert of the user read."""
     count = mark_all_read(current_user)
     db.session.commit()
-    flash(f"알림 {count}건을 확인했습니다." if count else "확인할 새 알림이 없습니다.", "success")
+    flash(gettext("알림 %(n)d건을 확인했습니다.", n=count) if count else gettext("확인할 새 알림이 없습니다."), "success")
     return redirect(_safe_next(url_for("notifications.index")))

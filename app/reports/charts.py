@@ -8,7 +8,7 @@ Colours differ in lightness and pattern too, so a greyscale print stays readable
 from __future__ import annotations
 
 import dataclasses
-
+import datetime as dt
 import math
 import re
 from itertools import groupby
@@ -17,7 +17,8 @@ from flask import has_request_context
 from flask_babel import gettext as _gettext
 from markupsafe import Markup, escape
 
-from .suppression import cell_text
+from ..i18n import language
+from .suppression import cell_text, with_unit
 from .tables import Cell, PublishedTable
 
 #: (fill, ink for a label on it, overlay pattern): three lightness levels (dark, light, mid) in
@@ -67,12 +68,13 @@ def _uid(table: PublishedTable, kind: str, uid: str | None) -> str:
 
 def _value_text(cell: Cell, table: PublishedTable) -> str:
     """A cell with its unit when it is a number: '12건', '5 미만', '비공개'."""
-    return cell_text(cell, table.threshold) + (table.source.unit if cell.shown else "")
+    text = cell_text(cell, table.threshold)
+    return with_unit(text, table.source.unit) if cell.shown else text
 
 
 def _summary(table: PublishedTable, title: str, extra: str = "") -> str:
     src, n = table.source, len(table.source.rows)
-    rows = gettext("%(n)s개월", n=n) if src.row_heading == "월" else gettext("%(n)s개 %(what)s", n=n,
+    rows = gettext("%(n)s개월", n=n) if src.chart == "line" else gettext("%(n)s개 %(what)s", n=n,
                                                                              what=src.row_heading)
     if not title.startswith(gettext("%(by)s별", by=src.row_heading)):  # "학교별 상태별 사례"
         title = gettext("%(by)s별 %(title)s", by=src.row_heading, title=title)
@@ -185,7 +187,7 @@ def bar_chart(table: PublishedTable, uid: str | None = None) -> Markup:
     styles = [(fill, ink, f' stroke="{PALETTE[j % len(PALETTE)][0]}"' if fill.startswith("url") else "")
               for j, (fill, ink) in enumerate(_fill(uid, j) for j in range(len(src.columns)))]
     tips = [escape(f"{column}: ") for column in src.columns]
-    unit, stub_tip = escape(src.unit), escape(gettext("일부 값 비공개"))
+    stub_tip = escape(gettext("일부 값 비공개"))
     for i, label in enumerate(src.rows):
         # a row is a group moved into place: its shapes only carry x and width (130 x 10 bars stay light)
         y = top + i * BAR_PITCH + (BAR_PITCH - BAR_H) / 2
@@ -198,7 +200,7 @@ def bar_chart(table: PublishedTable, uid: str | None = None) -> Markup:
                 continue
             w, (fill, ink, halo), text = cell.value * scale, styles[j], f"{cell.value:,}"
             out.append(f'<rect class="bar-seg" data-col="{j}" x="{x:.1f}" width="{w:.1f}" height="{BAR_H}" '
-                       f'fill="{fill}"><title>{tips[j]}{text}{unit}</title></rect>')
+                       f'fill="{fill}"><title>{tips[j]}{escape(with_unit(text, src.unit))}</title></rect>')
             if w >= len(text) * 6.6 + 8:
                 values.append(f'<text x="{x + w / 2:.1f}" fill="{ink}"{halo}>{text}</text>')
             x += w
@@ -235,6 +237,10 @@ def _month_labels(table: PublishedTable) -> list[tuple[str, str, str]]:
             out.append((label, _truncate(label, 8), ""))
             continue
         y, m = int(match.group(1) or match.group(3)), int(match.group(2) or match.group(4))
+        if has_request_context() and language() == "en":  # "March 2026", "Mar", "2026"
+            first = dt.date(y, m, 1)
+            out.append((f"{first:%B %Y}", f"{first:%b}", str(y) if i == 0 or m == 1 else ""))
+            continue
         out.append((gettext("%(y)s년 %(m)s월", y=y, m=m), gettext("%(m)s월", m=m),
                     gettext("%(y)s년", y=y) if i == 0 or m == 1 else ""))
     return out

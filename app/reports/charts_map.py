@@ -25,7 +25,10 @@ TILE, TILE_GAP, MAP_PAD = 72, 4, 8
 
 
 def _short_gu(name: str) -> str:
-    """'마포구' -> '마포'; '중구' stays (one syllable alone reads as a word, not a place)."""
+    """'마포구' -> '마포'; '중구' stays (one syllable alone reads as a word, not a place);
+    'Mapo-gu' -> 'Mapo'."""
+    if name.endswith("-gu"):
+        return name[:-3]
     return name[:-1] if name.endswith("구") and len(name) > 2 else name
 
 
@@ -44,6 +47,7 @@ def grid_map(table: PublishedTable, column: int | str | None = None, uid: str | 
     uid = _uid(table, "grid" if j is None else f"grid-{j}", uid)
     keys = src.row_keys or src.rows
     by_gu = {keys[i]: (table.row_totals[i] if j is None else table.cells[i][j]) for i in range(len(src.rows))}
+    names = dict(zip(keys, src.rows))  # the 구's name in the reader's language
     step, class_labels = _classes([c.value for c in by_gu.values() if c.shown])
     out = [_defs(uid)]
     for gu, (col, row) in SEOUL_TILES.items():
@@ -59,11 +63,13 @@ def grid_map(table: PublishedTable, column: int | str | None = None, uid: str | 
             (fill, ink), text, tip = SHADES[min(cell.value // step, 4)], f"{cell.value:,}", _value_text(cell, table)
         extra = ' stroke-dasharray="3 2"' if cell is None else ""
         halo = ' stroke="#fff" stroke-width="3" paint-order="stroke"' if hidden else ""
+        name = str(names.get(gu, gu))
+        size = 13 if len(_short_gu(name)) <= 8 else 10
         out.append(f'<g class="gu-tile{" gu-hidden" if hidden else ""}" '
-                   f'data-gu="{escape(gu)}"><title>{escape(gu)}: {escape(tip)}</title>'
+                   f'data-gu="{escape(gu)}"><title>{escape(name)}: {escape(tip)}</title>'
                    f'<rect x="{x}" y="{y}" width="{TILE}" height="{TILE}" rx="4" fill="{fill}" stroke="{MUTED}" '
-                   f'stroke-width="0.75"{extra}/><text x="{x + TILE / 2}" y="{y + 30}" font-size="13" '
-                   f'font-weight="600" fill="{ink}" text-anchor="middle"{halo}>{escape(_short_gu(gu))}</text>'
+                   f'stroke-width="0.75"{extra}/><text x="{x + TILE / 2}" y="{y + 30}" font-size="{size}" '
+                   f'font-weight="600" fill="{ink}" text-anchor="middle"{halo}>{escape(_short_gu(name))}</text>'
                    f'<text x="{x + TILE / 2}" y="{y + 50}" font-size="12" fill="{ink}" text-anchor="middle"{halo}>'
                    f'{escape(text)}</text></g>')
     width = MAP_PAD * 2 + 7 * (TILE + TILE_GAP) - TILE_GAP

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..db import today_kst, utcnow
@@ -23,16 +24,16 @@ from . import kpis_cases, kpis_programme
 from .charts import chart
 from .filters import ReportFilters
 from .suppression import protect, protect_statistic
-from .tables import Cube, PublishedTable, Scope, Statistic
+from .tables import CountTable, Cube, PublishedTable, Scope, Statistic
 
 #: (section title, cube keys in display order); a key a scope does not have is skipped
 SECTIONS = (
-    ("지원 사례", ("cases_by_status", "requests_trend", "cases_by_risk", "cases_by_domain")),
-    ("지원 진행", ("overdue_actions", "consents_missing", "guardian_matches", "referrals_by_outcome")),
-    ("만족도", ("satisfaction",)),
-    ("교육후견인 운영", ("guardians_by_status", "checks_expiring", "early_closures")),
-    ("유관기관", ("referrals_by_agency_kind",)),
-    ("사례회의", ("conferences_held", "conference_decisions", "action_items_on_time")),
+    (_l("지원 사례"), ("cases_by_status", "requests_trend", "cases_by_risk", "cases_by_domain")),
+    (_l("지원 진행"), ("overdue_actions", "consents_missing", "guardian_matches", "referrals_by_outcome")),
+    (_l("만족도"), ("satisfaction",)),
+    (_l("교육후견인 운영"), ("guardians_by_status", "checks_expiring", "early_closures")),
+    (_l("유관기관"), ("referrals_by_agency_kind",)),
+    (_l("사례회의"), ("conferences_held", "conference_decisions", "action_items_on_time")),
 )
 #: the filters that narrow the records (each one cleared gives a neighbour setting)
 NARROWING = ("school_level", "domain", "risk_level")
@@ -115,6 +116,14 @@ def build(scope: Scope, f: ReportFilters) -> Dashboard:
     return _cached(("page", scope, f, current_language()), scope, lambda: _build(scope, f))
 
 
+def _localised(table: CountTable) -> CountTable:
+    """The table's words in the reader's language: the counts are shared by every language (their
+    labels are lazy messages), a page and its charts are built in one."""
+    return dataclasses.replace(table, title=str(table.title), row_heading=str(table.row_heading),
+                               rows=[str(r) for r in table.rows], columns=[str(c) for c in table.columns],
+                               note=str(table.note))
+
+
 def _build(scope: Scope, f: ReportFilters) -> Dashboard:
     threshold = current_app.config["REPORT_SMALL_CELL"]
     suppress = scope.suppressed
@@ -126,18 +135,18 @@ def _build(scope: Scope, f: ReportFilters) -> Dashboard:
     for cube in cubes:
         neighbours = cube.period_neighbours() if suppress else []
         neighbours += [other[cube.key].table() for other in cleared if cube.key in other]
-        published = protect(cube.table(), threshold=threshold, suppress=suppress, neighbours=neighbours)
+        published = protect(_localised(cube.table()), threshold=threshold, suppress=suppress, neighbours=neighbours)
         by_key[cube.key] = Panel(published, chart(published))
     dashboard = Dashboard(scope, f, threshold, counted_at)
     for title, keys in SECTIONS:
         panels = [by_key[k] for k in keys if k in by_key]
         if panels:
-            dashboard.sections.append((title, panels))
+            dashboard.sections.append((str(title), panels))
     placed = {k for _title, keys in SECTIONS for k in keys}
     others = [panel for key, panel in by_key.items() if key not in placed]
     if others:
-        dashboard.sections.append(("기타 지표", others))
+        dashboard.sections.append((str(_l("기타 지표")), others))
     hidden_totals = frozenset(key for key, panel in by_key.items() if not panel.table.total.shown)
-    dashboard.statistics = [protect_statistic(s, threshold=threshold, suppress=suppress, hidden_totals=hidden_totals)
+    dashboard.statistics = [protect_statistic(dataclasses.replace(s, label=str(s.label)), threshold=threshold, suppress=suppress, hidden_totals=hidden_totals)
                             for s in statistics]
     return dashboard

@@ -1,12 +1,15 @@
 """A statistics page as a file (XLSX, CSV) through the shared export writer (app/exports.py).
 
 Only published figures go out: a hidden cell is its text ("5 미만", "비공개"), never its value.
+Headings and labels are in the reader's language (the page's own words); dates are ISO (machine-readable).
 XLSX: an information sheet (scope, period, filters, rule), then one sheet per table.  CSV: the
 same blocks one after another, each headed by its title."""
 from __future__ import annotations
 
 import io
 from typing import Iterator
+
+from flask_babel import gettext as _, pgettext
 
 from .. import exports
 from ..db import utcnow
@@ -25,23 +28,23 @@ def _value(cell, threshold: int):
 def table_rows(panel: Panel, threshold: int) -> Iterator[list]:
     """Header, one row per group with its total, and the totals row."""
     table, source = panel.table, panel.table.source
-    yield [source.row_heading, *source.columns, "합계"]
+    yield [source.row_heading, *source.columns, _("합계")]
     for label, cells, total in zip(source.rows, table.cells, table.row_totals):
         yield [label, *(_value(c, threshold) for c in cells), _value(total, threshold)]
-    yield ["합계", *(_value(c, threshold) for c in table.column_totals), _value(table.total, threshold)]
+    yield [_("합계"), *(_value(c, threshold) for c in table.column_totals), _value(table.total, threshold)]
 
 
 def info_rows(dashboard: Dashboard, title: str) -> list[list]:
     f = dashboard.filters
-    rows = [["보고서", title], ["대상", dashboard.scope.name], ["기간", f.label],
-            ["기간(일자)", f"{f.start.isoformat()} ~ {f.end.isoformat()}"]]
+    rows = [[_("보고서"), str(title)], [pgettext("report", "대상"), dashboard.scope.name], [_("기간"), f.label],
+            [_("기간(일자)"), f"{f.start.isoformat()} ~ {f.end.isoformat()}"]]
     rows.extend([label, value] for label, value in f.described())
     if dashboard.scope.suppressed:
-        rows.append(["비식별 처리", f"{dashboard.threshold} 미만인 값은 '{dashboard.threshold} 미만'으로, 그 값을 "
-                                  "합계나 다른 조건의 값에서 계산해 낼 수 있는 칸은 '비공개'로 표시했습니다."])
-    rows.append(["작성 시각(UTC)", utcnow().strftime("%Y-%m-%d %H:%M")])
+        rows.append([_("비식별 처리"), _("%(k)s 미만인 값은 '%(k)s 미만'으로, 그 값을 합계나 다른 조건의 값에서 계산해 낼 수 "
+                                      "있는 칸은 '비공개'로 표시했습니다.", k=dashboard.threshold)])
+    rows.append([_("작성 시각(UTC)"), utcnow().strftime("%Y-%m-%d %H:%M")])
     rows.append([])
-    rows.append(["지표", "값", "근거 건수"])
+    rows.append([_("지표"), _("값"), _("근거 건수")])
     for stat in dashboard.statistics:
         rows.append([stat.label, statistic_text(stat, dashboard.threshold), "" if stat.n is None else stat.n])
     return rows
@@ -49,7 +52,7 @@ def info_rows(dashboard: Dashboard, title: str) -> list[list]:
 
 def report_xlsx(dashboard: Dashboard, title: str) -> bytes:
     out = io.BytesIO()
-    sheets = [("정보", None, info_rows(dashboard, title))]
+    sheets = [(_("정보"), None, info_rows(dashboard, title))]
     seen: set[str] = set()
     for panel in dashboard.panels:
         name = panel.table.source.title[:28]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import case, func, literal, null, select, union_all
 
 from ..agencies.models import REFERRAL_STATUSES, Referral
@@ -29,11 +30,12 @@ from .tables import Cube, Scope, Statistic
 
 #: a case has ended with support (종결, 사후 관리); a withdrawn request also has closed_on but is no closure
 CLOSED_STATUSES = ("closed", "follow_up")
-OVERDUE = {"overdue": "기한 지남", "on_time": "기한 내", "none": "기한 없음"}
-CONSENT_STATES = {"both": "학생·보호자 동의", "some": "일부 동의", "none": "동의 없음"}
+OVERDUE = {"overdue": _l("기한 지남"), "on_time": _l("기한 내"), "none": _l("기한 없음")}
+CONSENT_STATES = {"both": _l("학생·보호자 동의"), "some": _l("일부 동의"), "none": _l("동의 없음")}
 PARTIES_STATE = {0: "none", 1: "some"}
-SCORE_COLUMNS = {score: f"{score}점" for score in range(1, 6)}
-TREND = {"requested": "요청", "selected": "선정", "closed": "종결"}
+SCORE_COLUMNS = {score: _l("%(n)d점", n=score) for score in range(1, 6)}
+TREND = {"requested": lazy_pgettext("trend", "요청"), "selected": lazy_pgettext("trend", "선정"),
+         "closed": lazy_pgettext("trend", "종결")}
 
 
 def case_cubes(scope: Scope, f: ReportFilters) -> list[Cube]:
@@ -55,11 +57,11 @@ def _requested(scope: Scope, f: ReportFilters) -> list:
 
 
 def _status_and_risk(found: list, f: ReportFilters, rows: Rows) -> list[Cube]:
-    by_status = make_cube("cases_by_status", "상태별 사례", rows, STATUSES,
-                          ((r, s, m, n) for r, s, _k, m, n in found), f, note="기간 내 요청된 사례의 현재 상태",
+    by_status = make_cube("cases_by_status", _l("상태별 사례"), rows, STATUSES,
+                          ((r, s, m, n) for r, s, _k, m, n in found), f, note=_l("기간 내 요청된 사례의 현재 상태"),
                           chart=rows.main_chart)
-    by_risk = make_cube("cases_by_risk", "위기 수준별 사례", rows, {k: v[0] for k, v in RISK_LEVELS.items()},
-                        ((r, k, m, n) for r, _s, k, m, n in found), f, note="기간 내 요청된 사례의 위기 수준")
+    by_risk = make_cube("cases_by_risk", _l("위기 수준별 사례"), rows, {k: v[0] for k, v in RISK_LEVELS.items()},
+                        ((r, k, m, n) for r, _s, k, m, n in found), f, note=_l("기간 내 요청된 사례의 위기 수준"))
     return [by_status, by_risk]
 
 
@@ -69,9 +71,9 @@ def _domains(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
                          month_of_date(SupportCase.requested_on).label("month"), SupportCase.id.label("case_id"))
              .join(CaseNeed, CaseNeed.case_id == SupportCase.id)
              .where(in_period_date(SupportCase.requested_on, f, scope)))
-    return make_cube("cases_by_domain", "지원 영역별 사례", rows, DOMAINS,
+    return make_cube("cases_by_domain", _l("지원 영역별 사례"), rows, DOMAINS,
                      counted(inner, "row", "domain", "month", distinct="case_id"), f,
-                     note="기간 내 요청된 사례를 필요한 지원 영역마다 한 번씩 셉니다 (한 사례가 여러 영역에 들 수 있음)")
+                     note=_l("기간 내 요청된 사례를 필요한 지원 영역마다 한 번씩 셉니다 (한 사례가 여러 영역에 들 수 있음)"))
 
 
 def requests_trend(scope: Scope, f: ReportFilters, requested: list | None = None) -> Cube:
@@ -88,9 +90,9 @@ def requests_trend(scope: Scope, f: ReportFilters, requested: list | None = None
     found = [(m, k, m, n) for m, k, n in counted(union_all(selected, closed), "month", "kind")]
     found += [(m, "requested", m, n) for _r, _s, _k, m, n in requested]
     months = month_keys(f)
-    rows = Rows("월", months, [month_label(y, m) for y, m in f.months()], list(months))
-    return make_cube("requests_trend", "월별 요청·선정·종결", rows, TREND, found, f, chart="line",
-                     note="요청은 요청일, 선정은 선정 회의일, 종결은 종결일(요청 철회 제외)의 달에 셉니다")
+    rows = Rows(_l("월"), months, [month_label(y, m) for y, m in f.months()], list(months))
+    return make_cube("requests_trend", _l("월별 요청·선정·종결"), rows, TREND, found, f, chart="line",
+                     note=_l("요청은 요청일, 선정은 선정 회의일, 종결은 종결일(요청 철회 제외)의 달에 셉니다"))
 
 
 def _referrals(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
@@ -98,16 +100,16 @@ def _referrals(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
                          month_of_kst(Referral.sent_at).label("month")
                          ).where(Referral.sent_at.isnot(None), in_period_datetime(Referral.sent_at, f, scope))
     columns = {k: v for k, v in REFERRAL_STATUSES.items() if k != "draft"}
-    return make_cube("referrals_by_outcome", "결과별 기관 의뢰", rows, columns, counted(inner, "row", "status", "month"),
-                     f, note="기간 내 보낸 의뢰의 현재 상태")
+    return make_cube("referrals_by_outcome", _l("결과별 기관 의뢰"), rows, columns, counted(inner, "row", "status", "month"),
+                     f, note=_l("기간 내 보낸 의뢰의 현재 상태"))
 
 
 def _matches(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
     inner = case_records(Assignment, scope, f, case_row_key(scope).label("row"), Assignment.status.label("status"),
                          month_of_kst(Assignment.created_at).label("month")
                          ).where(in_period_datetime(Assignment.created_at, f, scope))
-    return make_cube("guardian_matches", "교육후견인 연계", rows, ASSIGNMENT_STATUSES,
-                     counted(inner, "row", "status", "month"), f, note="기간 내 제안된 교육후견인 연계의 현재 상태")
+    return make_cube("guardian_matches", _l("교육후견인 연계"), rows, ASSIGNMENT_STATUSES,
+                     counted(inner, "row", "status", "month"), f, note=_l("기간 내 제안된 교육후견인 연계의 현재 상태"))
 
 
 def _overdue_actions(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
@@ -116,8 +118,8 @@ def _overdue_actions(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
     inner = case_records(PlanAction, scope, f, case_row_key(scope).label("row"), bucket.label("bucket"),
                          null().label("month")
                          ).where(PlanAction.status == "open", SupportCase.status.in_(OPEN_STATUSES))
-    return make_cube("overdue_actions", "지원 계획 기한", rows, OVERDUE, counted(inner, "row", "bucket", "month"), None,
-                     note="진행 중인 사례의 진행 중인 지원 계획, 오늘 기준")
+    return make_cube("overdue_actions", _l("지원 계획 기한"), rows, OVERDUE, counted(inner, "row", "bucket", "month"), None,
+                     note=_l("진행 중인 사례의 진행 중인 지원 계획, 오늘 기준"))
 
 
 def _consents(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
@@ -127,8 +129,8 @@ def _consents(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
     inner = cases_query(scope, f, case_row_key(scope).label("row"), parties.label("parties"), null().label("month")
                         ).where(SupportCase.status.in_(OPEN_STATUSES))
     found = [(r, PARTIES_STATE.get(p, "both"), m, n) for r, p, m, n in counted(inner, "row", "parties", "month")]
-    return make_cube("consents_missing", "동의 현황", rows, CONSENT_STATES, found, None,
-                     note="진행 중인 사례의 오늘 유효한 동의 (목적과 관계없이 학생·보호자 각각)")
+    return make_cube("consents_missing", _l("동의 현황"), rows, CONSENT_STATES, found, None,
+                     note=_l("진행 중인 사례의 오늘 유효한 동의 (목적과 관계없이 학생·보호자 각각)"))
 
 
 def _satisfaction(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
@@ -136,8 +138,8 @@ def _satisfaction(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
                          CaseSatisfaction.score.label("score"),
                          month_of_date(CaseSatisfaction.surveyed_on).label("month")
                          ).where(in_period_date(CaseSatisfaction.surveyed_on, f, scope))
-    return make_cube("satisfaction", "만족도 응답", rows, SCORE_COLUMNS, counted(inner, "row", "score", "month"), f,
-                     note="기간 내 조사한 학생과 보호자의 만족도 응답 (1점 매우 불만족 – 5점 매우 만족)")
+    return make_cube("satisfaction", _l("만족도 응답"), rows, SCORE_COLUMNS, counted(inner, "row", "score", "month"), f,
+                     note=_l("기간 내 조사한 학생과 보호자의 만족도 응답 (1점 매우 불만족 – 5점 매우 만족)"))
 
 
 # --- statistics ---------------------------------------------------------------------------------
@@ -152,16 +154,16 @@ def case_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
         case_records(CaseSatisfaction, scope, f, CaseSatisfaction.party, func.avg(CaseSatisfaction.score), func.count())
         .where(in_period_date(CaseSatisfaction.surveyed_on, f, scope)).group_by(CaseSatisfaction.party))}
     out = []
-    for kind, label in (("request_to_selection", "요청부터 선정까지"), ("selection_to_support", "선정부터 첫 지원까지")):
+    for kind, label in (("request_to_selection", _l("요청부터 선정까지")), ("selection_to_support", _l("선정부터 첫 지원까지"))):
         n, median, p90 = durations.get(kind, (0, None, None))
-        out += [statistic(f"days_{kind}_median", f"{label} (중앙값)", median, n),
-                statistic(f"days_{kind}_p90", f"{label} (90번째 백분위)", p90, n)]
+        out += [statistic(f"days_{kind}_median", _l("%(what)s (중앙값)", what=label), median, n),
+                statistic(f"days_{kind}_p90", _l("%(what)s (90번째 백분위)", what=label), p90, n)]
     # its n is the 상태별 사례 table's grand total: hidden with it (the rule in dashboards.py)
-    out.append(dataclasses.replace(rate("closure_rate", "종결률 (기간 내 요청 중 종결)", closure[1], closure[0]),
+    out.append(dataclasses.replace(rate("closure_rate", _l("종결률 (기간 내 요청 중 종결)"), closure[1], closure[0]),
                                    total_of="cases_by_status"))
     for party, label in SATISFACTION_PARTIES.items():
         mean, n = surveys.get(party, (None, 0))
-        out.append(statistic(f"satisfaction_{party}_mean", f"{label} 만족도 (평균)",
+        out.append(statistic(f"satisfaction_{party}_mean", _l("%(party)s 만족도 (평균)", party=label),
                              None if mean is None else round(float(mean), 2), n, "점"))
     return out
 

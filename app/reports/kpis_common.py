@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
@@ -17,6 +19,7 @@ from ..agencies.models import Referral
 from ..auth.models import DistrictOffice, Gu, Organisation
 from ..cases.models import CaseNeed, SupportCase
 from ..extensions import db
+from ..i18n import language
 from .filters import ReportFilters
 from .kpis_sql import month_keys
 from .tables import Cube, Scope, Statistic
@@ -47,18 +50,25 @@ class Rows:
         return "grid" if self.grid else "bar"
 
 
+def _named(name_ko: str, name_en: str) -> LazyString:
+    """A 자치구's or an office's name in the reader's language (a cube serves every language)."""
+    return LazyString(lambda: name_en if name_en and language() == "en" else name_ko)
+
+
 def _gu_rows(office_code: Optional[str] = None) -> Rows:
-    query = select(Gu.id, Gu.name_ko).order_by(Gu.name_ko)
+    query = select(Gu.id, Gu.name_ko, Gu.name_en).order_by(Gu.name_ko)
     if office_code is not None:
         query = query.where(Gu.office_code == office_code)
     found = db.session.execute(query).all()
-    names = [name for _id, name in found]
-    return Rows("자치구", [gu_id for gu_id, _ in found], names, list(names), grid=office_code is None)
+    return Rows(_l("자치구"), [gu_id for gu_id, _n, _e in found], [_named(ko, en) for _i, ko, en in found],
+                [ko for _i, ko, _e in found], grid=office_code is None)
 
 
 def office_rows() -> Rows:
-    found = db.session.execute(select(DistrictOffice.code, DistrictOffice.name_ko).order_by(DistrictOffice.code)).all()
-    return Rows("교육지원청", [code for code, _ in found], [name for _, name in found], [code for code, _ in found])
+    found = db.session.execute(select(DistrictOffice.code, DistrictOffice.name_ko, DistrictOffice.name_en)
+                               .order_by(DistrictOffice.code)).all()
+    return Rows(_l("교육지원청"), [code for code, _n, _e in found], [_named(ko, en) for _c, ko, en in found],
+                [code for code, _n, _e in found])
 
 
 def scope_rows(scope: Scope) -> Rows:
@@ -66,13 +76,13 @@ def scope_rows(scope: Scope) -> Rows:
     name, every one even with nothing to count; the 11 offices or the 25 자치구 of the city."""
     if scope.level == "school":
         name = db.session.scalar(select(Organisation.name).where(Organisation.id == scope.school_id))
-        return Rows("학교", [scope.school_id], [name or scope.name])
+        return Rows(_l("학교"), [scope.school_id], [name or scope.name])
     if scope.level == "district":
         found = db.session.execute(
             select(Organisation.id, Organisation.name)
             .where(Organisation.kind == "school", Organisation.office_code == scope.office_code, Organisation.active)
             .order_by(Organisation.name, Organisation.id)).all()
-        return Rows("학교", [i for i, _ in found], [name for _, name in found])
+        return Rows(_l("학교"), [i for i, _ in found], [name for _, name in found])
     if scope.level == "city":
         return _gu_rows() if scope.group == "gu" else office_rows()
     raise ValueError(f"unknown scope level {scope.level}")

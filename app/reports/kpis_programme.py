@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import and_, case, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from ..agencies.models import AGENCY_KINDS, Referral
+from ..agencies.models import AGENCY_KIND_LABELS, AGENCY_KINDS, Referral
 from ..auth.models import Organisation
 from ..cases.models import PlanAction
 from ..conferences.models import (CONFERENCE_KINDS, CONFERENCE_STATUSES, DECISIONS, ActionItem, Conference,
@@ -29,18 +30,18 @@ from .kpis_sql import day_literal, days_between, in_period_datetime, kst_date, m
 from .tables import Cube, Scope, Statistic
 
 Agency = aliased(Organisation, name="agency")
-IGNORES_FILTERS = " 학교급·영역·위기 수준 필터는 적용되지 않습니다."
-CHECK_STATES = {"valid": "유효", "soon": "30일 내 만료", "lapsed": "만료·없음"}
+CHECK_STATES = {"valid": _l("유효"), "soon": _l("30일 내 만료"), "lapsed": _l("만료·없음")}
 #: days ahead in which a record check counts as about to lapse
 EXPIRY_WINDOW = 30
 #: an assignment closed before this many months after acceptance closed early
 EARLY_MONTHS = 6
 #: referrals by their state today, one column each so that a row's total is the referrals sent
-REFERRAL_STATES = {"waiting": "회신 대기", "overdue": "회신 기한 지남", "accepted": "접수·서비스 중",
-                   "completed": "완료", "failed": "종결(미완료)", "declined": "거절", "cancelled": "취소"}
+REFERRAL_STATES = {"waiting": _l("회신 대기"), "overdue": _l("회신 기한 지남"), "accepted": _l("접수·서비스 중"),
+                   "completed": lazy_pgettext("referral state", "완료"), "failed": _l("종결(미완료)"),
+                   "declined": lazy_pgettext("referral state", "거절"), "cancelled": lazy_pgettext("referral state", "취소")}
 OTHER_KIND = "기타"
-ITEM_STATES = {"done_on_time": "기한 내 완료", "done_late": "기한 후 완료", "overdue": "기한 지남",
-               "open": "진행 중", "ended": "취소·종료"}
+ITEM_STATES = {"done_on_time": _l("기한 내 완료"), "done_late": _l("기한 후 완료"), "overdue": _l("기한 지남"),
+               "open": _l("진행 중"), "ended": _l("취소·종료")}
 
 
 def _require_office(scope: Scope) -> None:
@@ -53,7 +54,7 @@ def programme_cubes(scope: Scope, f: ReportFilters) -> list[Cube]:
     of schools/offices/자치구 and one query per figure)."""
     _require_office(scope)
     rows = scope_rows(scope)
-    conference_rows = office_rows() if scope.level == "city" else category_rows("회의 종류", CONFERENCE_KINDS)
+    conference_rows = office_rows() if scope.level == "city" else category_rows(_l("회의 종류"), CONFERENCE_KINDS)
     return [*guardian_cubes(scope), early_closures(scope, f, rows), referrals_by_agency_kind(scope, f),
             conferences_held(scope, f, conference_rows), conference_decisions(scope, f, conference_rows),
             action_items_on_time(scope, f, conference_rows)]
@@ -87,12 +88,12 @@ def guardian_cubes(scope: Scope) -> list[Cube]:
     bucket = case((or_(checks.c.barred, *(u.is_(None) for u in until), *(u < day_literal(today) for u in until)),
                    "lapsed"), (or_(*(u <= soon for u in until)), "soon"), else_="valid")
     by_check = counted(select(checks.c.row, bucket.label("bucket"), null().label("month")), "row", "bucket", "month")
-    note = "오늘 기준." + IGNORES_FILTERS
-    return [make_cube("guardians_by_status", "상태별 교육후견인", rows, GUARDIAN_STATUSES, by_status, None, unit="명",
+    note = _l("오늘 기준. 학교급·영역·위기 수준 필터는 적용되지 않습니다.")
+    return [make_cube("guardians_by_status", _l("상태별 교육후견인"), rows, GUARDIAN_STATUSES, by_status, None, unit="명",
                       note=note, chart=rows.main_chart),
-            make_cube("checks_expiring", "범죄경력 조회 유효기간", rows, CHECK_STATES, by_check, None, unit="명",
-                      note="활동 중인 교육후견인의 두 가지 조회 중 먼저 끝나는 유효기간, 결격이 있으면 만료·없음. "
-                           + note)]
+            make_cube("checks_expiring", _l("범죄경력 조회 유효기간"), rows, CHECK_STATES, by_check, None, unit="명",
+                      note=_l("활동 중인 교육후견인의 두 가지 조회 중 먼저 끝나는 유효기간, 결격이 있으면 만료·없음. "
+                              "오늘 기준. 학교급·영역·위기 수준 필터는 적용되지 않습니다."))]
 
 
 def early_closures(scope: Scope, f: ReportFilters, rows=None) -> Cube:
@@ -103,8 +104,8 @@ def early_closures(scope: Scope, f: ReportFilters, rows=None) -> Cube:
                          Assignment.close_reason.label("reason"), month_of_kst(Assignment.closed_at).label("month")
                          ).where(Assignment.accepted_at.isnot(None), in_period_datetime(Assignment.closed_at, f, scope),
                                  Assignment.closed_at < plus_months(Assignment.accepted_at, EARLY_MONTHS))
-    return make_cube("early_closures", "6개월 안에 끝난 연계", rows, CLOSE_REASONS, counted(inner, "row", "reason", "month"),
-                     f, note="기간 내 종료된 연계 중 수락 후 6개월이 되기 전에 끝난 연계의 종료 사유 (사례의 학교 기준)")
+    return make_cube("early_closures", _l("6개월 안에 끝난 연계"), rows, CLOSE_REASONS, counted(inner, "row", "reason", "month"),
+                     f, note=_l("기간 내 종료된 연계 중 수락 후 6개월이 되기 전에 끝난 연계의 종료 사유 (사례의 학교 기준)"))
 
 
 # --- agencies -----------------------------------------------------------------------------------
@@ -120,11 +121,11 @@ def referrals_by_agency_kind(scope: Scope, f: ReportFilters) -> Cube:
                           month_of_kst(Referral.sent_at).label("month"))
              .join(Agency, Agency.id == Referral.agency_id)
              .where(Referral.sent_at.isnot(None), in_period_datetime(Referral.sent_at, f, scope)))
-    kinds = {kind: kind for kind in (*AGENCY_KINDS, OTHER_KIND)}
+    kinds = {**{kind: AGENCY_KIND_LABELS.get(kind, kind) for kind in AGENCY_KINDS}, OTHER_KIND: _l("기타")}
     found = [(kind if kind in AGENCY_KINDS else OTHER_KIND, s, m, n)
              for kind, s, m, n in counted(inner, "kind", "state", "month")]
-    return make_cube("referrals_by_agency_kind", "기관 종류별 의뢰", category_rows("기관 종류", kinds), REFERRAL_STATES,
-                     found, f, note="기간 내 보낸 의뢰의 오늘 상태 (행 합계 = 보낸 의뢰). 접수율·완료율은 통계 카드에 있습니다")
+    return make_cube("referrals_by_agency_kind", _l("기관 종류별 의뢰"), category_rows(_l("기관 종류"), kinds), REFERRAL_STATES,
+                     found, f, note=_l("기간 내 보낸 의뢰의 오늘 상태 (행 합계 = 보낸 의뢰). 접수율·완료율은 통계 카드에 있습니다"))
 
 
 # --- conferences --------------------------------------------------------------------------------
@@ -142,11 +143,12 @@ def _conference_conditions(scope: Scope, f: ReportFilters) -> list:
 
 def conferences_held(scope: Scope, f: ReportFilters, rows=None) -> Cube:
     _require_office(scope)
-    rows = rows or (office_rows() if scope.level == "city" else category_rows("회의 종류", CONFERENCE_KINDS))
+    rows = rows or (office_rows() if scope.level == "city" else category_rows(_l("회의 종류"), CONFERENCE_KINDS))
     inner = select(_conference_key(scope).label("row"), Conference.status.label("status"),
                    month_of_kst(Conference.starts_at).label("month")).where(*_conference_conditions(scope, f))
-    return make_cube("conferences_held", "사례회의", rows, CONFERENCE_STATUSES, counted(inner, "row", "status", "month"),
-                     f, unit="회", note="기간 내 시작 예정이었던 회의의 현재 상태 (주관 교육지원청 기준)." + IGNORES_FILTERS)
+    return make_cube("conferences_held", _l("사례회의 개최 현황"), rows, CONFERENCE_STATUSES, counted(inner, "row", "status", "month"),
+                     f, unit="회", note=_l("기간 내 시작 예정이었던 회의의 현재 상태 (주관 교육지원청 기준). "
+                                  "학교급·영역·위기 수준 필터는 적용되지 않습니다."))
 
 
 def _conference_cases(query, case_id_column, scope: Scope, f: ReportFilters):
@@ -158,14 +160,14 @@ def _conference_cases(query, case_id_column, scope: Scope, f: ReportFilters):
 
 def conference_decisions(scope: Scope, f: ReportFilters, rows=None) -> Cube:
     _require_office(scope)
-    rows = rows or (office_rows() if scope.level == "city" else category_rows("회의 종류", CONFERENCE_KINDS))
+    rows = rows or (office_rows() if scope.level == "city" else category_rows(_l("회의 종류"), CONFERENCE_KINDS))
     query = (select(_conference_key(scope).label("row"), ConferenceCase.decision.label("decision"),
                     month_of_kst(Conference.starts_at).label("month"))
              .select_from(ConferenceCase).join(Conference, Conference.id == ConferenceCase.conference_id))
     inner = _conference_cases(query, ConferenceCase.case_id, scope, f).where(
         Conference.status == "held", ConferenceCase.decision.isnot(None))
-    return make_cube("conference_decisions", "사례회의 결정", rows, DECISIONS, counted(inner, "row", "decision", "month"),
-                     f, note="기간 내 열린 회의에서 사례마다 기록된 결정")
+    return make_cube("conference_decisions", _l("사례회의 결정"), rows, DECISIONS, counted(inner, "row", "decision", "month"),
+                     f, note=_l("기간 내 열린 회의에서 사례마다 기록된 결정"))
 
 
 def action_items_on_time(scope: Scope, f: ReportFilters, rows=None) -> Cube:
@@ -173,7 +175,7 @@ def action_items_on_time(scope: Scope, f: ReportFilters, rows=None) -> Cube:
     day: its plan action does (completed_on); an item without one falls back to the KST day of its
     last change.  An open item whose plan action the school finished counts as its plan action."""
     _require_office(scope)
-    rows = rows or (office_rows() if scope.level == "city" else category_rows("회의 종류", CONFERENCE_KINDS))
+    rows = rows or (office_rows() if scope.level == "city" else category_rows(_l("회의 종류"), CONFERENCE_KINDS))
     today = day_literal(today_kst())
     status = case((and_(ActionItem.status == "open", PlanAction.status.isnot(None), PlanAction.status != "open"),
                    PlanAction.status), else_=ActionItem.status)
@@ -189,8 +191,8 @@ def action_items_on_time(scope: Scope, f: ReportFilters, rows=None) -> Cube:
                  (and_(c.status == "open", c.due_on < today), "overdue"),
                  (c.status == "open", "open"), else_="ended")
     inner = select(c.row, state.label("state"), c.month)
-    return make_cube("action_items_on_time", "실행 과제 이행", rows, ITEM_STATES, counted(inner, "row", "state", "month"),
-                     f, note="기간 내 회의의 실행 과제: 완료일은 연결된 지원 계획의 완료일 (없으면 마지막 변경일), 오늘 기준")
+    return make_cube("action_items_on_time", _l("실행 과제 이행"), rows, ITEM_STATES, counted(inner, "row", "state", "month"),
+                     f, note=_l("기간 내 회의의 실행 과제: 완료일은 연결된 지원 계획의 완료일 (없으면 마지막 변경일), 오늘 기준"))
 
 
 # --- statistics ---------------------------------------------------------------------------------
@@ -216,7 +218,7 @@ def programme_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
         func.coalesce(func.sum(case((Referral.status == "completed", 1), else_=0)), 0)).where(*sent)).one()
     match_n, match_median, _ = medians.get("match", (0, None, None))
     answer_n, answer_median, _ = medians.get("answer", (0, None, None))
-    return [statistic("match_days_median", "교육후견인 연계 기간 (중앙값, 진행 중이면 오늘까지)", match_median, match_n),
-            rate("referral_acceptance_rate", "의뢰 접수율 (회신한 의뢰 중 접수)", took, answered),
-            rate("referral_completion_rate", "의뢰 완료율 (접수한 의뢰 중 완료)", completed, took),
-            statistic("referral_answer_days_median", "의뢰 회신까지 (중앙값)", answer_median, answer_n)]
+    return [statistic("match_days_median", _l("교육후견인 연계 기간 (중앙값, 진행 중이면 오늘까지)"), match_median, match_n),
+            rate("referral_acceptance_rate", _l("의뢰 접수율 (회신한 의뢰 중 접수)"), took, answered),
+            rate("referral_completion_rate", _l("의뢰 완료율 (접수한 의뢰 중 완료)"), completed, took),
+            statistic("referral_answer_days_median", _l("의뢰 회신까지 (중앙값)"), answer_median, answer_n)]

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel.speaklater import LazyString
 from sqlalchemy import Date, Integer, and_, cast, func, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from ..extensions import db
+from ..i18n import language
+from ..words import month_text
 from .filters import ReportFilters
 from .tables import Scope
 
@@ -109,5 +112,6 @@ def month_keys(f: ReportFilters) -> list[str]:
     return [f"{y:04d}-{m:02d}" for y, m in f.months()]
 
 
-def month_label(year: int, month: int) -> str:
-    return f"{year}년 {month}월"
+def month_label(year: int, month: int) -> LazyString:
+    """"2026년 3월" / "March 2026" in the reader's language (a cube is shared by every language)."""
+    return LazyString(lambda: month_text(year, month, language()))

@@ -18,8 +18,14 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
+from flask_babel import gettext, lazy_pgettext, pgettext
 
 from .tables import COMPLEMENT, SMALL, Cell, CountTable, PublishedTable, Statistic
+
+#: a number with its unit (the unit codes of CountTable.unit and Statistic.unit) in the reader's language
+UNIT_FORMATS = {"건": lazy_pgettext("number with unit", "%(n)s건"), "명": lazy_pgettext("number with unit", "%(n)s명"),
+                "회": lazy_pgettext("number with unit", "%(n)s회"), "일": lazy_pgettext("number with unit", "%(n)s일"),
+                "점": lazy_pgettext("number with unit", "%(n)s점")}
 
 _INF = float("inf")
 Grid = list[list[int]]
@@ -237,12 +243,24 @@ def protect_statistic(stat: Statistic, *, threshold: int, suppress: bool = True,
     return PublishedStatistic(stat, hidden, threshold, suppress)
 
 
+def with_unit(number: str, unit: str) -> str:
+    """ "12건", "3일" / "12", "3 days": a number (already formatted) with its unit."""
+    return str(UNIT_FORMATS[unit]) % {"n": number} if unit in UNIT_FORMATS else f"{number}{unit}"
+
+
+def unit_name(unit: str) -> str:
+    """The unit as a table caption names it: "건" / "count"."""
+    names = {"건": pgettext("unit", "건"), "명": pgettext("unit", "명"), "회": pgettext("unit", "회"),
+             "일": pgettext("unit", "일"), "점": pgettext("unit", "점")}
+    return names.get(unit, unit)
+
+
 def cell_text(cell: Cell, threshold: int) -> str:
-    """Korean display text: "1,234", "5 미만" or "비공개"."""
+    """Display text in the reader's language: "1,234", "5 미만" or "비공개"."""
     if cell.hidden == SMALL:
-        return f"{threshold} 미만"
+        return gettext("%(k)s 미만", k=threshold)
     if cell.hidden:
-        return "비공개"
+        return gettext("비공개")
     return f"{cell.value:,}"
 
 
@@ -250,9 +268,9 @@ def statistic_text(stat: PublishedStatistic, threshold: Optional[int] = None) ->
     """ "12일", "88.9%", "4.2점", "자료 없음" or "비공개" (``threshold``: the
     PublishedStatistic's own unless given)."""
     if stat.hidden:
-        return "비공개"
+        return gettext("비공개")
     value = stat.value
     if value is None:
-        return "자료 없음"
+        return gettext("자료 없음")
     number = f"{round(value):,}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
-    return f"{number}{stat.unit}"
+    return with_unit(number, stat.unit)

@@ -119,7 +119,8 @@ class Scope:
     group: str                     #: "school" | "office" | "gu"
     school_id: Optional[int] = None
     office_code: Optional[str] = None
-    name: str = ""                 #: "서울OO초등학교", "서부교육지원청", "서울특별시교육청"
+    #: "서울OO초등학교", "서부교육지원청", "서울특별시교육청" (shown, not part of the key: the city's is translated)
+    name: str = field(default="", compare=False)
 
     @property
     def suppressed(self) -> bool:

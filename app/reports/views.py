@@ -16,12 +16,13 @@ from .dashboards import build
 from .exports import export_name, report_csv, report_xlsx
 from .filters import PERIOD_KINDS, FilterForm
 from .summary import summary_lines
-from .suppression import cell_text, statistic_text
+from .suppression import cell_text, statistic_text, unit_name
 
 add_nav("reports.index", _l("통계"), p.SCHOOL_STAFF, p.SCHOOL_LEAD, p.DISTRICT_COORDINATOR, p.AUDITOR, p.ADMIN)
 
-LEVEL_TITLES = {"school": "우리 학교 통계", "district": "교육지원청 통계", "city": "서울시 통계"}
-GROUPS = {"office": "교육지원청별", "gu": "자치구별"}
+LEVEL_TITLES = {"school": _l("우리 학교 통계"), "district": _l("교육지원청 통계"), "city": _l("서울시 통계")}
+GROUPS = {"office": _l("교육지원청별"), "gu": _l("자치구별")}
+bp.add_app_template_filter(unit_name, "unit_name")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

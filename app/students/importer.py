@@ -1,4 +1,4 @@
-"""CSV import of a class list: Korean headers, UTF-8 or CP949, preview first, all or nothing.
+"""CSV import of a class list: Korean or English headers, UTF-8 or CP949, preview first, all or nothing.
 
 A row whose student is already registered (the same NEIS number, else the same name and birth
 date: blind indexes, no decryption) updates that student's grade, class and number; the others
@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..audit.services import record
@@ -23,7 +23,17 @@ from ..extensions import db
 from .models import Student
 from .services import _require_school_member, create_students, update_student, validate_student_fields
 
-#: Korean header (normalised: no spaces, case-folded) -> student field
+#: the columns of a class list, in order: field -> (Korean header, English header); the downloadable
+#: template and the import page's help list these
+COLUMNS = {
+    "name": ("이름", "name"), "birth_date": ("생년월일", "birth_date"), "grade": ("학년", "grade"),
+    "class_no": ("반", "class"), "number": ("번호", "number"), "neis_number": ("학생개인번호", "neis"),
+    "phone": ("학생연락처", "phone"), "address": ("주소", "address"), "parent_name": ("보호자명", "parent_name"),
+    "parent_relation": ("보호자관계", "parent_relation"), "parent_phone": ("보호자연락처", "parent_phone"),
+    "migrant_background": ("이주배경", "migrant_background"), "home_language": ("가정언어", "home_language"),
+    "special_education": ("특수교육", "special_education"),
+}
+#: header (normalised: no spaces, case-folded) -> student field; Korean and English names both read
 HEADERS = {
     "이름": "name", "성명": "name", "학생명": "name",
     "생년월일": "birth_date", "학년": "grade", "반": "class_no", "번호": "number",
@@ -31,19 +41,29 @@ HEADERS = {
     "보호자명": "parent_name", "보호자": "parent_name", "보호자관계": "parent_relation", "관계": "parent_relation",
     "보호자연락처": "parent_phone", "학생개인번호": "neis_number", "neis번호": "neis_number",
     "이주배경": "migrant_background", "가정언어": "home_language", "특수교육": "special_education",
+    **{english: key for key, (_korean, english) in COLUMNS.items()},
+    "birthdate": "birth_date", "dateofbirth": "birth_date", "date_of_birth": "birth_date", "class_no": "class_no",
+    "neis_number": "neis_number",
+}
+#: a column's name in an error message, in the reader's language
+COLUMN_LABELS = {
+    "name": _l("이름"), "birth_date": _l("생년월일"), "grade": _l("학년"), "class_no": _l("반"), "number": _l("번호"),
+    "phone": _l("연락처"), "address": _l("주소"), "parent_name": _l("보호자명"), "parent_relation": _l("보호자관계"),
+    "parent_phone": _l("보호자연락처"), "neis_number": _l("학생개인번호"), "migrant_background": _l("이주배경"),
+    "home_language": _l("가정언어"), "special_education": _l("특수교육"),
 }
 REQUIRED = ("name", "birth_date", "grade", "class_no", "number")
 MAX_ROWS = 2000
 #: what a class list changes of a registered student (a new school year, a moved class)
 UPDATED_FIELDS = ("grade", "class_no", "number")
-YES = {"y", "yes", "예", "o", "○", "1", "true", "해당"}
+YES = {"y", "yes", "예", "o", "○", "1", "true", "해당", "x"}
 
 
 @dataclass
 class ImportPreview:
     rows: list[dict] = field(default_factory=list)
     #: (line number in the file, column label, message)
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    errors: list[tuple[int, object, str]] = field(default_factory=list)
     #: index in rows -> the registered student the row updates
     matches: dict[int, Student] = field(default_factory=dict)
 
@@ -84,7 +104,7 @@ def decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError("파일 인코딩을 읽을 수 없습니다. UTF-8 또는 CP949(엑셀 CSV)로 저장해 주세요.", "file")
+    raise DomainError(gettext("파일 인코딩을 읽을 수 없습니다. UTF-8 또는 CP949(엑셀 CSV)로 저장해 주세요."), "file")
 
 
 def _parse_date(text: str) -> dt.date:
@@ -101,24 +121,23 @@ def parse_class_list(raw: bytes, school: Organisation) -> ImportPreview:
     try:
         header = next(reader)
     except StopIteration:
-        raise DomainError("빈 파일입니다.", "file") from None
+        raise DomainError(gettext("빈 파일입니다."), "file") from None
     columns = [HEADERS.get(normalise(h).replace(" ", "")) for h in header]
-    missing = [label for label, key in (("이름", "name"), ("생년월일", "birth_date"), ("학년", "grade"), ("반", "class_no"),
-                                        ("번호", "number")) if key not in columns]
+    missing = [str(COLUMN_LABELS[key]) for key in REQUIRED if key not in columns]
     if missing:
-        raise DomainError(f"필수 열이 없습니다: {', '.join(missing)}", "file")
+        raise DomainError(gettext("필수 열이 없습니다: %(columns)s", columns=", ".join(missing)), "file")
     preview, seen, valid = ImportPreview(), set(), []
     for line_no, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(preview.rows) >= MAX_ROWS:
-            raise DomainError(f"한 번에 {MAX_ROWS}명까지 가져올 수 있습니다.", "file")
+            raise DomainError(gettext("한 번에 %(n)s명까지 가져올 수 있습니다.", n=MAX_ROWS), "file")
         row = _parse_row(line_no, dict(zip(columns, cells)), preview, school)
         if row is None:
             continue
         key = (normalise(row["name"]), row["birth_date"])
         if key in seen:
-            preview.errors.append((line_no, "이름", "파일 안에 같은 이름·생년월일이 두 번 있습니다."))
+            preview.errors.append((line_no, COLUMN_LABELS["name"], gettext("파일 안에 같은 이름·생년월일이 두 번 있습니다.")))
         else:
             valid.append((line_no, len(preview.rows), row))
         seen.add(key)
@@ -129,7 +148,7 @@ def parse_class_list(raw: bytes, school: Organisation) -> ImportPreview:
     preview.errors.extend(errors)
     preview.errors.sort(key=lambda error: error[0])  # stable: the file's order, as before
     if not preview.rows and not preview.errors:
-        raise DomainError("가져올 학생이 없습니다.", "file")
+        raise DomainError(gettext("가져올 학생이 없습니다."), "file")
     return preview
 
 
@@ -167,10 +186,10 @@ def match_registered(school: Organisation, rows: list[tuple[int, int, dict]]
         by_pair = [s for s in found if s.name_birth_bidx in pairs[index]]
         candidates = by_neis or by_pair
         if len(candidates) > 1:
-            errors.append((line_no, "이름", gettext("같은 이름·생년월일의 학생이 여럿 등록되어 있어 누구인지 알 수 없습니다. "
+            errors.append((line_no, COLUMN_LABELS["name"], gettext("같은 이름·생년월일의 학생이 여럿 등록되어 있어 누구인지 알 수 없습니다. "
                                                     "학생개인번호 열을 채워 주세요.")))
         elif candidates and candidates[0].id in claimed:
-            errors.append((line_no, "이름", gettext("%(line)d행과 같은 학생입니다.", line=claimed[candidates[0].id])))
+            errors.append((line_no, COLUMN_LABELS["name"], gettext("%(line)d행과 같은 학생입니다.", line=claimed[candidates[0].id])))
         elif candidates:
             matches[index] = candidates[0]
             claimed[candidates[0].id] = line_no
@@ -179,7 +198,7 @@ def match_registered(school: Organisation, rows: list[tuple[int, int, dict]]
 
 def _parse_row(line_no: int, cells: dict, preview: ImportPreview, school: Organisation | None = None) -> dict | None:
     row: dict = {}
-    labels = {v: k for k, v in reversed(list(HEADERS.items()))}
+    labels = COLUMN_LABELS
     for key, value in cells.items():
         if key is None:
             continue
@@ -194,11 +213,11 @@ def _parse_row(line_no: int, cells: dict, preview: ImportPreview, school: Organi
             else:
                 row[key] = value or None
         except ValueError:
-            preview.errors.append((line_no, labels[key], "형식이 올바르지 않습니다."))
+            preview.errors.append((line_no, labels[key], gettext("형식이 올바르지 않습니다.")))
             return None
     for key in REQUIRED:
         if row.get(key) in (None, ""):
-            preview.errors.append((line_no, labels[key], "값이 비어 있습니다."))
+            preview.errors.append((line_no, labels[key], gettext("값이 비어 있습니다.")))
             return None
     try:
         validate_student_fields(row, school)
@@ -236,3 +255,13 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     record("students_imported", object_type="organisation", object_id=school.uid, actor=actor,
            details={"rows": len(preview.rows), "added": preview.added, "updated": updated})
     return ImportResult(added=preview.added, updated=updated)
+
+
+def template_headers(language: str) -> list[str]:
+    """The header row of the downloadable template: Korean, or English for an English reader."""
+    return [korean if language == "ko" else english for korean, english in COLUMNS.values()]
+
+
+def header_names(keys, language: str) -> str:
+    """"이름, 생년월일" / "name, birth_date": column names as the reader would write them."""
+    return ", ".join(COLUMNS[key][0] if language == "ko" else COLUMNS[key][1] for key in keys)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,9 +59,21 @@ class Student(UidMixin, TimestampMixin, db.Model):
         return name[1:] if len(name) >= 2 and " " not in name else name
 
     @property
+    def class_message(self):
+        """The class label as a marked message, for a stored copy read later in any language
+        (a referral's shared items); partial records fall back to the words of ``class_label``."""
+        if self.grade and self.class_no and self.number:
+            return lazy_gettext("%(g)s학년 %(c)s반 %(n)s번", g=self.grade, c=self.class_no, n=self.number)
+        return self.class_label
+
+    @property
     def class_label(self) -> str:
-        parts = [f"{self.grade}학년" if self.grade else "", f"{self.class_no}반" if self.class_no else "",
-                 f"{self.number}번" if self.number else ""]
+        """"3학년 2반 15번" / "Year 3, class 2, number 15" (the parts recorded)."""
+        if self.grade and self.class_no and self.number:
+            return gettext("%(g)s학년 %(c)s반 %(n)s번", g=self.grade, c=self.class_no, n=self.number)
+        parts = [gettext("%(g)s학년", g=self.grade) if self.grade else "",
+                 gettext("%(c)s반", c=self.class_no) if self.class_no else "",
+                 gettext("%(n)s번", n=self.number) if self.number else ""]
         return " ".join(p for p in parts if p)
 
 

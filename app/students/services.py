@@ -13,7 +13,7 @@ from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..i18n import N_
 from ..permissions import SCHOOL_ROLES
-from ..words import josa
+from ..words import particle
 from .models import Student
 
 #: fields a school may set on a student (all but the school itself)
@@ -47,13 +47,13 @@ def grade_top(school: Organisation | None) -> int:
     return GRADE_RANGES.get(school.school_level if school is not None else None, MAX_GRADE)
 
 
-def _range_error(label: str, key: str, top: int, level: str | None = None) -> DomainError:
-    # a Korean label takes its particle; a translated (English) label stands alone
-    subject = josa(label, "은/는") if any("가" <= c <= "힣" for c in label) else label
+def _range_error(word: str, key: str, top: int, level: str | None = None) -> DomainError:
+    # ``word``: the Korean field name (its particle); the message shows it in the reader's language
+    label, eun = gettext(word), particle(word, "은/는")
     if level in LEVEL_NAMES:
-        return DomainError(gettext("%(field)s 1에서 %(top)d 사이여야 합니다 (%(level)s).", field=subject,
+        return DomainError(gettext("%(field)s%(eun)s 1에서 %(top)d 사이여야 합니다 (%(level)s).", field=label, eun=eun,
                                    top=top, level=gettext(LEVEL_NAMES[level])), key)
-    return DomainError(gettext("%(field)s 1에서 %(top)d 사이여야 합니다.", field=subject, top=top), key)
+    return DomainError(gettext("%(field)s%(eun)s 1에서 %(top)d 사이여야 합니다.", field=label, eun=eun, top=top), key)
 
 
 def student_field_errors(fields: dict, school: Organisation | None = None, partial: bool = False) -> list[DomainError]:
@@ -75,8 +75,7 @@ def student_field_errors(fields: dict, school: Organisation | None = None, parti
         elif birth.year < 1990:
             errors.append(DomainError(gettext("생년월일은 1990년 이후여야 합니다."), "birth_date"))
     level = school.school_level if school is not None else None
-    for key, label, top in (("grade", gettext("학년"), grade_top(school)),
-                            ("class_no", gettext("반"), 30), ("number", gettext("번호"), 99)):
+    for key, label, top in (("grade", N_("학년"), grade_top(school)), ("class_no", N_("반"), 30), ("number", N_("번호"), 99)):
         value = fields.get(key)
         if value is not None and not (1 <= int(value) <= top):
             errors.append(_range_error(label, key, top, level if key == "grade" else None))

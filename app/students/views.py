@@ -16,18 +16,16 @@ from ..cases.models import OPEN_STATUSES, SupportCase
 from ..domain import DomainError, NotPermitted, attach_to_form
 from ..exports import csv_text
 from ..extensions import db
+from ..i18n import language
 from ..navigation import add_nav
 from ..transactions import read_first
 from . import bp
 from .forms import ImportUploadForm, NewStudentForm, StudentForm, StudentSearchForm
-from .importer import ImportResult, import_class_list, parse_class_list
+from .importer import COLUMNS, REQUIRED, ImportResult, header_names, import_class_list, parse_class_list, template_headers
 from .models import Student
 from .queries import SCAN_LIMIT, search_condition, search_students
 from .services import DuplicateStudent, create_student, update_student
 
-#: the columns of the downloadable class-list template, in the importer's Korean headers
-TEMPLATE_HEADERS = ("이름", "생년월일", "학년", "반", "번호", "학생개인번호", "학생연락처", "주소",
-                    "보호자명", "보호자관계", "보호자연락처", "이주배경", "가정언어", "특수교육")
 
 school_team = p.roles_required(*p.SCHOOL_ROLES)
 readers = p.roles_required(*p.SCHOOL_ROLES, p.DISTRICT_COORDINATOR)
@@ -105,7 +103,7 @@ def new():
             attach_to_form(form, error)
         else:
             db.session.commit()
-            flash("학생을 등록했습니다.", "success")
+            flash(_("학생을 등록했습니다."), "success")
             return redirect(url_for(".view", uid=student.uid))
     return render_template("students/new.html", form=form, duplicates=duplicates), (400 if form.errors else 200)
 
@@ -147,7 +145,7 @@ def edit(uid):
             attach_to_form(form, error)
         else:
             db.session.commit()
-            flash("학생 정보를 저장했습니다.", "success")
+            flash(_("학생 정보를 저장했습니다."), "success")
             return redirect(url_for(".view", uid=student.uid))
     return _render_student(student, form, 400)
 
@@ -164,12 +162,15 @@ def import_csv():
                 added=result.added, updated=result.updated), "success")
         return redirect(url_for(".index"))
     return two_step_import("students/import.html", ImportUploadForm, lambda raw: parse_class_list(raw, school),
-                          lambda raw: import_class_list(current_user, school, raw), saved)
+                          lambda raw: import_class_list(current_user, school, raw), saved,
+                          required_columns=header_names(REQUIRED, language()),
+                          optional_columns=header_names([k for k in COLUMNS if k not in REQUIRED], language()))
 
 
 @bp.route("/import/template.csv")
 @school_team
 def import_template():
-    """The class-list template: the Korean headers the importer reads, UTF-8 with a BOM for Excel."""
-    return Response(csv_text(TEMPLATE_HEADERS, []), mimetype="text/csv; charset=utf-8",
+    """The class-list template: the headers the importer reads (Korean, or English for an English
+    reader), UTF-8 with a BOM for Excel."""
+    return Response(csv_text(template_headers(language()), []), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''class-list-template.csv"})

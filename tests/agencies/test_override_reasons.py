@@ -65,7 +65,7 @@ def test_category_and_reason_are_both_required(db, unconsented, category, reason
 def test_send_form_asks_for_the_category_and_shows_it_to_the_school(app, db, unconsented):
     lead = sign_in(app, unconsented.lead)
     page = htmllib.unescape(lead.get(f"/agencies/referrals/new/{unconsented.case.uid}").get_data(as_text=True))
-    assert 'name="override_category"' in page and all(label in page for label in OVERRIDE_CATEGORIES.values())
+    assert 'name="override_category"' in page and all(str(label) in page for label in OVERRIDE_CATEGORIES.values())
     missing = lead.post(f"/agencies/referrals/new/{unconsented.case.uid}",
                         data=form_data(unconsented, "send", override_reason=REASON))
     assert missing.status_code == 400

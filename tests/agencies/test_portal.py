@@ -174,3 +174,22 @@ def test_withdrawn_consent_hides_the_shared_items(client, db, refer, agency, coo
     assert 'data-testid="consent-withdrawn"' in html and "더 이상 볼 수 없습니다" in html
     assert case.student.name not in html and "또래 관계 상담 연계 요청" not in html
     assert "접수" in html and 'data-testid="referral-facts"' in html
+
+
+@pytest.mark.parametrize("second", ["accept", "decline"])
+def test_a_second_answer_to_an_accepted_referral_is_refused_with_a_message(client, db, refer, agency, coordinator,
+                                                                             second):
+    """A double click (or a colleague's answer already in) gets the page with the reason, never a 500,
+    and changes nothing."""
+    referral = refer(agency)
+    assert client.post(f"/agencies/inbox/{referral.uid}/accept").status_code == 302
+    before = len(events(db, "referral_accepted")), len(events(db, "referral_declined"))
+    response = client.post(f"/agencies/inbox/{referral.uid}/{second}", data={"reason_code": "no_capacity",
+                                                                            "comment": "정원 초과"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "상태에서는" in html and "할 수 없습니다" in html  # the service's reason, shown above the page
+    assert 'data-testid="form-accept"' not in html and 'data-testid="form-record"' in html
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == "accepted"
+    assert (len(events(db, "referral_accepted")), len(events(db, "referral_declined"))) == before

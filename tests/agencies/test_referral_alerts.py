@@ -16,7 +16,6 @@ from app.cases.models import CaseEvent
 from app.db import today_kst
 from app.extensions import db as _db
 from app.i18n import korean_date
-from app.words import short_date_text
 from app.notifications.models import Notification
 from app.notifications.services import object_key, unread_for
 
@@ -114,7 +113,7 @@ def test_agency_alert_names_the_student_only_when_the_name_is_shared(db, world):
     assert name in by_referral[object_key("referral", named)]
     text = by_referral[object_key("referral", unnamed)]
     assert name not in text and UNNAMED_STUDENT in text
-    assert short_date_text(unnamed.respond_by) + "까지 회신해 주세요" in text and world.school.name in text
+    assert korean_date(unnamed.respond_by) + "까지 회신해 주세요" in text and world.school.name in text
 
 
 def test_no_iso_date_in_any_alert_or_referral_chronology_line(db, build, world, agency_with_service):

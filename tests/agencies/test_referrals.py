@@ -6,6 +6,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.agencies import referrals as r
@@ -18,6 +19,7 @@ from app.db import today_kst
 from app.domain import DomainError, NotPermitted
 from app.notifications.models import Notification
 from app.permissions import can_view_referral, referral_scope
+from app.stored_messages import render_value
 
 from ..factories import consent_both
 
@@ -87,6 +89,26 @@ def test_update_draft_only(db, world):
         r.update_referral_draft(referral, world.staff, agency=world.agency, reason="x", shared_items=["summary"])
 
 
+def test_the_shared_copy_keeps_labels_for_each_reader(db, world):
+    """Areas, risk, class, birth date and migrant background are frozen as marked messages: an
+    English reader of the agency sees them in English, the typed values as they were."""
+    student = world.case.student
+    student.grade, student.class_no, student.number = 3, 2, 5
+    student.birth_date, student.migrant_background = dt.date(2015, 4, 9), False
+    referral = draft(world, items=["needs", "risk_level", "school_grade", "birth_date", "migrant"])
+    r.send_referral(referral, world.staff)
+    db.session.commit()
+    shared = db.session.get(type(referral), referral.id).shared
+    korean = {item: render_value(value, "ko") for item, value in shared.items()}
+    assert "기초학력" in korean["needs"] and korean["birth_date"] == "2015. 4. 9."
+    assert "3학년 2반 5번" in korean["school_grade"] and korean["migrant"] == "해당 없음"
+    with force_locale("en"):
+        english = {item: str(render_value(value)) for item, value in shared.items()}
+    assert english["birth_date"] == "9 Apr 2015" and english["migrant"] == "Not applicable"
+    assert world.case.school.name in english["school_grade"] and "학년" not in english["school_grade"]
+    assert "기초학력" in english["needs"]  # the typed description stays as typed
+
+
 def test_send_freezes_only_chosen_items_and_notifies_agency(db, world):
     referral = draft(world)
     r.send_referral(referral, world.staff)
@@ -96,7 +118,7 @@ def test_send_freezes_only_chosen_items_and_notifies_agency(db, world):
     assert set(referral.shared) == set(ITEMS)
     assert referral.shared["student_name"] == student.name
     assert student.parent_phone in referral.shared["parent_contact"]
-    assert "기초학력" in referral.shared["needs"]
+    assert "기초학력" in render_value(referral.shared["needs"])
     assert referral.respond_by > today_kst()
     assert r.shared_items_visible(referral) == referral.shared
     notes = db.session.execute(select(Notification).filter_by(user_id=world.agent.id)).scalars().all()

@@ -110,3 +110,19 @@ def test_every_export_format_carries_the_newest_anchor(app, db, anchor_file, tmp
         with sqlite3.connect(path) as conn:
             values = dict(conn.execute("SELECT key, value FROM metadata").fetchall())
         assert values["anchor"] == newest
+
+
+def test_a_rewritten_head_is_named_with_the_particle_of_its_number(app, db, anchor_file):
+    from app.audit.anchors import _mac
+    from app.audit.services import keyring
+    from app.words import particle
+    events = some(db)
+    app.test_cli_runner().invoke(args=["audit", "anchor"])
+    line = json.loads(anchor_file.read_text())
+    line["hash"] = "0" * 64  # a signed anchor whose head differs from the chain's event
+    line["mac"] = _mac(keyring().audit_key_bytes()[line["key_id"]], line)
+    anchor_file.write_text(json.dumps(line) + "\n")
+    check = check_anchors()
+    last = events[-1].id
+    assert not check.ok and f"이벤트 #{last}{particle(str(last), '이/가')} 앵커 1번째 줄과 다릅니다" in check.message
+    assert "이(가)" not in check.message

@@ -66,7 +66,8 @@ def test_purge_removes_old_events_and_records_a_checkpoint(runner, events, db):
 @freeze_time("2026-11-25 03:00:00")
 def test_purge_refuses_recent_dates(runner, events, db):
     result = runner.invoke(args=["audit", "purge", "--before", "2025-01-01", "--yes"])
-    assert result.exit_code == 1 and "2024-11-25" in result.output
+    assert result.exit_code == 1 and "2024. 11. 25. 이전 날짜만" in result.output  # written for people, not ISO
+    assert "2024-11-25" not in result.output
     assert len(event_ids()) == 5
 
 
@@ -74,6 +75,7 @@ def test_purge_refuses_recent_dates(runner, events, db):
 def test_purge_asks_first(runner, events, db):
     result = runner.invoke(args=["audit", "purge", "--before", "2024-01-01"], input="n\n")
     assert result.exit_code == 1 and len(event_ids()) == 5
+    assert "2024. 1. 1. 이전의 접속기록을 삭제합니다" in result.output and "2024-01-01" not in result.output
     result = runner.invoke(args=["audit", "purge", "--before", "2024-01-01"], input="y\n")
     assert result.exit_code == 0 and len(event_ids()) == 3
 
@@ -81,7 +83,8 @@ def test_purge_asks_first(runner, events, db):
 @freeze_time("2026-11-25 03:00:00")
 def test_purge_with_nothing_to_remove(runner, events):
     result = runner.invoke(args=["audit", "purge", "--before", "2020-01-01", "--yes"])
-    assert result.exit_code == 0 and "없습니다" in result.stdout
+    assert result.exit_code == 0 and "2020. 1. 1. 이전에 삭제할 접속기록이 없습니다." in result.stdout
+    assert "2020-01-01" not in result.stdout
 
 
 def test_purge_rejects_a_malformed_date(runner, events):

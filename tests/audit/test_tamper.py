@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, text
 
+from app.words import particle
 from app.audit.anchors import check_anchors, write_anchor
 from app.audit.chain import verify_chain
 from app.audit.models import AuditCheckpoint, AuditEvent
@@ -91,6 +92,9 @@ def test_rewrite_and_rehash_without_the_key_is_named(seeded, db, seal, expected)
     result = verify_chain()
     assert not result.ok and expected in result.message
     assert str(target) in result.message
+    assert "(는)" not in result.message and "(가)" not in result.message  # the particle follows the number
+    if seal is legacy_sha256:
+        assert f"#{target}{particle(str(target), '은/는')} 감사 키로" in result.message
 
 
 def test_delete_and_relink_is_named(seeded, db, tmp_path):

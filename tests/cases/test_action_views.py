@@ -73,7 +73,9 @@ def test_each_transition_only_from_its_sources(client, login, build, db, name, s
         assert response.status_code == 302 and response.headers["Location"] == f"/cases/{case.uid}"
         assert fresh(db, case).status == rule.target
         page = text(client.get(response.headers["Location"]))
-        assert SUCCESS.get(name, f"사례 상태를 '{STATUSES[rule.target]}'(으)로 바꿨습니다.") in page
+        # the particle follows the status: '검토 중'으로, '사후 관리'로 (never "(으)로")
+        assert SUCCESS.get(name, f"사례 상태를 {josa(repr(str(STATUSES[rule.target])), '으로/로')} 바꿨습니다.") in page
+        assert "(으)로" not in page
     else:
         assert response.status_code == 400
         action = josa("'" + rule.label + "'", "을/를")  # '재개'를, '검토 시작'을

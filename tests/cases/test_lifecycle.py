@@ -50,7 +50,7 @@ def test_transition_table(build, db, status, name):
         with pytest.raises(DomainError) as refused:
             run(name, case, lead)
         db.session.rollback()
-        assert STATUSES[status] in refused.value.message
+        assert str(STATUSES[status]) in refused.value.message
         assert db.session.get(type(case), case.id).status == status
         assert db.session.scalar(select(db.func.count(CaseEvent.id))) == events_before
 

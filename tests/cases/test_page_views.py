@@ -150,7 +150,8 @@ def test_plan_flags_overdue_actions(client, login, build, db):
     assert len(rows) == 2
     overdue = [r for r in rows if 'data-overdue="true"' in r]
     assert len(overdue) == 1 and "지난 목표" in overdue[0] and lead.display_name in overdue[0]
-    assert "기한 지남" in overdue[0]
+    assert "1일 지남" in overdue[0]  # the overdue badge says by how many days
+    assert 'data-testid="case-overdue">1일 지남<' in html  # the header's next deadline too
 
 
 def test_plan_empty_state_before_selection(client, login, build):

@@ -59,7 +59,7 @@ def test_page_offers_every_domain_and_defaults(client, teacher, build, school):
     student = build.student(school)
     page = client.get("/cases/new").get_data(as_text=True)
     for code, label in DOMAINS.items():
-        assert f'value="{code}"' in page and f'name="desc_{code}"' in page and label in page
+        assert f'value="{code}"' in page and f'name="desc_{code}"' in page and str(label) in page
     assert 'checked id="risk_level-0" name="risk_level" required type="radio" value="general"' in page
     assert re.search(r'checked id="requested_by-\d" name="requested_by" required type="radio" value="staff"', page)
     assert student.uid in page and "form.hidden_tag" not in page

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.guardians import services as gs
 from app.guardians.assignments import (accept_assignment, decline_assignment, reactivate_assignment,
                                        suspend_assignment)
-from app.words import short_date_text
+from app.words import date_text
 from app.notifications.models import Notification
 
 from .portal_setup import matched
@@ -59,7 +59,7 @@ def test_an_expiry_warning_resolves_with_a_new_clear_check(app, build, eligible_
         assert app.test_cli_runner().invoke(args=["guardians", "check-expiry"]).exit_code == 0
         db.session.expire_all()
         warnings = _alerts("check_expiring")
-        assert len(warnings) == 2 and all(f"{short_date_text(until)}에 끝납니다" in w.text for w in warnings)
+        assert len(warnings) == 2 and all(f"{date_text(until)}에 끝납니다" in w.text for w in warnings)
         assert not any(re.search(r"\d{4}-\d{2}-\d{2}", w.text) for w in warnings)
         renewed = gs.record_check_request(coordinator, guardian, "sex_offence", day, day)
         gs.record_check_result(coordinator, renewed, "clear", day, "R-9")

@@ -136,3 +136,39 @@ def test_template_download_reads_back(client, teacher, school):
 def test_upload_page(client, teacher):
     page = client.get("/students/import").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and 'href="/students/import/template.csv"' in page
+
+
+ENGLISH = ("Name,Birth_Date,Grade,Class,Number,NEIS,Parent_Name,Parent_Phone,Migrant_Background,Home_Language\n"
+           "박서준,2014-03-05,5,2,7,N123,박엄마,010-1111-2222,yes,베트남어\n이수아,20140611,5,2,8,,,,,\n")
+
+
+def test_english_headers_are_read(client, teacher, school, db):
+    preview = parse_class_list(ENGLISH.encode(), school)
+    assert preview.ok and [(r["name"], r["class_no"], r["number"]) for r in preview.rows] == [("박서준", 2, 7), ("이수아", 2, 8)]
+    assert preview.rows[0]["neis_number"] == "N123" and preview.rows[0]["migrant_background"] is True
+    page = upload(client, ENGLISH.encode()).get_data(as_text=True)
+    assert "2명 모두 등록" in page
+    response = client.post("/students/import", data={"payload": payload_of(page)})
+    assert response.status_code == 302 and count(db) == 2
+
+
+def test_missing_english_columns_are_named(client, teacher, school):
+    page = upload(client, b"name,grade\nKim,5\n").get_data(as_text=True)
+    assert "필수 열이 없습니다: 생년월일, 반, 번호" in page
+
+
+def test_import_page_lists_english_headers(client, teacher, school):
+    page = client.get("/students/import").get_data(as_text=True)
+    assert "필수: 이름, 생년월일, 학년, 반, 번호" in page  # Korean readers: the Korean column names
+    assert 'data-testid="import-english-headers"' in page and "birth_date, grade, class, number, neis" in page
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = client.get("/students/import").get_data(as_text=True)
+    assert "Required: name, birth_date, grade, class, number" in page
+    response = client.get("/students/import/template.csv")
+    raw = response.get_data()
+    assert raw.decode("utf-8-sig").splitlines()[0].startswith("name,birth_date,grade,class,number,neis,")
+    preview = parse_class_list(raw + "Kim Minji,2014-03-05,5,2,7,,,,,,,yes,Vietnamese,\r\n".encode(), school)
+    assert preview.ok and preview.rows[0]["home_language"] == "Vietnamese"
+    missing = upload(client, b"name,grade\nKim,5\n").get_data(as_text=True)
+    assert "Required columns are missing: Date of birth, Class, Number" in missing

@@ -12,6 +12,7 @@ from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
 from ...form_actions import save_or_show
 from ...permissions import can_edit_case, can_reply_escalation
+from ...words import particle
 from .. import bp
 from .. import services as s
 from ..consent import record_consent, withdraw_consent
@@ -35,6 +36,16 @@ def _apply(case, key: str, form, run, message: str, refused: bool = False):
             flash(message, "success")
             return redirect(url_for("cases.view", uid=case.uid))
     return render_case(case, status=400, forms={key: form})
+
+
+def _to_status(label) -> str:
+    """"사례 상태를 '검토 중'으로 바꿨습니다." (the particle chosen from the Korean label)."""
+    return gettext("사례 상태를 '%(status)s'%(ro)s 바꿨습니다.", status=label, ro=particle(str(label), "으로/로"))
+
+
+def _goal_to_status(goal: str, label) -> str:
+    return gettext("'%(goal)s' 항목을 '%(status)s'%(ro)s 바꿨습니다.", goal=goal, status=label,
+                   ro=particle(str(label), "으로/로"))
 
 
 def _check_transition(case, name: str, form) -> bool:
@@ -74,7 +85,7 @@ def transition(uid: str, name: str):
     form = ButtonForm(prefix=PREFIXES["transition"])
     refused = _check_transition(case, name, form)
     return _apply(case, "transition", form, lambda f: getattr(s, name)(case, current_user),
-                  f"사례 상태를 '{STATUSES[s.TRANSITIONS[name].target]}'(으)로 바꿨습니다.", refused)
+                  _to_status(STATUSES[s.TRANSITIONS[name].target]), refused)
 
 
 @bp.post("/<uid>/select", endpoint="select")
@@ -87,7 +98,7 @@ def select_view(uid: str):
     return _apply(case, "select", form, lambda f: s.select_case(
         case, current_user, meeting_on=f.meeting_on.data, members=f.members.data,
         basic_academic_result=f.basic_academic_result.data, teacher_opinions=f.teacher_opinions.data,
-        parent_counselling=f.parent_counselling.data), "지원 대상으로 선정했습니다.", refused)
+        parent_counselling=f.parent_counselling.data), gettext("지원 대상으로 선정했습니다."), refused)
 
 
 @bp.post("/<uid>/not-select")
@@ -99,7 +110,7 @@ def not_select(uid: str):
     refused = _check_transition(case, "not_select", form)
     return _apply(case, "not_select", form, lambda f: s.not_select_case(
         case, current_user, meeting_on=f.meeting_on.data, members=f.members.data, reason=f.reason.data),
-        "미선정으로 결정했습니다.", refused)
+        gettext("미선정으로 결정했습니다."), refused)
 
 
 @bp.post("/<uid>/close")
@@ -113,7 +124,7 @@ def close(uid: str):
     def run(f):
         s.close_case(case, current_user, reason=f.reason.data, outcomes=close_outcomes(f, case),
                      choices=close_choices(f, case))
-    return _apply(case, "close", form, run, "사례를 종결했습니다. 관련 배정·의뢰·계획도 함께 정리했습니다.", refused)
+    return _apply(case, "close", form, run, gettext("사례를 종결했습니다. 관련 배정·의뢰·계획도 함께 정리했습니다."), refused)
 
 
 @bp.post("/<uid>/withdraw-request")
@@ -124,7 +135,7 @@ def withdraw_request(uid: str):
     form = WithdrawRequestForm(prefix=PREFIXES["withdraw_request"])
     refused = _check_transition(case, "withdraw_request", form)
     return _apply(case, "withdraw_request", form, lambda f: s.withdraw_request(case, current_user, reason=f.reason.data),
-                  "지원 요청을 철회했습니다.", refused)
+                  gettext("지원 요청을 철회했습니다."), refused)
 
 
 @bp.post("/<uid>/reopen")
@@ -135,7 +146,7 @@ def reopen(uid: str):
     form = ReopenForm(prefix=PREFIXES["reopen"])
     refused = _check_transition(case, "reopen", form)
     return _apply(case, "reopen", form, lambda f: s.reopen_case(case, current_user, reason=f.reason.data),
-                  "사례를 재개했습니다. 지원 계획을 다시 세워 주세요.", refused)
+                  gettext("사례를 재개했습니다. 지원 계획을 다시 세워 주세요."), refused)
 
 
 @bp.post("/<uid>/consent")
@@ -167,7 +178,7 @@ def withdraw_consent_view(uid: str, consent_uid: str):
     item = _part_of_case(Consent, consent_uid, case)
     form = ButtonForm(prefix=PREFIXES["withdraw"])
     return _apply(case, "withdraw", form, lambda f: withdraw_consent(item, case, current_user),
-                  f"{CONSENT_PARTIES[item.party]} 동의 철회를 기록했습니다.")
+                  gettext("%(party)s 동의 철회를 기록했습니다.", party=CONSENT_PARTIES[item.party]))
 
 
 @bp.post("/<uid>/plan", endpoint="add_plan_action")
@@ -180,7 +191,7 @@ def add_plan_action_view(uid: str):
     return _apply(case, "plan", form, lambda f: add_plan_action(
         case, current_user, goal=f.goal.data, action=f.action.data, need_id=f.need_id.data,
         owner_id=f.owner_id.data, due_on=f.due_on.data, shared_with_guardian=f.shared_with_guardian.data),
-        "지원 계획에 추가했습니다.")
+        gettext("지원 계획에 추가했습니다."))
 
 
 @bp.post("/<uid>/plan/<action_uid>/status")
@@ -192,7 +203,7 @@ def plan_action_status(uid: str, action_uid: str):
     item = _part_of_case(PlanAction, action_uid, case)
     form = PlanStatusForm(prefix=PREFIXES["plan_status"])
     return _apply(case, "plan_status", form, lambda f: set_action_status(item, case, current_user, f.status.data),
-                  f"'{item.goal}' 항목을 '{ACTION_STATUSES.get(form.status.data, '')}'(으)로 바꿨습니다.")
+                  _goal_to_status(item.goal, ACTION_STATUSES.get(form.status.data, "")))
 
 
 @bp.post("/<uid>/notes", endpoint="add_note")
@@ -203,7 +214,7 @@ def add_note_view(uid: str):
     _require_edit(case)
     form = NoteForm(prefix=PREFIXES["note"])
     return _apply(case, "note", form, lambda f: s.add_note(case, current_user, kind=f.kind.data, body=f.body.data),
-                  "기록을 추가했습니다.")
+                  gettext("기록을 추가했습니다."))
 
 
 @bp.post("/<uid>/escalate")
@@ -214,7 +225,7 @@ def escalate(uid: str):
     _require_edit(case)
     form = EscalateForm(prefix=PREFIXES["escalate"])
     return _apply(case, "escalate", form, lambda f: s.escalate_case(case, current_user, reason=f.reason.data),
-                  "교육지원청에 지원을 요청했습니다.")
+                  gettext("교육지원청에 지원을 요청했습니다."))
 
 
 @bp.post("/<uid>/escalation/<escalation_uid>/reply")
@@ -227,7 +238,7 @@ def reply_escalation(uid: str, escalation_uid: str):
     escalation = _part_of_case(CaseEscalation, escalation_uid, case)
     form = ReplyForm(prefix=PREFIXES["reply"])
     return _apply(case, "reply", form, lambda f: s.reply_to_escalation(escalation, case, current_user,
-                                                                       reply=f.reply.data), "회신을 기록했습니다.")
+                                                                       reply=f.reply.data), gettext("회신을 기록했습니다."))
 
 
 @bp.post("/<uid>/satisfaction")
@@ -242,4 +253,4 @@ def record_satisfaction_view(uid: str):
     party = SATISFACTION_PARTIES.get(form.party.data, "")
     return _apply(case, "satisfaction", form, lambda f: record_satisfaction(
         case, current_user, party=f.party.data, score=f.score.data, comment=f.comment.data,
-        surveyed_on=f.surveyed_on.data), f"{party} 만족도를 기록했습니다.")
+        surveyed_on=f.surveyed_on.data), gettext("%(party)s 만족도를 기록했습니다.", party=party))

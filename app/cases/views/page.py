@@ -18,7 +18,7 @@ from ..consent import consent_state
 from ..forms.actions import (PREFIXES, ButtonForm, EscalateForm, NeedForm, NoteForm, NotSelectForm, PlanStatusForm,
                              ReopenForm, ReplyForm, ResolveNeedForm, RiskForm, SelectForm, WithdrawRequestForm,
                              close_form_class, plan_action_form)
-from ..forms.consent import consent_form
+from ..forms.consent import AGENCY_KIND_LABELS, consent_form
 from ..loaders import load_case_or_404
 from ..models import (ACTION_STATUSES, CLOSE_REASONS, OPEN_STATUSES, CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES,
                       NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, STATUSES, CaseEscalation, CaseSelection,
@@ -110,7 +110,7 @@ def render_case(case: SupportCase, status: int = 200, forms: dict | None = None)
         can_edit=can_edit_case(user, case), can_decide=can_decide_case(user, case),
         labels={"status": STATUSES, "risk": RISK_LEVELS, "party": CONSENT_PARTIES, "method": CONSENT_METHODS,
                 "purpose": CONSENT_PURPOSES, "action_status": ACTION_STATUSES, "note": NOTE_KINDS,
-                "close": CLOSE_REASONS, "outcome": NEED_OUTCOMES})
+                "close": CLOSE_REASONS, "outcome": NEED_OUTCOMES, "agency_kind": AGENCY_KIND_LABELS})
     # recorded once the page exists: what is audited is what was shown
     details = {**({"kind": kind} if kind else {}), **({"chronology": "older"} if older else {})}
     record("case_viewed", obj=case, subject=case.student, details=details or None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -30,7 +31,7 @@ def cancel(uid: str):
     if not access.is_organiser_side(current_user, conference):
         abort(403)
     if conference.status != "scheduled":
-        flash("예정된 회의만 취소할 수 있습니다.", "error")
+        flash(gettext("예정된 회의만 취소할 수 있습니다."), "error")
         return redirect(url_for("conferences.view", uid=conference.uid))
     form = CancelForm()
     status = 200
@@ -40,7 +41,7 @@ def cancel(uid: str):
             saved, _ = save_or_show(form, lambda: s.cancel_conference(conference, current_user,
                                                                       reason=form.reason.data))
             if saved:
-                flash("사례회의를 취소했습니다. 참석자에게 알렸습니다.", "success")
+                flash(gettext("사례회의를 취소했습니다. 참석자에게 알렸습니다."), "success")
                 return redirect(url_for("conferences.view", uid=conference.uid))
     html = render_template("conferences/cancel.html", conference=conference, form=form, labels=LABELS)
     db.session.commit()

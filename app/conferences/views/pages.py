@@ -19,7 +19,7 @@ from ...db import today_kst, utcnow
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
 from ...navigation import add_nav
-from ...words import josa
+from ...words import particle
 from .. import access, bp
 from .. import services as s
 from ..amendments import amendments_of
@@ -106,7 +106,7 @@ def new():
                 attach_to_form(form, _field_for(error, SCHEDULE_FIELDS))
             else:
                 db.session.commit()
-                flash("사례회의를 예약했습니다.", "success")
+                flash(gettext("사례회의를 예약했습니다."), "success")
                 return redirect(url_for("conferences.view", uid=conference.uid))
     html = render_template("conferences/new.html", form=form, external_rows=EXTERNAL_ROWS, has_cases=bool(cases))
     # the case picker names each open case's student: one view event per student shown
@@ -196,7 +196,7 @@ def _participant_label(part) -> str:
     if part.user:
         return _user_label(part.user)
     org = f" ({part.external_organisation})" if part.external_organisation else ""
-    return f"{part.external_name}{org} · 외부"
+    return gettext("%(name)s%(org)s · 외부", name=part.external_name, org=org)
 
 
 #: service field -> form field, where the form names it differently
@@ -220,6 +220,8 @@ def action_status(uid: str, item_uid: str):
     visible = {row.case.id for row in access.visible_cases(current_user, conference) if not row.withheld}
     if item is None or item.conference_id != conference.id or item.case_id not in visible:
         deny_not_found(ActionItem.__tablename__, item_uid)
+    if not s.can_update_item(current_user, item, conference):  # the role first, the form after
+        abort(403)
     form = StatusForm()
     if form.validate():
         try:
@@ -232,8 +234,9 @@ def action_status(uid: str, item_uid: str):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(gettext("실행 과제를 %(status)s 바꿨습니다.",
-                          status=josa(f"'{ACTION_ITEM_STATUSES[form.status.data]}'", "으로/로")), "success")
+            label = ACTION_ITEM_STATUSES[form.status.data]
+            flash(gettext("실행 과제를 '%(status)s'%(ro)s 바꿨습니다.", status=label,
+                          ro=particle(f"'{label}'", "으로/로")), "success")
     else:
-        flash("상태를 골라 주세요.", "error")
+        flash(gettext("상태를 골라 주세요."), "error")
     return redirect(url_for("conferences.view", uid=conference.uid) + "#actions")

@@ -90,10 +90,10 @@ def record_meeting(uid: str):
     if not access.is_organiser_side(current_user, conference):
         abort(403)
     if conference.status == "held":  # a correction goes through an amendment with its reason
-        flash("이미 기록된 회의입니다. 고칠 내용은 사유와 함께 '회의 기록 수정'에서 고칩니다.", "info")
+        flash(gettext("이미 기록된 회의입니다. 고칠 내용은 사유와 함께 '회의 기록 수정'에서 고칩니다."), "info")
         return redirect(url_for("conferences.amend", uid=conference.uid))
     if conference.status != "scheduled":
-        flash("취소된 회의는 결과를 기록할 수 없습니다.", "error")
+        flash(gettext("취소된 회의는 결과를 기록할 수 없습니다."), "error")
         return redirect(url_for("conferences.view", uid=conference.uid))
     if not has_started(conference):
         return _render_record(conference, None, {}, 400 if request.method == "POST" else 200)
@@ -113,7 +113,7 @@ def record_meeting(uid: str):
             attach_to_form(form, _field_for(error, {"attended_participant_ids": "attended"}))
         else:
             db.session.commit()
-            flash("회의 결과를 기록했습니다.", "success")
+            flash(gettext("회의 결과를 기록했습니다."), "success")
             return redirect(url_for("conferences.view", uid=conference.uid))
     return _render_record(conference, form, close_forms, 400)
 
@@ -126,7 +126,7 @@ def amend(uid: str):
     if not access.is_organiser_side(current_user, conference):
         abort(403)
     if conference.status != "held":
-        flash("결과가 기록된 회의만 수정할 수 있습니다.", "error")
+        flash(gettext("결과가 기록된 회의만 수정할 수 있습니다."), "error")
         return redirect(url_for("conferences.view", uid=conference.uid))
     form = amend_form_class([cc.case_id for cc in conference.cases])()
     if request.method == "GET":
@@ -143,7 +143,7 @@ def amend(uid: str):
                 conference, current_user, reason=form.reason.data, minutes=form.minutes.data,
                 decisions=form.decisions_data()))
             if saved:
-                flash("회의 기록을 수정했습니다. 수정 전 기록은 수정 이력에 남아 있습니다.", "success")
+                flash(gettext("회의 기록을 수정했습니다. 수정 전 기록은 수정 이력에 남아 있습니다."), "success")
                 return redirect(url_for("conferences.view", uid=conference.uid) + "#amendments")
     html = render_template("conferences/amend.html", conference=conference, form=form, labels=LABELS,
                            prefix=case_prefix)

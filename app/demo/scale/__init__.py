@@ -10,14 +10,17 @@ import time
 from typing import Callable
 
 import click
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
 from ...audit.models import AuditEvent
 from ...audit.services import record
 from ...auth.models import Organisation, User
 from ...auth.services import check_password_policy
+from ...conferences.reviews import rebuild_reviews
 from ...db import keyring, today_kst, utcnow
 from ...extensions import db
+from ...i18n import N_
 from .build import Build
 
 #: a database "has data" when any of these has a row (the migrations add offices, never these)
@@ -25,7 +28,7 @@ DATA_CHECKS = ((User, None), (Organisation, Organisation.kind.in_(("school", "ag
 
 
 class ScaleError(RuntimeError):
-    """The build cannot start; the message is for the operator (Korean)."""
+    """The build cannot start; the message is for the operator (in the default language)."""
 
 
 def has_data(session) -> bool:
@@ -41,15 +44,15 @@ def has_data(session) -> bool:
 def phases():
     from . import audit, cases, conferences, guardians, notices, orgs, referrals, users
     return [
-        ("학교", lambda b: b.n("schools", 4), orgs.schools),
-        ("유관기관", lambda b: b.n("agencies", 10), orgs.agencies),
-        ("사용자", lambda b: len(b.schools) + len(b.agencies) + len(b.offices) + 3, users.build_users),
-        ("학생·사례", lambda b: b.n("students", 20), cases.build_cases),
-        ("교육후견인", lambda b: b.n("guardians", 10), guardians.build_guardians),
-        ("기관 의뢰", lambda b: len(b.cases), referrals.build_referrals),
-        ("사례회의", lambda b: b.n("conferences", 5), conferences.build_conferences),
-        ("알림", lambda b: len(b.users), notices.build_notifications),
-        ("접속기록", lambda b: b.n("audit_events", len(b.lifecycle) + 100), audit.build_audit),
+        (N_("학교"), lambda b: b.n("schools", 4), orgs.schools),
+        (N_("유관기관"), lambda b: b.n("agencies", 10), orgs.agencies),
+        (N_("사용자"), lambda b: len(b.schools) + len(b.agencies) + len(b.offices) + 3, users.build_users),
+        (N_("학생·사례"), lambda b: b.n("students", 20), cases.build_cases),
+        (N_("교육후견인"), lambda b: b.n("guardians", 10), guardians.build_guardians),
+        (N_("기관 의뢰"), lambda b: len(b.cases), referrals.build_referrals),
+        (N_("사례회의"), lambda b: b.n("conferences", 5), conferences.build_conferences),
+        (N_("알림"), lambda b: len(b.users), notices.build_notifications),
+        (N_("접속기록"), lambda b: b.n("audit_events", len(b.lifecycle) + 100), audit.build_audit),
     ]
 
 
@@ -58,8 +61,8 @@ def build(scale: float, seed: int, password: str, echo: Callable[[str], None] = 
     from . import logins, orgs
     session = db.session
     if has_data(session):
-        raise ScaleError("데이터베이스에 이미 데이터(사용자·학교·기관·접속기록)가 있습니다. "
-                         "규모 데이터는 빈 데이터베이스(flask db upgrade 직후)에만 만들 수 있습니다.")
+        raise ScaleError(_("데이터베이스에 이미 데이터(사용자·학교·기관·접속기록)가 있습니다. "
+                           "규모 데이터는 빈 데이터베이스(flask db upgrade 직후)에만 만들 수 있습니다."))
     check_password_policy(password, "", "")  # before anything is written (phases commit one by one)
     now = utcnow()
     b = Build(scale=scale, seed=seed, password=password, conn=session.connection(), ring=keyring(),
@@ -69,17 +72,19 @@ def build(scale: float, seed: int, password: str, echo: Callable[[str], None] = 
     timings = {}
     for label, size, run in phases():
         started = time.monotonic()
-        with click.progressbar(length=max(1, size(b)), label=f"{label:<8}", show_pos=True,
+        with click.progressbar(length=max(1, size(b)), label=f"{_(label):<8}", show_pos=True,
                                show_percent=True) as bar:
             run(b, bar.update)
         b.commit()
         timings[label] = time.monotonic() - started
+    rebuild_reviews()  # each case's current review, derived from the conference rows written above
+    session.commit()
     if b.conn.dialect.name == "postgresql":  # ids were chosen here: move each sequence past them
         for table in [rows.table for rows in b.writer.tables.values()] + [AuditEvent.__table__]:
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                  f"(SELECT MAX(id) FROM {table.name}))"))
         session.commit()
-    echo("통계 정보 갱신 (ANALYZE) …")
+    echo(_("통계 정보 갱신 (ANALYZE) …"))
     started = time.monotonic()
     session.execute(text("ANALYZE"))
     record("demo_scale_built", object_type="database", object_id=f"scale-{scale:g}",
