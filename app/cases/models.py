@@ -81,7 +81,9 @@ class SupportCase(UidMixin, TimestampMixin, db.Model):
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
     needs: Mapped[list["CaseNeed"]] = relationship(back_populates="case", order_by="CaseNeed.id")
 
-    __table_args__ = (Index("ix_support_case_school_status", "school_id", "status", "urgency"),)
+    #: the escalated cases of an office (a district home) are few: read them from their own index (0012)
+    __table_args__ = (Index("ix_support_case_school_status", "school_id", "status", "urgency"),
+                      Index("ix_support_case_escalation", "escalation_open", "school_id"))
 
     @property
     def status_label(self) -> str:

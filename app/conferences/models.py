@@ -61,8 +61,10 @@ class Conference(UidMixin, TimestampMixin, db.Model):
     participants: Mapped[list["ConferenceParticipant"]] = relationship(
         back_populates="conference", order_by="ConferenceParticipant.id")
 
-    #: a district office's conferences by kind (its list and upcoming panel; 0009)
-    __table_args__ = (Index("ix_conference_office_kind", "office_code", "kind"),)
+    #: a district office's conferences by kind (its list and upcoming panel; 0009); the scheduled
+    #: ones in start order, so a home's "next conferences" stops at its first five in scope (0012)
+    __table_args__ = (Index("ix_conference_office_kind", "office_code", "kind"),
+                      Index("ix_conference_status_starts", "status", "starts_at"))
 
     @property
     def kind_label(self) -> str:

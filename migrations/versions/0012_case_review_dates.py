@@ -1,4 +1,4 @@
-"""Each case's current review date, kept by school and office (issue 13).
+"""Each case's current review date, kept by school and office; two indexes of the homes (issue 13).
 
 The district coordinator's home listed its upcoming case reviews by probing the review dates of
 every case of the office (~9,000 at Seoul scale, ~20 ms per page).  case_review holds one row per
@@ -56,9 +56,15 @@ def upgrade():
     op.create_index('ix_case_review_office', 'case_review', ['office_code', 'review_on', 'case_id'])
     op.create_index('ix_case_review_school', 'case_review', ['school_id', 'review_on', 'case_id'])
     op.execute(BACKFILL)
+    # the district home's other slow reads at Seoul scale: the office's escalated cases (3.6 ms ->
+    # 0.2) and the next scheduled conferences in scope (4.7 ms -> 1.1, in start order)
+    op.create_index('ix_support_case_escalation', 'support_case', ['escalation_open', 'school_id'])
+    op.create_index('ix_conference_status_starts', 'conference', ['status', 'starts_at'])
 
 
 def downgrade():
+    op.drop_index('ix_conference_status_starts', table_name='conference')
+    op.drop_index('ix_support_case_escalation', table_name='support_case')
     op.drop_index('ix_case_review_school', table_name='case_review')
     op.drop_index('ix_case_review_office', table_name='case_review')
     op.drop_table('case_review')
