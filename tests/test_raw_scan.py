@@ -3,6 +3,11 @@ holds no value of any encrypted field and no override reason in plain text.
 
 The demo is seeded with ``flask demo seed`` on a fresh migrated database; one draft referral is
 then sent by the school lead without consent, so an emergency-override reason is on file too.
+Then every demo user signs in (POST /login) and GETs their home, every entry of the main menu,
+the key pages outside it (tests/i18n_pages.extra_pages: the auditor's searches with results …)
+and one detail page linked from each of those pages, and the auditor finds a student by name and
+birth date (the test client), so whatever pages write as they are read (audit events with their
+details, sign-in records) is on file before the scan.
 Every encrypted field is found by walking ``app.db.encrypted_tables()`` and read back through
 the models (so the test follows new fields without being told).  On PostgreSQL the file layout
 is the server's: the same check runs over a text dump of every table instead.
@@ -10,7 +15,9 @@ is the server's: the same check runs over a text dump of every table instead.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, text
@@ -19,9 +26,12 @@ from app.agencies.models import Referral
 from app.agencies.referrals import send_referral
 from app.auth.models import Organisation, User
 from app.db import encrypted_tables
+from app.demo import organisations
+from tests.i18n_pages import SKIP_LINK, detail_links, extra_pages, html_segments
 
 #: the override reason the test writes; it must exist only as ciphertext
 OVERRIDE_REASON = "아버지의 폭행 흔적이 보여 오늘 바로 상담 연계가 필요함 (raw-scan)"
+PASSWORD = "Demo-password-2026"
 #: shorter values are skipped: a two-letter code or a one-syllable relation ("모") occurs in any
 #: binary file by chance.  Measured in UTF-8 bytes, not characters, so the three-syllable Korean
 #: names (9 bytes) that are the main thing to protect are still searched for.
@@ -31,7 +41,7 @@ MIN_BYTES = 4
 @pytest.fixture
 def seeded(app, db):
     """The demo database with one override referral; returns the sent referral's uid."""
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--password", "Demo-password-2026"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     lead = db.session.execute(select(User).filter_by(login="demo-lead")).scalar_one()
     draft = db.session.execute(select(Referral).filter_by(status="draft").order_by(Referral.id)).scalars().first()
@@ -39,6 +49,70 @@ def seeded(app, db):
     send_referral(draft, lead, override_reason=OVERRIDE_REASON, override_category="child_abuse")
     db.session.commit()
     return draft.uid
+
+
+def _menu(html: str) -> list[str]:
+    """The links of the page's main menu (the nav #ieum-nav)."""
+    nav = re.search(r'<nav[^>]*id="ieum-nav".*?</nav>', html, re.S)
+    assert nav, "no main menu on the page"
+    return re.findall(r'<a href="([^"]+)"', nav.group(0))
+
+
+def _one_detail(html: str, seen: set[str], prefer: str) -> str | None:
+    """One record's page linked from a list page: one under the list's own path first."""
+    found = [path for path in detail_links(html_segments(html)[1]) if path not in seen and not SKIP_LINK.search(path)]
+    own = [path for path in found if path.startswith(prefer)]
+    return (own or found or [None])[0]
+
+
+def walk_every_page(app, db) -> dict[str, list[str]]:
+    """Every demo user signs in through the form and GETs their home, each menu entry and one
+    detail page per list (home included); returns {login: paths opened}.  Every page must open."""
+    opened: dict[str, list[str]] = {}
+    for login, _name, role, _org in organisations.DEMO_USERS:
+        client = app.test_client()
+        response = client.post("/login", data={"login": login, "password": PASSWORD}, follow_redirects=True)
+        home = response.request.path
+        assert response.status_code == 200 and home.startswith("/home/"), (login, response.status_code, home)
+        pages, details = {home: response.get_data(as_text=True)}, []
+        # the menu, then the key pages a role opens often outside it (tests/i18n_pages.py: the
+        # auditor's searches with results, the overdue referrals, the school's statistics …)
+        for href in [*_menu(pages[home]), *extra_pages(role)]:
+            path = urlsplit(href).path
+            if href in pages or path == "/" or SKIP_LINK.search(path):
+                continue
+            answer = client.get(href, follow_redirects=True)  # 통계 sends each role to its own page
+            assert answer.status_code == 200 and answer.request.path != "/login", (login, href, answer.status_code)
+            pages[answer.request.full_path.removesuffix("?")] = answer.get_data(as_text=True)
+        seen = set(pages)
+        for path, html in list(pages.items()):
+            detail = _one_detail(html, seen, "/" + urlsplit(path).path.strip("/").split("/")[0] + "/")
+            if detail:
+                answer = client.get(detail, follow_redirects=True)
+                assert answer.status_code == 200 and answer.request.path != "/login", (
+                    login, f"{detail} (from {path})", answer.status_code)
+                seen.add(detail)
+                details.append(detail)
+        if role == "auditor":  # 정보주체 찾기: a student found by name and birth date (a POST, audited)
+            from app.students.models import Student
+            student = db.session.execute(select(Student).order_by(Student.id)).scalars().first()
+            answer = client.post("/audit/subject", data={"name": student.name, "birth_date": student.birth_date.isoformat()})
+            assert answer.status_code == 200 and student.uid in answer.get_data(as_text=True), answer.status_code
+            details.append("POST /audit/subject")
+        opened[login] = [*pages, *details]
+    return opened
+
+
+@pytest.fixture
+def walked(app, db, seeded):
+    """The seeded demo after the walk through every page (see walk_every_page)."""
+    opened = walk_every_page(app, db)
+    assert set(opened) == {login for login, *_ in organisations.DEMO_USERS}
+    # every role saw more than its home, and list pages led to records
+    assert all(len(paths) >= 3 for paths in opened.values()), opened
+    assert sum(len(paths) for paths in opened.values()) >= 40, opened
+    db.session.rollback()  # the requests shared the test's session: read afresh from here on
+    return opened
 
 
 def _leaves(value):
@@ -108,7 +182,10 @@ def _leaks(raw: bytes, secrets: dict[str, str]) -> list[str]:
                   if secret.encode("utf-8") in raw)  # never the value itself in a failure message
 
 
-def test_no_encrypted_value_or_override_reason_is_in_plain_text(app, db, seeded):
+def test_no_encrypted_value_or_override_reason_is_in_plain_text(app, db, seeded, walked):
+    from app.audit.models import AuditEvent
+    views = set(db.session.execute(select(AuditEvent.action).where(AuditEvent.action.like("%_viewed"))).scalars())
+    assert {"home_viewed", "case_viewed"} <= views, views  # the walk's reads are on file too
     secrets = secrets_of(db)
     sent = db.session.execute(select(Referral).filter_by(uid=seeded)).scalar_one()
     assert sent.override_reason == OVERRIDE_REASON and secrets.get(OVERRIDE_REASON) == "referral.override_reason_enc"

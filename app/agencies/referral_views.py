@@ -162,7 +162,7 @@ def render_referral(referral: Referral, status: int = 200, forms: dict | None = 
     prefix = f"{referral.agency.name}:"
     history = [e for e in case_events(case, "referral") if (e.text or "").startswith(prefix)]
     html = render_template("agencies/referral.html", referral=referral, case=case, history=history,
-                           forms=page_forms, is_lead=_is_lead(case), overdue=is_overdue(referral, today_kst()),
+                           forms=page_forms, is_lead=_is_lead(case), overdue=is_overdue(referral, today_kst()), overdue_today=today_kst(),
                            override_categories=OVERRIDE_CATEGORIES,
                            can_edit=referral.status == "draft" and is_school_side(current_user, case))
     record("referral_viewed", obj=referral, subject=case.student)

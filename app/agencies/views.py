@@ -75,7 +75,7 @@ def _office_gu_choices(office_code: str):
 def directory():
     """Search the directory by name, kind, domain, 자치구 and capacity; agencies with their matching services."""
     form = DirectoryFilterForm(request.args)
-    form.gu.choices = [(None, _("전체")), *_gu_choices()]
+    form.gu.choices = [("", _("전체")), *_gu_choices()]  # "": no filter (None would be sent as "None")
     valid = form.validate()
     f = {k: (getattr(form, k).data if valid else None) or None for k in ("q", "kind", "domain", "gu", "capacity")}
     conditions = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -72,6 +73,9 @@ def test_search_and_filters(client, login, build, agency_with_service):
     assert names(gu=build.gu("마포구").id) == {"가나다센터"}
     assert names(capacity="full") == {"라마바센터"}
     assert a and b
+    # "all districts" submits an empty value, never the text "None", and stays chosen
+    page = client.get("/agencies/").get_data(as_text=True)
+    assert 'value="None"' not in page and re.search(r'<option selected value="">', page)
 
 
 def test_new_agency_then_service(db, client, login, build, coordinator):

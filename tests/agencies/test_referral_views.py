@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html as htmllib
+import re
 
 import pytest
-from flask import g, render_template
+from flask import g, render_template, render_template_string
+from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.agencies import referrals as r
@@ -134,6 +136,7 @@ def test_overdue_list_for_coordinators_and_the_school_team(app, db, build, world
         assert sign_in(app, build.user(role)).get("/agencies/referrals/overdue").status_code == 403
     page = text(sign_in(app, world.staff).get(f"/agencies/referrals/{referral.uid}"))
     assert 'data-testid="overdue"' in page and 'href="/agencies/referrals/overdue"' in page
+    assert re.search(r'data-testid="overdue">회신 기한 \d+일 지남</a>', page)  # the days, as on the case page
 
 
 def test_overdue_list_is_linked_from_the_directory(app, db, build, world):
@@ -152,4 +155,57 @@ def test_case_section_renders(app, db, world):
         [section] = [s for s in page_sections(world.case, world.staff) if s.template == "agencies/_case_section.html"]
         html = render_template(section.template, section=section, case=world.case)
     assert section.order == 20 and section.context["referrals"] == [referral]
-    assert "의뢰됨" in html and "회신 기한 지남" in html and "학생 이름" in html
+    assert "의뢰됨" in html and "회신 기한 1일 지남" in html and "학생 이름" in html
+
+
+def case_page_referral(app, world, day: dt.date, uid: str) -> tuple[str, str]:
+    """(the referral's entry on the real case page, the page) as the school staff sees them at
+    noon KST on ``day`` (signed in that day: the session of another day has long gone idle)."""
+    with freeze_time(dt.datetime.combine(day, dt.time(3, 0))):  # 03:00 UTC is 12:00 KST
+        response = sign_in(app, world.staff).get(f"/cases/{world.case.uid}")
+    assert response.status_code == 200
+    page = text(response)
+    section = re.search(r'<section[^>]*data-testid="case-referrals".*?</section>', page, re.S)
+    assert section, "no referral section on the case page"
+    entries = re.findall(r'<li data-testid="referral" data-status="(\w+)">(.*?)</li>', section.group(0), re.S)
+    entry = [body for _status, body in entries if f'href="/agencies/referrals/{uid}"' in body]
+    assert len(entry) == 1, entries
+    return entry[0], page
+
+
+def sent_referral(db, world) -> Referral:
+    """A referral sent today (the deadline is the app's: business days from today)."""
+    referral = draft(world)
+    r.send_referral(referral, world.staff)
+    db.session.commit()
+    assert referral.status == "sent" and referral.respond_by > today_kst()
+    return referral
+
+
+def test_case_page_shows_the_overdue_badge_of_a_referral_past_its_deadline(app, db, world):
+    """Through the real case page (GET /cases/<uid> as the school staff), not the partial alone:
+    on the deadline day no badge; three days after it, the badge links to the overdue list and
+    the entry gives the deadline in the reader's date style."""
+    referral = sent_referral(db, world)
+    due = referral.respond_by
+    with app.test_request_context("/"):
+        due_text = render_template_string("{{ d|kdate }}", d=due)
+    on_the_day, _page = case_page_referral(app, world, due, referral.uid)
+    assert 'data-testid="referral-overdue"' not in on_the_day and f"회신 기한 {due_text}" in on_the_day
+    late, page = case_page_referral(app, world, due + dt.timedelta(days=3), referral.uid)
+    badge = re.search(r'<a class="krds-badge outline-danger" href="([^"]+)" data-testid="referral-overdue">(.*?)</a>', late)
+    assert badge and badge.groups() == ("/agencies/referrals/overdue", "회신 기한 3일 지남")
+    assert f"회신 기한 {due_text}" in late and world.agency.name in late
+    assert page.count('data-testid="referral-overdue"') == 1
+    # once the agency has answered, the same day shows no badge: only a waiting referral is late
+    r.accept_referral(referral, world.agent)
+    db.session.commit()
+    answered, _page = case_page_referral(app, world, due + dt.timedelta(days=3), referral.uid)
+    assert 'data-testid="referral-overdue"' not in answered
+
+
+def test_case_page_overdue_referral_badge_counts_the_days(app, db, world):
+    referral = sent_referral(db, world)
+    late, _page = case_page_referral(app, world, referral.respond_by + dt.timedelta(days=3), referral.uid)
+    badge = re.search(r'data-testid="referral-overdue">(.*?)</a>', late)
+    assert badge and "3일 지남" in badge.group(1)

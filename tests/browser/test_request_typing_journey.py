@@ -44,9 +44,13 @@ def test_typed_needs_survive_the_student_search(live_server, browser_page, scree
     expect(counter).to_have_text(re.compile(r"^15/2,000자$"))
 
     # 2. Enter in a one-line field submits nothing
+    # (a submission fires "submit" while the key is pressed, before any navigation: counted on
+    # this document, it is seen at once, with no pause that a slow machine could outrun)
     url = page.url
+    page.evaluate("() => { window.__submits = 0;"
+                  " window.addEventListener('submit', e => { if (!e.defaultPrevented) window.__submits++; }); }")
     page.get_by_label("학습 영역 내용").press("Enter")
-    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__submits") == 0  # None if a new page had loaded
     assert page.url == url and page.get_by_test_id("error-summary").count() == 0
 
     # 3. a part of a name that matches nobody says so, and keeps everything typed
