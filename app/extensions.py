@@ -22,7 +22,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class IeumSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose ``paginate`` reads ``?page=`` through the one bounded rule."""
+
+    def paginate(self, select, *, page=None, **kwargs):
+        from .pagination import page_arg
+        return super().paginate(select, page=page_arg() if page is None else page, **kwargs)
+
+
+db = IeumSQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,6 +10,7 @@ from ..cases.forms.consent import MultiCheckboxField
 from ..cases.models import DOMAINS
 from ..csv_import import CsvUploadForm, csv_file_field
 from .models import AGENCY_KIND_LABELS, CAPACITY_STATUSES
+from ..pagination import bounded_id
 
 REQUIRED = _l("값을 입력해 주세요.")
 UP_TO_200 = Length(max=200, message=_l("200자 이내로 입력해 주세요."))
@@ -17,10 +18,7 @@ AGE = [Optional(), NumberRange(0, 24, _l("나이는 0~24세 사이여야 합니�
 
 
 def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return None
+    return bounded_id(value)  # a number past any id reads as "none chosen", never an SQL overflow
 
 
 class DirectoryFilterForm(FlaskForm):

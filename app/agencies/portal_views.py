@@ -14,6 +14,7 @@ from ..db import today_kst
 from ..extensions import db
 from ..form_actions import save_or_show
 from ..navigation import add_nav
+from ..pagination import page_arg
 from . import bp
 from .inbox import RECORDABLE, InboxRow, agency_panels, agency_referrals, inbox_row, inbox_rows  # noqa: F401
 from .models import DECLINE_REASONS, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
@@ -44,7 +45,7 @@ def inbox():
     if status and form.validate():
         query = query.where(Referral.status == status)
     page = db.paginate(query.order_by(Referral.sent_at.desc(), Referral.id.desc()),
-                       page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+                       page=page_arg(), per_page=PER_PAGE, error_out=False)
     rows = inbox_rows(page.items)
     html = render_template("agencies/inbox.html", page=page, rows=rows, form=form, status=status,
                            items=SHAREABLE_ITEMS)

@@ -12,6 +12,7 @@ from ..db import blind_index_matches, today_kst
 from ..extensions import db
 from ..permissions import case_scope, cases_visible_to
 from ..students.models import Student
+from ..pagination import page_arg
 from .models import CONSENT_PARTIES, DOMAINS, OPEN_STATUSES, RISK_LEVELS, STATUSES, CaseNeed, Consent, PlanAction, SupportCase
 
 
@@ -118,7 +119,8 @@ def case_page(user, filters: CaseFilters, per_page: int, page: int | None = None
     """The requested page (``?page=``) of the user's filtered case list.  Without a filter that
     probes other tables the count is exact (an index-only count); with one it is bounded."""
     exact = not (filters.overdue or filters.consent_missing or filters.domain in DOMAINS)
-    return CasePage(page=page, per_page=per_page, error_out=False, ids=filtered_case_ids(user, filters), exact=exact)
+    return CasePage(page=page_arg() if page is None else page, per_page=per_page, error_out=False,
+                    ids=filtered_case_ids(user, filters), exact=exact)
 
 
 def my_open_cases(user, limit: int = 10) -> list[SupportCase]:

@@ -9,6 +9,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..cases.forms.consent import MultiCheckboxField
 from ..cases.models import DOMAINS
 from .models import CHECK_KINDS, CHECK_RESULTS, GENDERS, GUARDIAN_STATUSES, SLOTS
+from ..pagination import bounded_id
 
 REQUIRED = _l("필수 입력 항목입니다.")
 DATE_MESSAGE = _l("날짜를 2026-12-08처럼 입력하거나 달력에서 골라 주세요.")
@@ -19,10 +20,7 @@ def _at_most(n: int) -> Length:
 
 
 def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return bounded_id(value)  # a number past any id reads as "none chosen", never an SQL overflow
 
 
 class GuardianForm(FlaskForm):

@@ -18,6 +18,7 @@ from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..form_actions import save_or_show
 from ..navigation import add_nav
+from ..pagination import page_arg
 from . import bp
 from .activity import month_bounds, monthly_totals, monthly_totals_xlsx
 from .eligibility import missing_requirements
@@ -81,7 +82,7 @@ def render_assignment(assignment: Assignment, form: ActivityForm | None = None, 
         context["logs"] = db.paginate(
             select(ActivityLog).where(ActivityLog.assignment_id == assignment.id)
             .order_by(ActivityLog.occurred_on.desc(), ActivityLog.id.desc()),
-            page=request.args.get("page", 1, type=int), per_page=LOGS_PER_PAGE, error_out=False)
+            page=page_arg(), per_page=LOGS_PER_PAGE, error_out=False)
         context["concern_states"] = _concern_states(context["logs"].items)
         context["kinds"] = ACTIVITY_KINDS
         if assignment.status == "active":

@@ -19,6 +19,7 @@ from ...db import today_kst, utcnow
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
 from ...navigation import add_nav
+from ...pagination import page_arg
 from ...words import particle
 from .. import access, bp
 from .. import services as s
@@ -60,7 +61,7 @@ def index():
     query = access.conferences_visible_to(current_user).options(joinedload(Conference.organiser)).order_by(None).order_by(
         sql_case((upcoming, 0), else_=1), sql_case((upcoming, Conference.starts_at)).asc(),
         Conference.starts_at.desc(), Conference.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=PER_PAGE, error_out=False)
     html = render_template("conferences/list.html", page=page, now=now, labels=LABELS,
                            can_schedule=current_user.role in ORGANISERS)
     db.session.commit()
