@@ -39,3 +39,19 @@ def test_the_bounds():
     assert [bounded_id(v) for v in ("12", HUGE, "-3", "0", "", None, "None", "x", str(MAX_ID))] == \
         [12, None, None, None, None, None, None, None, MAX_ID]
     assert MAX_PAGE >= 1000
+
+
+@pytest.mark.parametrize("start, end", [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"),
+                                        ("0001-01-01", "9999-12-31")])
+def test_dates_no_one_could_mean_are_refused_beside_the_field(client, build, login, start, end):
+    """Year 1 or 9999 parses but overflows date arithmetic and SQL: the form says which dates it takes."""
+    from app.audit.models import AuditEvent
+    from app.extensions import db
+    login(build.user("auditor"))
+    before = db.session.query(AuditEvent).filter(AuditEvent.action == "audit_exported").count()
+    response = client.post("/audit/export", data={"start": start, "end": end, "reason": "점검", "format": "csv"})
+    assert response.status_code in (200, 400) and "1900. 1. 1.부터 2199. 12. 31. 사이의 날짜" in \
+        response.get_data(as_text=True)
+    assert db.session.query(AuditEvent).filter(AuditEvent.action == "audit_exported").count() == before
+    for path in ("/audit/", "/audit/grants"):
+        assert client.get(path, query_string={"start": start, "end": end}).status_code < 500

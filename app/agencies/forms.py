@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..cases.forms.consent import MultiCheckboxField
@@ -11,6 +11,7 @@ from ..cases.models import DOMAINS
 from ..csv_import import CsvUploadForm, csv_file_field
 from .models import AGENCY_KIND_LABELS, CAPACITY_STATUSES
 from ..pagination import bounded_id
+from ..form_fields import DateField
 
 REQUIRED = _l("값을 입력해 주세요.")
 UP_TO_200 = Length(max=200, message=_l("200자 이내로 입력해 주세요."))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .models import DECLINE_REASONS, REFERRAL_STATUSES, SERVICE_KINDS
+from ..form_fields import DateField
 
 
 class AcceptForm(FlaskForm):

@@ -1,11 +1,12 @@
 """Auditor forms: shape checks only; the rules live in review.py, access_review.py and export.py."""
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import Select, html_params
 
 from flask_babel import lazy_gettext as _l
+from ..form_fields import DateField
 from .labels import grouped_choices
 
 MONTH_PATTERN = r"^\d{4}-\d{2}$"

@@ -20,7 +20,7 @@ from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .. import exports
@@ -30,6 +30,7 @@ from ..auth.models import GRANT_KINDS, GrantChange, Organisation, User
 from ..auth.services import login_key
 from ..db import today_kst
 from ..extensions import db
+from ..form_fields import DateField
 from ..navigation import add_nav
 from . import bp
 from .chain import KST

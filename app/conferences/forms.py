@@ -5,11 +5,12 @@ import datetime as dt
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField, TimeField, ValidationError
+from wtforms import RadioField, SelectField, StringField, TextAreaField, TimeField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
 
 from ..cases.forms.actions import close_form_class, optional_int
 from ..cases.forms.consent import MultiCheckboxField
+from ..form_fields import DateField
 from .models import ACTION_ITEM_STATUSES, ACTION_OWNER_KINDS, CONFERENCE_KINDS, DECISIONS, SETTABLE_ITEM_STATUSES
 
 TEXT_MAX = 4000

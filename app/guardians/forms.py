@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..cases.forms.consent import MultiCheckboxField
 from ..cases.models import DOMAINS
 from .models import CHECK_KINDS, CHECK_RESULTS, GENDERS, GUARDIAN_STATUSES, SLOTS
 from ..pagination import bounded_id
+from ..form_fields import DateField
 
 REQUIRED = _l("필수 입력 항목입니다.")
 DATE_MESSAGE = _l("날짜를 2026-12-08처럼 입력하거나 달력에서 골라 주세요.")

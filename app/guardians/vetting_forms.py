@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, StringField
+from wtforms import IntegerField, RadioField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .models import CHECK_KINDS
 from .vetting import CheckEntry, pending_check, valid_check
+from ..form_fields import DateField
 
 DATE_MESSAGE = _l("날짜를 2026-12-08처럼 입력하거나 달력에서 골라 주세요.")
 RESULT_CHOICES = [("pending", _l("아직 결과 없음 (조회 중)")), ("clear", _l("이상 없음")), ("not_clear", _l("결격 사유 있음"))]

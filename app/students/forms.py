@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, StringField
+from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ..csv_import import CsvUploadForm, csv_file_field
+from ..form_fields import DateField
 from ..words import particle
 
 PHONE = Regexp(r"^[0-9+][0-9\- ]{6,18}$", message=_l("전화번호는 숫자와 '-'로 입력해 주세요. (예: 010-1234-5678)"))

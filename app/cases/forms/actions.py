@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...auth.models import User
@@ -17,6 +17,7 @@ from ...permissions import SCHOOL_ROLES
 from ...lifecycle import close_items
 from ...words import particle
 from ..models import CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, SETTABLE_ACTION_STATUSES
+from ...form_fields import DateField
 
 TEXT_MAX = 2000
 #: the prefix each form is posted with; the case page and the POST views agree on these

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, RadioField, SelectMultipleField, ValidationError
+from wtforms import RadioField, SelectMultipleField, ValidationError
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -15,6 +15,7 @@ from ...auth.models import AGENCY_KIND_LABELS, Organisation
 from ...db import today_kst
 from ...extensions import db
 from ..models import CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES
+from ...form_fields import DateField
 
 #: agency kinds offered even before any agency of that kind is in the directory (the stored value
 #: stays the Korean kind, as the directory writes it; the label follows the reader's language)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..models import DOMAINS, REQUESTERS, RISK_LEVELS, STATUSES
+from ...form_fields import DateField
 
 STUDENT_MODES = [("existing", _l("등록된 학생에서 선택")), ("new", _l("새 학생 등록"))]
 #: the new-student fields, by the name create_student and its errors use

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, TextAreaField
+from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..satisfaction import COMMENT_MAX, SATISFACTION_PARTIES, SCORES
+from ...form_fields import DateField
 
 PREFIX = "sat"
 
