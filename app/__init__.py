@@ -30,7 +30,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import errors, extensions, i18n, models, navigation, profiling, security, transactions  # noqa: F401  (models: all tables)
+    from . import errors, extensions, i18n, input_guard, models, navigation, profiling, security, transactions  # noqa: F401  (models: all tables)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(app.root_path).parent / "migrations"),
                                 render_as_batch=True, compare_type=True)
@@ -38,6 +38,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    input_guard.init_app(app)  # a NUL anywhere in a request: a Korean 400 before any view
     navigation.init_app(app)
     errors.init_app(app)
     profiling.init_app(app)
@@ -50,6 +51,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         from .db_setup import configure_engine, secure_instance_folder
         secure_instance_folder(app.instance_path)  # 0700 whoever starts the app, whatever the umask
         configure_engine(extensions.db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])  # SQLite files 0600 likewise
+        _refuse_a_ring_that_does_not_fit(app)
     from .integrity import flush_integrity_alarms
     app.teardown_request(flush_integrity_alarms)  # undecryptable values read in this request
 
@@ -67,6 +69,18 @@ def create_app(config: dict | type | None = None) -> Flask:
     signals.connect_reactions()  # each feature's reactions.py connects its receivers on import
     cli.init_app(app)
     return app
+
+
+def _refuse_a_ring_that_does_not_fit(app: Flask) -> None:
+    """Start only with the key ring the database was written with (app/key_check.py)."""
+    from .key_check import check_ring_fits
+    problems = check_ring_fits(app.extensions["ieum_keyring"], app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if problems:
+        from .extensions import db
+        db.engine.dispose()  # this app will never serve: close what the check opened
+        raise ConfigError(
+            "the key ring does not fit this database: " + "; ".join(problems) + ". Restore the key ring that "
+            "belongs to this database (a new ring cannot read its data); see README, 'Encryption keys'.")
 
 
 def _load_config(app: Flask, config) -> None:

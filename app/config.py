@@ -2,9 +2,12 @@
 import os
 from datetime import timedelta
 
+import click
 
-class ConfigError(RuntimeError):
-    """The app cannot start as configured; the message says how to fix it."""
+
+class ConfigError(click.ClickException, RuntimeError):
+    """The app cannot start as configured; the message says how to fix it.  A ClickException, so
+    a ``flask`` command prints it as one line ("Error: …", exit 1) instead of a traceback."""
 
 
 class Config:
@@ -70,6 +73,16 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     #: seconds a client is told to wait (Retry-After) when the database stayed locked (SQLite)
     LOCKED_RETRY_AFTER = 2
+    #: e-mail alerts (app/mail.py); without MAIL_HOST and MAIL_SENDER nothing is queued and the
+    #: admin's outbox page says so
+    MAIL_HOST = None
+    MAIL_PORT = 587
+    MAIL_TLS = "starttls"  # starttls | ssl | none
+    MAIL_USER = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = None
+    #: the address users open Ieum at: links in e-mail start with it
+    IEUM_BASE_URL = "http://127.0.0.1:5000"
 
 
 class TestConfig(Config):
@@ -97,6 +110,13 @@ ENV_OVERRIDES = {
     "IEUM_PROXY_COUNT": "PROXY_COUNT",
     "IEUM_AUDIT_ANCHOR_FILE": "AUDIT_ANCHOR_FILE",
     "IEUM_REQUEST_STATS": "IEUM_REQUEST_STATS",
+    "IEUM_MAIL_HOST": "MAIL_HOST",
+    "IEUM_MAIL_PORT": "MAIL_PORT",
+    "IEUM_MAIL_TLS": "MAIL_TLS",
+    "IEUM_MAIL_USER": "MAIL_USER",
+    "IEUM_MAIL_PASSWORD": "MAIL_PASSWORD",
+    "IEUM_MAIL_SENDER": "MAIL_SENDER",
+    "IEUM_BASE_URL": "IEUM_BASE_URL",
 }
 
 

@@ -9,6 +9,7 @@ another row or column fails to decrypt.  Blind index values carry their key id t
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -58,6 +59,10 @@ def new_key() -> str:
     return _b64e(secrets.token_bytes(KEY_BYTES))
 
 
+def _now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
 def _next_id(prefix: str, existing) -> str:
     numbers = [int(k[len(prefix):]) for k in existing if re.fullmatch(prefix + r"\d+", k)]
     return f"{prefix}{max(numbers, default=0) + 1}"
@@ -78,6 +83,9 @@ class KeyRing:
     #: audit-chain HMAC keys ("a1", "a2", ...): never retired, old events stay verifiable with them
     audit_active: str | None = None
     audit_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    #: when a new data or index key last became active (ISO, UTC): ``retire`` waits RETIRE_GRACE
+    #: after it, so every running process has re-read the ring before an old key can go
+    replaced_at: str | None = None
     _aead: dict = field(default_factory=dict, repr=False)
     _mtime: int | None = field(default=None, repr=False)
     _checked: float = field(default=0.0, repr=False)
@@ -96,7 +104,7 @@ class KeyRing:
             ring = cls(active=data["active"], keys=dict(data["keys"]),
                        index_active=data["index_active"], index_keys=dict(data["index_keys"]),
                        path=path, rotation=data.get("rotation"), audit_active=data.get("audit_active"),
-                       audit_keys=dict(data.get("audit_keys") or {}))
+                       audit_keys=dict(data.get("audit_keys") or {}), replaced_at=data.get("replaced_at"))
             sizes = {kid: len(_b64d(raw)) for kid, raw in
                      {**ring.keys, **ring.index_keys, **ring.audit_keys}.items()}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -145,6 +153,8 @@ class KeyRing:
             data["rotation"] = self.rotation
         if self.audit_keys:
             data["audit_active"], data["audit_keys"] = self.audit_active, self.audit_keys
+        if self.replaced_at:
+            data["replaced_at"] = self.replaced_at
         return json.dumps(data, indent=2, sort_keys=True)
 
     def save(self, overwrite: bool = True) -> None:
@@ -184,6 +194,7 @@ class KeyRing:
         self.index_active, self.index_keys = fresh.index_active, fresh.index_keys
         self.rotation, self._mtime, self._checked = fresh.rotation, fresh._mtime, fresh._checked
         self.audit_active, self.audit_keys = fresh.audit_active, fresh.audit_keys
+        self.replaced_at = fresh.replaced_at
         self._aead.clear()
         return self.to_json() != before
 
@@ -207,12 +218,14 @@ class KeyRing:
         self.keys[kid] = new_key()
         self.active = kid
         self._aead.clear()
+        self.replaced_at = _now_iso()
         return kid
 
     def add_index_key(self) -> str:
         kid = _next_id("i", self.index_keys)
         self.index_keys[kid] = new_key()
         self.index_active = kid
+        self.replaced_at = _now_iso()
         return kid
 
     def add_audit_key(self) -> str:
@@ -254,7 +267,10 @@ class KeyRing:
         return aead
 
     def encrypt(self, plaintext: str, table: str, column: str, uid: str) -> str:
-        kid = self.active
+        return self.encrypt_with(self.active, plaintext, table, column, uid)
+
+    def encrypt_with(self, kid: str, plaintext: str, table: str, column: str, uid: str) -> str:
+        """Encrypt under a given key (the key check values of app/key_check.py); values use the active one."""
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self._cipher(kid).encrypt(nonce, plaintext.encode("utf-8"), _aad(table, column, uid))
         return f"{FORMAT_VERSION}.{kid}.{_b64e(nonce + sealed)}"

@@ -12,6 +12,7 @@ adding yet another key; it is cleared once no value needs work.
 """
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 from contextlib import contextmanager
@@ -24,11 +25,14 @@ from sqlalchemy import and_, bindparam, case, func, inspect, not_, or_, select, 
 
 from .audit.services import record
 from .crypto import FORMAT_VERSION, DecryptionError, KeyRing, KeyRingError
-from .db import EncryptedTable, encrypted_tables, index_parts
+from .db import EncryptedTable, encrypted_tables, index_parts, utcnow
 from .domain import DomainError
 from .extensions import db
+from .key_check import forget_key
 
 DEFAULT_BATCH = 2000
+#: how long after a key replacement an old key may not be retired (60 × the ring's refresh interval)
+RETIRE_GRACE = dt.timedelta(minutes=5)
 Progress = Callable[[int, int], None]  # (rows just done, rows in total)
 
 
@@ -294,6 +298,18 @@ def _usage(tables: list[EncryptedTable], kid: str, kind: str) -> dict[str, int]:
     return used
 
 
+def _require_grace_passed(ring, kid: str) -> None:
+    """Running processes re-read the ring within REFRESH_SECONDS; one that has not yet may still
+    encrypt with the key just replaced.  Retiring waits RETIRE_GRACE after the last replacement."""
+    if not ring.replaced_at:
+        return
+    ready = dt.datetime.fromisoformat(ring.replaced_at) + RETIRE_GRACE
+    if utcnow() < ready:
+        raise DomainError(f"key {kid} cannot be retired before {ready.isoformat(sep=' ')} UTC: a new key became "
+                          f"active at {ring.replaced_at.replace('T', ' ')} UTC and running processes may still write "
+                          "with the old one until they have re-read the key ring", "key")
+
+
 def retire_key(kid: str, actor=None, tables: list[EncryptedTable] | None = None) -> None:
     """Remove an old data or index key from the ring, refused while any value still uses it."""
     ring = _ring(need_file=True)
@@ -312,12 +328,22 @@ def retire_key(kid: str, actor=None, tables: list[EncryptedTable] | None = None)
                 hint = "flask keys rotate --index" if kind == "index" else "flask keys rotate"
                 raise DomainError(f"key {kid} is still used by {sum(used.values())} values ({where}); "
                                   f"run '{hint}' first", "key")
+            _require_grace_passed(ring, kid)
+            # audited (and its check value forgotten) before the file changes: a crash in between
+            # leaves the key in the ring, harmless, and the next start records it again
             record("key_retired", object_type="key", object_id=kid, actor=actor, details={"values": 0})
-            db.session.flush()
-            ring.remove_key(kid)
-            ring.save()  # if this fails the audit event is rolled back with the rest
+            forget_key(kid)
             db.session.commit()
         except BaseException:
             db.session.rollback()
             ring.reload()
+            raise
+        ring.remove_key(kid)
+        try:
+            ring.save()
+        except BaseException:
+            ring.reload()
+            record("key_retire_failed", object_type="key", object_id=kid, actor=actor,
+                   details={"reason": "key ring file not written; the key is still in it"})
+            db.session.commit()
             raise

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from .form_fields import BaseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
@@ -50,7 +50,7 @@ def csv_file_field(label: str) -> FileField:
                      render_kw={"accept": ".csv,text/csv"})
 
 
-class CsvUploadForm(FlaskForm):
+class CsvUploadForm(BaseForm):
     """Base of the upload forms: subclasses set ``file = csv_file_field("…")``."""
 
     def validate_file(self, field):
@@ -63,7 +63,7 @@ class CsvUploadForm(FlaskForm):
             field.errors.append(_("빈 파일입니다."))
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(BaseForm):
     """The preview's confirm button: carries the uploaded bytes, which are parsed again."""
 
     payload = HiddenField(_l("업로드한 파일"), validators=[DataRequired(_l("파일을 다시 올려 주세요."))])

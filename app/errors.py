@@ -59,15 +59,33 @@ def is_lock_error(exc: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
-def unavailable_response():
+#: the database cannot be written or reached at all: an operator must act, a retry alone may not help
+STORAGE_MESSAGE = _l("지금은 데이터베이스에 기록할 수 없습니다(읽기 전용이거나 연결할 수 없음). 입력한 내용은 저장되지 "
+                     "않았습니다. 잠시 뒤 다시 시도하고, 계속되면 관리자에게 알려 주세요.")
+#: SQLite "readonly database" / "unable to open"; PostgreSQL read-only transaction, connection failures
+_STORAGE_TEXTS = ("readonly database", "read-only", "unable to open database", "disk i/o error", "disk is full",
+                  "connection refused", "could not connect", "server closed the connection", "terminating connection")
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """The database refused to be written or could not be reached (not a busy lock)."""
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None) or ""
+    return state == "25006" or state.startswith("08") or any(t in str(orig).lower() for t in _STORAGE_TEXTS)
+
+
+def unavailable_response(message=None):
     """503 with Retry-After: nothing of the request was kept, the client may try again.
     Rendered in a read phase, so the error page itself never waits for the write lock."""
     from .extensions import db
     from .transactions import abandon_request
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  a lost connection cannot even roll back; the request is over anyway
+        current_app.logger.warning("rollback failed after a database error")
     abandon_request()
     try:
-        response = make_response(render_error(503))
+        response = make_response(render_error(503, str(message) if message else None))
     except Exception:  # noqa: BLE001  the database may be unreadable too
         current_app.logger.exception("could not render the 503 page")
         response = make_response(fallback_page(503), 503, {"Content-Type": "text/html; charset=utf-8"})
@@ -116,10 +134,14 @@ def init_app(app) -> None:
     @app.errorhandler(OperationalError)
     def database_busy(exc):
         """The lock stayed taken past the busy timeout: 503 and Retry-After, never a 500."""
-        if not is_lock_error(exc):
-            raise exc
-        app.logger.warning("database busy on %s %s: answered 503", request.method, request.endpoint)
-        return unavailable_response()
+        if is_lock_error(exc):
+            app.logger.warning("database busy on %s %s: answered 503", request.method, request.endpoint)
+            return unavailable_response()
+        if is_storage_error(exc):
+            app.logger.error("database unavailable on %s %s: %s", request.method, request.endpoint,
+                             type(getattr(exc, "orig", exc)).__name__)
+            return unavailable_response(STORAGE_MESSAGE)
+        raise exc
 
     @app.errorhandler(500)
     def server_error(_exc):

@@ -1,4 +1,9 @@
-"""Form fields shared by every feature's forms.
+"""Form fields shared by every feature's forms, and ``BaseForm``, the base of every form.
+
+``BaseForm`` strips characters nobody types from every text field before validation: C0 control
+characters (tab and line breaks kept) and the invisible direction marks and overrides that make
+a note read differently from what is stored ("Trojan Source").  NUL never gets this far: a
+request carrying one is refused at the door (app/input_guard.py).
 
 ``DateField`` accepts only dates a person could mean (1900–2199): a year such as 0001 or 9999
 parses, but overflows date arithmetic ("a day later") and SQL comparisons, which answered 500.
@@ -6,9 +11,11 @@ parses, but overflows date arithmetic ("a day later") and SQL comparisons, which
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import wtforms
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 
 from .i18n import date_words
 
@@ -25,3 +32,25 @@ class DateField(wtforms.DateField):
             self.data = None
             raise ValueError(gettext("%(first)s부터 %(last)s 사이의 날짜를 입력해 주세요.",
                                      first=date_words(EARLIEST), last=date_words(LATEST)))
+
+
+#: C0 controls but tab, LF and CR; DEL; bidirectional embeddings, overrides, isolates and marks
+INVISIBLE_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(value):
+    """A text value without invisible control characters; anything else (and a clean text, which
+    may be a str subclass such as an undecryptable value's stand-in) as it is."""
+    if not isinstance(value, str):
+        return value
+    cleaned = INVISIBLE_CONTROLS.sub("", value)
+    return value if cleaned == value else cleaned
+
+
+class BaseForm(FlaskForm):
+    """FlaskForm whose every field strips invisible control characters from its data."""
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            filters = [*unbound_field.kwargs.get("filters", ()), strip_controls]
+            return unbound_field.bind(form=form, filters=filters, **options)

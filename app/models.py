@@ -9,6 +9,8 @@ from .cases.models import (CaseEscalation, CaseEvent, CaseNeed, CaseNote, CaseSe
 from .guardians.models import (ActivityLog, Assignment, Guardian, GuardianConcern, GuardianConflict,  # noqa: F401
                                RecordCheck)
 from .notifications.models import Notification  # noqa: F401
+from .notifications.mail_models import MailPreference, MailSettings, OutboxMessage  # noqa: F401
 from .agencies.models import AgencyService, Referral, ServiceArea, ServiceRecord  # noqa: F401
 from .conferences.models import (ActionItem, Conference, ConferenceAmendment, ConferenceCase,  # noqa: F401
                                  ConferenceParticipant)
+from .key_check import KeyCheck  # noqa: F401,E402

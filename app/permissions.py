@@ -253,3 +253,10 @@ def report_scope(user, level: str, group: str | None = None):
     if level == "district":
         return Scope("district", "school", office_code=org.office_code, name=org.name)
     return Scope("city", "gu" if group == "gu" else "office", name=gettext("서울특별시교육청"))
+
+
+# -- e-mail alerts -------------------------------------------------------------------------
+
+def can_view_outbox(user) -> bool:
+    """메일 발송 현황 (the outbox's state, never a recipient or content): system administrators."""
+    return has_role(user, ADMIN)

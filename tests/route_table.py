@@ -86,6 +86,13 @@ ROUTES: dict[str, Route] = {
     "GET notifications.index": R(ALL, True),
     "POST notifications.read_all": R(ALL, False),
     "POST notifications.mark_read": R({S}, False, "notification", uid="note"),
+    # e-mail alerts (issue 17): everyone's own address and choices; the outbox's state (admin)
+    "GET notifications.settings": R(ALL, False),
+    "POST notifications.settings": R(ALL, False),
+    "POST notifications.set_address": R(ALL, False),
+    "POST notifications.remove_mail_address": R(ALL, False),
+    "GET notifications.verify_address": R(ALL, False, fixed={"token": "not-a-token"}),
+    "GET notifications.outbox": R({M}, True),
     # -- students ----------------------------------------------------------------------------
     "GET students.index": R(READERS, True),
     "POST students.index": R(READERS, False),

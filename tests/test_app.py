@@ -71,6 +71,26 @@ def test_refuses_a_broken_key_ring(clean_env):
         create_app(config(clean_env, IEUM_KEYS="{not json"))
 
 
+def test_a_flask_command_with_a_garbled_ring_says_so_in_one_line(tmp_path):
+    """Issue 19: an operator sees what is wrong, not a traceback."""
+    import os
+    import subprocess
+    import sys
+    folder = tmp_path / "instance"
+    folder.mkdir(mode=0o700)
+    (folder / "keys.json").write_text("{garbled")
+    (folder / "keys.json").chmod(0o600)
+    env = {**os.environ, "FLASK_APP": "app", "IEUM_INSTANCE_PATH": str(folder), "IEUM_SECRET_KEY": "x",
+           "IEUM_KEYS_FILE": str(folder / "keys.json"), "DATABASE_URL": f"sqlite:///{folder / 'ieum.db'}"}
+    env.pop("IEUM_KEYS", None)
+    done = subprocess.run([sys.executable, "-m", "flask", "audit", "verify"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert "cannot load the key ring" in done.stderr
+
+
 def test_refuses_the_test_secret_in_production(clean_env):
     with pytest.raises(ConfigError, match="must not be used in production"):
         create_app(config(clean_env, IEUM_ENV="production"))

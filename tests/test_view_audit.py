@@ -27,6 +27,8 @@ from .guardians.conftest import coordinator, eligible_guardian  # noqa: F401  (f
 
 #: GET routes that show no personal data, and why
 NO_PERSONAL_DATA = {
+    "notifications.settings": "the user's own alert settings (their own address, masked)",
+    "notifications.verify_address": "redirects to the user's own alert settings",
     "static": "static files",
     "auth.login": "the sign-in form",
     "auth.login_code": "the second-factor form",
@@ -82,6 +84,7 @@ AUDITED = {
     "home.guardian": Audited("guardian_user", list_action="home_viewed"),
     "home.agency": Audited("agent", list_action="home_viewed"),
     "notifications.index": Audited("lead", list_action="notification_list_viewed"),
+    "notifications.outbox": Audited("admin", list_action="mail_outbox_viewed"),
     "students.index": Audited("staff", list_action="student_list_viewed"),
     "students.view": Audited("staff", lambda w: {"uid": w.referral_case.student.uid}, _student("referral_case")),
     "cases.index": Audited("staff", list_action="case_list_viewed"),

@@ -1,7 +1,7 @@
 """Admin forms: shape checks only; the rules live in services.py and organisations.py."""
 from flask_babel import gettext, lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -24,7 +24,7 @@ ORG_KIND_CHOICES = [("", _l("전체")), ("school", _l("학교")), ("agency", _l(
 ORG_HINT = _l("기관 목록의 기관 코드 (교육청: SEN, 교육지원청: 예 SEOBU)")
 
 
-class _QueryForm(FlaskForm):
+class _QueryForm(BaseForm):
     """A GET form read from the query string: nothing changes, so no CSRF token."""
 
     class Meta:
@@ -45,7 +45,7 @@ def _reason(label: str = _l("사유"), required: bool = True):
     return TextAreaField(label, validators=[*validators, Length(max=REASON_MAX)], render_kw={"rows": 2})
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(BaseForm):
     login = StringField(_l("아이디"), validators=[DataRequired(_l("아이디를 입력해 주세요.")), Length(max=64)],
                         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
     display_name = StringField(_l("이름"), validators=[DataRequired(_l("이름을 입력해 주세요.")), Length(max=100)])
@@ -65,7 +65,7 @@ class UserCreateForm(FlaskForm):
         return ok
 
 
-class GrantForm(FlaskForm):
+class GrantForm(BaseForm):
     """Role and organisation together: a move between kinds changes both at once."""
 
     role = SelectField(_l("역할"), choices=ROLE_CHOICES, validators=[InputRequired(_l("역할을 골라 주세요."))])
@@ -73,11 +73,11 @@ class GrantForm(FlaskForm):
     reason = _reason(_l("변경 사유"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BaseForm):
     reason = _reason()
 
 
-class OptionalReasonForm(FlaskForm):
+class OptionalReasonForm(BaseForm):
     reason = _reason(_l("사유 (선택)"), required=False)
 
 
@@ -89,7 +89,7 @@ class OrganisationFilterForm(_QueryForm):
                          validators=[Optional()])
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(BaseForm):
     code = StringField(_l("학교 코드 (NEIS)"), validators=[DataRequired(_l("학교 코드를 입력해 주세요.")), Length(max=32)],
                        render_kw={"autocapitalize": "characters", "spellcheck": "false"})
     name = StringField(_l("학교명"), validators=[DataRequired(_l("학교명을 입력해 주세요.")), Length(max=200)])
@@ -98,7 +98,7 @@ class SchoolForm(FlaskForm):
     gu_id = SelectField(_l("자치구"), choices=[("", _l("선택해 주세요"))], validators=[DataRequired(_l("자치구를 골라 주세요."))])
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(BaseForm):
     code = StringField(_l("기관 코드"), validators=[Optional(), Length(max=32)],
                        render_kw={"autocapitalize": "characters", "spellcheck": "false"})
     name = StringField(_l("기관명"), validators=[DataRequired(_l("기관명을 입력해 주세요.")), Length(max=200)])
@@ -107,5 +107,5 @@ class AgencyForm(FlaskForm):
     gu_id = SelectField(_l("자치구"), choices=[("", _l("선택해 주세요"))], validators=[DataRequired(_l("자치구를 골라 주세요."))])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(BaseForm):
     """A CSRF-protected POST with no fields (organisation deactivate / reactivate)."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -22,7 +22,7 @@ def _int_or_none(value):
     return bounded_id(value)  # a number past any id reads as "none chosen", never an SQL overflow
 
 
-class DirectoryFilterForm(FlaskForm):
+class DirectoryFilterForm(BaseForm):
     """Directory search and filters, sent by GET."""
 
     class Meta:
@@ -35,7 +35,7 @@ class DirectoryFilterForm(FlaskForm):
     capacity = SelectField(_l("접수 상태"), choices=[("", _l("전체")), *CAPACITY_STATUSES.items()], validators=[Optional()])
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(BaseForm):
     """기관 등록: name, kind, 자치구 (of the coordinator's office)."""
 
     name = StringField(_l("기관명"), validators=[InputRequired(REQUIRED), UP_TO_200])
@@ -51,7 +51,7 @@ class AgencyEditForm(AgencyForm):
     active = BooleanField(_l("운영 중 (유관기관 목록과 의뢰 대상에 보입니다)"))
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(BaseForm):
     """서비스 등록·수정: HSDS service fields that fit."""
 
     name = StringField(_l("서비스명"), validators=[InputRequired(REQUIRED), UP_TO_200])
@@ -90,5 +90,5 @@ class ImportUploadForm(CsvUploadForm):
     file = csv_file_field(_l("유관기관 목록 CSV 파일"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(BaseForm):
     """Just a button: the CSRF token is its only field."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -26,7 +26,7 @@ def _text(label: str, message: str | None, rows: int = 3) -> TextAreaField:
 OVERRIDE_CHOICES = [("", _l("선택하지 않음 (동의 있음)")), *OVERRIDE_CATEGORIES.items()]
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(BaseForm):
     """Agency, service, reason, the items to share, and a lead's optional override reason."""
 
     agency = SelectField(_l("의뢰할 기관"), coerce=optional_int, validators=[InputRequired(_l("의뢰할 기관을 선택해 주세요."))])
@@ -39,7 +39,7 @@ class ReferralForm(FlaskForm):
     override_reason = _text(_l("동의 없이 보내는 사유 (긴급)"), None)
 
 
-class SendForm(FlaskForm):
+class SendForm(BaseForm):
     """Send a draft; a school lead may give an override category and reason."""
 
     override_category = SelectField(_l("동의 없이 보내는 사유의 종류 (긴급)"), choices=OVERRIDE_CHOICES,
@@ -47,7 +47,7 @@ class SendForm(FlaskForm):
     override_reason = _text(_l("동의 없이 보내는 사유 (긴급)"), None)
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = _text(_l("취소 사유"), _l("취소 사유를 입력해 주세요."), rows=2)
 
 

@@ -20,6 +20,7 @@ from ..cases.consent import consent_covers
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..i18n import date_words
 from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
 from ..words import particle
@@ -96,12 +97,18 @@ def check_referral_transition(referral: Referral, name: str, actor) -> None:
                                   eul=particle(f"'{rule.label}'", "을/를")), "status")
 
 
+def _begin(referral: Referral, name: str, actor) -> None:
+    """Lock the referral (another user may be answering it right now), then check the rules."""
+    lock_for_change(referral)
+    check_referral_transition(referral, name, actor)
+
+
 def allowed_referral_transitions(referral: Referral, actor) -> list[str]:
     """Transitions the actor may start from the referral's current status."""
     result = []
     for name, rule in TRANSITIONS.items():
         try:
-            check_referral_transition(referral, name, actor)
+            check_referral_transition(referral, name, actor)  # a page view: no lock
         except DomainError:
             continue
         result.append(name)
@@ -186,7 +193,7 @@ def send_referral(referral: Referral, actor, override_reason: str | None = None,
     """Send a draft: consent must cover the agency, or a school lead overrides with a category and a
     reason.  The audit event keeps only the category and the referral's uid: the written reason is
     about a child's emergency and stays encrypted in the referral, for the school team."""
-    check_referral_transition(referral, "send", actor)
+    _begin(referral, "send", actor)
     case, agency = referral.case, referral.agency
     override = (override_reason or "").strip() or None
     category = override_category or None
@@ -220,7 +227,7 @@ def send_referral(referral: Referral, actor, override_reason: str | None = None,
 
 def accept_referral(referral: Referral, actor) -> None:
     """The agency takes the referral on."""
-    check_referral_transition(referral, "accept", actor)
+    _begin(referral, "accept", actor)
     referral.responded_at, referral.responded_by_id = utcnow(), actor.id
     _transition(referral, "accept", actor)
     notify_sender(referral, _l("의뢰를 접수했습니다."))
@@ -228,7 +235,7 @@ def accept_referral(referral: Referral, actor) -> None:
 
 def decline_referral(referral: Referral, actor, reason_code: str, comment: str = "") -> None:
     """The agency declines with a coded reason (and a comment, required for 'other')."""
-    check_referral_transition(referral, "decline", actor)
+    _begin(referral, "decline", actor)
     if reason_code not in DECLINE_REASONS:
         raise DomainError(gettext("거절 사유를 선택해 주세요."), "reason_code")
     comment = (comment or "").strip()
@@ -245,7 +252,7 @@ def decline_referral(referral: Referral, actor, reason_code: str, comment: str =
 
 def start_service(referral: Referral, actor) -> None:
     """The agency starts delivering the service."""
-    check_referral_transition(referral, "start_service", actor)
+    _begin(referral, "start_service", actor)
     _transition(referral, "start_service", actor)
     notify_sender(referral, _l("서비스를 시작했습니다."))
 
@@ -281,7 +288,7 @@ def add_service_record(referral: Referral, actor, occurred_on: dt.date, kind: st
 
 
 def _close(referral: Referral, name: str, actor, outcome_note: str, message) -> None:
-    check_referral_transition(referral, name, actor)
+    _begin(referral, name, actor)
     referral.outcome_note = _required(outcome_note, gettext("결과를 입력해 주세요."), "outcome_note")
     referral.closed_at = utcnow()
     _transition(referral, name, actor)
@@ -300,7 +307,7 @@ def fail_referral(referral: Referral, actor, outcome_note: str) -> None:
 
 def cancel_referral(referral: Referral, actor, reason: str) -> None:
     """The school side withdraws the referral; the reason is kept as its outcome note."""
-    check_referral_transition(referral, "cancel", actor)
+    _begin(referral, "cancel", actor)
     end_referral(referral, actor, _required(reason, gettext("취소 사유를 입력해 주세요."), "reason"))
 
 
@@ -311,6 +318,7 @@ def end_referral(referral: Referral, actor, reason: str, *, cause: str | None = 
     lifecycle (close, withdrawal, consent) calls this after it was itself allowed, so ``actor``
     may be anyone who changed the case, or None for a daily command.  ``text`` (for the chronology
     line) and ``agency_text`` (the agency's alert) are lazy messages."""
+    lock_for_change(referral)  # the agency may be answering it at this moment
     if referral.status not in TRANSITIONS["cancel"].sources:
         raise DomainError(gettext("'%(status)s' 상태의 의뢰는 취소할 수 없습니다.", status=REFERRAL_STATUSES[referral.status]),
                           "status")

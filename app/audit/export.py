@@ -6,6 +6,7 @@ be verified offline; it is written under a private temporary name and renamed th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import sqlite3
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from flask_babel import gettext as _
 from .. import exports
 from ..db import utcnow
 from ..domain import DomainError
+from ..extensions import db
 from .chain import KST, RangeResult, audit_keys, chain_start, check_batch, check_range
 from .labels import ACTION_LABELS, OUTCOME_LABELS
 from .services import (TIME_FORMAT, canonical_sql, fetch_batches, fetch_one, python_hash, raw_columns,
@@ -107,8 +109,14 @@ def write_export(fmt: str, start: dt.date, end: dt.date, path: Path, reason: str
     starting a transaction in the caller's session for the length of the export."""
     reason = _checked(fmt, start, end, reason)
     path = Path(path)
+    filename = export_filename(fmt, start, end)
+    # audited before the first row is read, in a transaction of its own: an export killed
+    # halfway still left its trace (issue 19); the completion below adds size and checksum
+    record("audit_export_started", actor=actor, reason=reason, object_type="audit_export", object_id=filename,
+           details={"format": fmt, "from": start.isoformat(), "to": end.isoformat()})
+    db.session.commit()
     # Read through a connection of our own, in a read (deferred) transaction: the session
-    # writes only the audit event, at the end, in a short transaction.
+    # writes only the audit events, each in a short transaction.
     with read_connection() as (conn, dialect):
         stream, meta, head, _expected = _prepare(conn, dialect, fmt, start, end, reason, actor, progress)
         try:
@@ -116,11 +124,20 @@ def write_export(fmt: str, start: dt.date, end: dt.date, path: Path, reason: str
         except BaseException:
             path.unlink(missing_ok=True)  # no half-written file left behind
             raise
-    filename = export_filename(fmt, start, end)
+    size, digest = _size_and_digest(path)
     record("audit_exported", actor=actor, reason=reason, object_type="audit_export", object_id=filename,
            details={"format": fmt, "from": start.isoformat(), "to": end.isoformat(), "rows": stream.count,
-                    "chain_head": head[1], "verified": stream.verified})
+                    "chain_head": head[1], "verified": stream.verified, "bytes": size, "sha256": digest})
     return ExportResult(stream.count, path, head[1], stream.verified, MIMETYPES[fmt], filename)
+
+
+def _size_and_digest(path: Path) -> tuple[int, str]:
+    """The finished file's size and SHA-256, recorded so a copy can be checked against the trail."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return path.stat().st_size, digest.hexdigest()
 
 
 class EventStream:

@@ -1,5 +1,5 @@
 """Auditor forms: shape checks only; the rules live in review.py, access_review.py and export.py."""
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
@@ -15,7 +15,7 @@ OUTCOMES = [("", _l("전체")), ("allowed", _l("허용")), ("denied", _l("거부
 FORMATS = [("sqlite", _l("SQLite (감사용 단독 파일)")), ("csv", "CSV"), ("xlsx", _l("XLSX (엑셀)"))]
 
 
-class _QueryForm(FlaskForm):
+class _QueryForm(BaseForm):
     """A GET form read from the query string: nothing changes, so no CSRF token."""
 
     class Meta:
@@ -55,7 +55,7 @@ class AuditSearchForm(_QueryForm):
             field.errors.append(_l("종료일은 시작일과 같거나 그 뒤여야 합니다."))
 
 
-class SubjectLookupForm(FlaskForm):
+class SubjectLookupForm(BaseForm):
     """Find a data subject by name and birth date (POST: the name never enters a URL or a log)."""
 
     name = StringField(_l("학생 이름"), validators=[DataRequired(_l("학생 이름을 입력해 주세요.")), Length(max=60)],
@@ -69,14 +69,14 @@ class ReviewMonthForm(_QueryForm):
     attention = BooleanField(_l("점검이 필요한 사용자만 보기"))
 
 
-class MarkReviewForm(FlaskForm):
+class MarkReviewForm(BaseForm):
     month = StringField(_l("점검 대상 달"), render_kw={"readonly": True},
                         validators=[DataRequired(MONTH_MESSAGE), Regexp(MONTH_PATTERN, message=MONTH_MESSAGE)])
     comment = TextAreaField(_l("점검 의견"), validators=[DataRequired(_l("점검 의견을 입력해 주세요.")), Length(max=2000)],
                             render_kw={"rows": 4})
 
 
-class ExportForm(FlaskForm):
+class ExportForm(BaseForm):
     # InputRequired keeps the "not a valid date" message for text that is not a date
     start = DateField(_l("시작일"), validators=[InputRequired(_l("시작일을 입력해 주세요."))])
     end = DateField(_l("종료일"), validators=[InputRequired(_l("종료일을 입력해 주세요."))])

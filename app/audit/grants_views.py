@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import render_template, request, send_file
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -54,7 +54,7 @@ auditor_only = p.roles_required(p.AUDITOR)
 add_nav("audit.grants", _l("권한 변경 이력"), p.AUDITOR)
 
 
-class _QueryForm(FlaskForm):
+class _QueryForm(BaseForm):
     class Meta:
         csrf = False
 
@@ -71,7 +71,7 @@ class GrantFilterForm(_QueryForm):
             raise ValidationError(_("종료일은 시작일과 같거나 그 뒤여야 합니다."))
 
 
-class GrantExportForm(FlaskForm):
+class GrantExportForm(BaseForm):
     """The export carries the page's filters along as hidden fields."""
 
     kind = HiddenField()

@@ -76,6 +76,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("concern_escalated", N_("우려 사항 상향 보고")),
     )),
     (N_("유관기관"), (
+        ("referral_overdue_escalated", N_("의뢰 회신 기한 경과 알림")),
         ("agency_registered", N_("유관기관 등록")),
         ("agency_updated", N_("유관기관 정보 수정")),
         ("agencies_imported", N_("유관기관 목록 가져오기")),
@@ -148,10 +149,13 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("keys_rotated", N_("암호 키 교체")),
         ("keys_reencrypted", N_("데이터 재암호화")),
         ("key_retired", N_("암호 키 폐기")),
+        ("key_retire_failed", N_("암호 키 폐기 실패")),
+        ("backup_created", N_("백업 생성")),
     )),
     (N_("접속기록"), (
         ("audit_searched", N_("접속기록 조회")),
         ("audit_subject_looked_up", N_("정보주체 찾기")),
+        ("audit_export_started", N_("접속기록 내보내기 시작")),
         ("audit_exported", N_("접속기록 내보내기")),
         ("audit_purged", N_("보존 기간 지난 접속기록 삭제")),
         ("audit_overrides_viewed", N_("동의 예외 의뢰 목록 열람")),
@@ -169,6 +173,16 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (N_("기타"), (
         ("home_viewed", N_("첫 화면 열람")),
         ("notification_list_viewed", N_("알림 목록 열람")),
+        ("notification_read", N_("알림 확인")),
+        ("notifications_read_all", N_("알림 모두 확인")),
+        ("mail_outbox_viewed", N_("메일 발송 현황 열람")),
+        ("alert_mailed", N_("알림 메일 발송")),
+        ("alert_mail_failed", N_("알림 메일 발송 실패")),
+        ("mail_preferences_changed", N_("알림 받는 방법 변경")),
+        ("mail_address_requested", N_("알림 메일 주소 등록 요청")),
+        ("mail_address_verified", N_("알림 메일 주소 확인")),
+        ("mail_address_verify_refused", N_("알림 메일 주소 확인 거부")),
+        ("mail_address_removed", N_("알림 메일 주소 삭제")),
         ("demo_scale_built", N_("시연용 대량 데이터 생성")),
     )),
 )

@@ -183,6 +183,14 @@ def _lock_chain_and_read_head(session) -> str:
     return head or GENESIS_HASH
 
 
+def hold_chain_lock(session=None) -> None:
+    """Take the chain's append lock now (PostgreSQL; SQLite's writer already holds it), before any
+    row lock: every transition then locks in one order — chain, then rows — and two of them
+    (closing a case, answering one of its referrals) cannot deadlock."""
+    session = session or db.session
+    _lock_chain_and_read_head(session() if isinstance(session, scoped_session) else session)
+
+
 def _checkpoint_hash(session) -> str | None:
     table = AuditCheckpoint.__table__
     return session.connection().execute(select(table.c.last_event_hash)

@@ -1,11 +1,11 @@
 """Login form: shape checks only; the rules live in services."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     login = StringField(_l("아이디"), validators=[DataRequired(_l("아이디를 입력해 주세요.")), Length(max=64)],
                         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(max=200)],
@@ -13,11 +13,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A CSRF-protected POST with no fields (logout, language switch)."""
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     """The user's own password change: the current one, then the new one twice."""
 
     current = PasswordField(_l("지금 비밀번호"), validators=[DataRequired(_l("지금 쓰는 비밀번호를 입력해 주세요.")), Length(max=200)],
@@ -30,7 +30,7 @@ class PasswordChangeForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class SignInCodeForm(FlaskForm):
+class SignInCodeForm(BaseForm):
     """The second sign-in step: a code from the authenticator app, or one recovery code."""
 
     code = StringField(_l("인증 코드"), validators=[DataRequired(_l("인증 코드를 입력해 주세요.")), Length(max=32)],
@@ -40,7 +40,7 @@ class SignInCodeForm(FlaskForm):
                                    "(예: ABCDE-FGHJK) 하나를 입력하세요."))
 
 
-class TotpCodeForm(FlaskForm):
+class TotpCodeForm(BaseForm):
     """A current 6-digit code from the app (enrolment, new recovery codes, turning 2FA off)."""
 
     code = StringField(_l("인증 코드"), validators=[DataRequired(_l("인증 앱에 표시된 6자리 숫자를 입력해 주세요.")),

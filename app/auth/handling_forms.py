@@ -3,7 +3,7 @@ Each form has its own prefix so the three can sit on one page (the guardian's, t
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -12,21 +12,21 @@ from ..form_fields import DateField
 REASON_MAX = 500
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(BaseForm):
     """취급승인: an optional note (e.g. the 서약서 received)."""
 
     reason = StringField(_l("메모"), validators=[Optional(), Length(max=REASON_MAX, message=_l("500자 이내로 입력해 주세요."))],
                          description=_l("예: 보안 서약서 제출 확인"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(BaseForm):
     """취급승인 철회: the reason is required (a grant change)."""
 
     reason = TextAreaField(_l("철회 사유"), validators=[InputRequired(_l("철회 사유를 입력해 주세요.")),
                                                 Length(max=REASON_MAX, message=_l("500자 이내로 입력해 주세요."))])
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(BaseForm):
     """The date of the account's latest yearly 개인정보 training."""
 
     trained_on = DateField(_l("교육 이수일"), validators=[InputRequired(_l("교육 이수일을 입력해 주세요."))])
@@ -34,7 +34,7 @@ class TrainingForm(FlaskForm):
                          description=_l("예: 2026년 개인정보 보호 교육(온라인)"))
 
 
-class HandlingFilterForm(FlaskForm):
+class HandlingFilterForm(BaseForm):
     """The admin's list: which accounts to show."""
 
     class Meta:

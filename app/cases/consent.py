@@ -15,6 +15,7 @@ from ..auth.models import Organisation
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..permissions import SCHOOL_ROLES
 from .chronology import add_event, listing
 from .models import CONSENT_METHODS, CONSENT_PARTIES, CONSENT_PURPOSES, Consent, ConsentPurpose, SupportCase
@@ -136,6 +137,7 @@ def withdraw_consent(consent: Consent, case: SupportCase, actor, *, withdrawn_on
     """Record a withdrawal; from that day nothing new is shared under this consent."""
     if actor is None or actor.role not in SCHOOL_ROLES or actor.organisation_id != case.school_id:
         raise NotPermitted(gettext("이 사례의 동의를 변경할 권한이 없습니다."))
+    lock_for_change(consent, "withdrawn_on")  # a second withdrawal at the same moment loses
     if consent.withdrawn_on is not None:
         raise DomainError(gettext("이미 철회된 동의입니다."), "withdrawn_on")
     day = withdrawn_on or today_kst()

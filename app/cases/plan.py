@@ -14,6 +14,7 @@ from ..db import today_kst
 from ..i18n import date_words
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..permissions import SCHOOL_ROLES
 from .chronology import add_event
 from .models import ACTION_STATUSES, SETTABLE_ACTION_STATUSES, CaseNeed, PlanAction, SupportCase
@@ -70,9 +71,12 @@ def add_plan_action(case: SupportCase, actor, *, goal: str, action: str, need_id
     return item
 
 
-def set_action_status(item: PlanAction, case: SupportCase, actor, status: str) -> None:
-    """Mark an action done or cancelled (or open again)."""
+def set_action_status(item: PlanAction, case: SupportCase, actor, status: str,
+                      expected_status: str | None = None) -> None:
+    """Mark an action done or cancelled (or open again); ``expected_status``: the status the
+    user's page showed (refused with "다른 사용자가 먼저 처리했습니다" if it changed since)."""
     _require_team(case, actor)
+    lock_for_change(item, expected=expected_status)  # two team members may mark it at the same moment
     if status not in SETTABLE_ACTION_STATUSES:
         raise DomainError(gettext("상태를 선택해 주세요."), "status")
     if status == item.status:

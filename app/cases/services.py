@@ -18,6 +18,7 @@ from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..i18n import date_words
 from ..extensions import db
+from ..locking import lock_for_change
 from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
 from ..students.models import Student
 from ..words import particle
@@ -127,9 +128,15 @@ def check_transition(case: SupportCase, name: str, actor) -> None:
                                   action=action, eul=particle(action, "을/를")), "status")
 
 
+def _begin(case: SupportCase, name: str, actor) -> None:
+    """Lock the case (a colleague may be changing it right now), then check the rules again."""
+    lock_for_change(case)
+    check_transition(case, name, actor)
+
+
 def _transition(case: SupportCase, name: str, actor, details: dict | None = None, text="") -> None:
     rule = TRANSITIONS[name]
-    check_transition(case, name, actor)
+    _begin(case, name, actor)
     source = case.status
     case.status = rule.target
     old, new = STATUSES[source], STATUSES[rule.target]
@@ -147,7 +154,7 @@ def start_screening(case, actor):
 def select_case(case, actor, *, meeting_on: dt.date, members: str, basic_academic_result: str = "",
                 teacher_opinions: str = "", parent_counselling: str = "") -> CaseSelection:
     """Select the student for support (선정) with the meeting's evidence (법 10⑥, 영 10②)."""
-    check_transition(case, "select", actor)
+    _begin(case, "select", actor)
     if not (members or "").strip():
         raise DomainError(gettext("협의에 참석한 사람을 입력해 주세요."), "members")
     if not (basic_academic_result or "").strip() and not (teacher_opinions or "").strip():
@@ -160,7 +167,7 @@ def select_case(case, actor, *, meeting_on: dt.date, members: str, basic_academi
 
 def not_select_case(case, actor, *, meeting_on: dt.date, members: str, reason: str) -> CaseSelection:
     """Decide not to select, with the reason."""
-    check_transition(case, "not_select", actor)
+    _begin(case, "not_select", actor)
     if not (reason or "").strip():
         raise DomainError(gettext("미선정 사유를 입력해 주세요."), "reason")
     if not (members or "").strip():
@@ -192,7 +199,7 @@ def start_planning(case, actor):
 
 def start_support(case, actor):
     """Begin support; both the student's and the parent's consent are required (법 11③)."""
-    check_transition(case, "start_support", actor)
+    _begin(case, "start_support", actor)
     if not both_parties_consented(case):
         raise DomainError(gettext("학생과 보호자 모두의 동의가 있어야 지원을 시작할 수 있습니다."), "consent")
     _transition(case, "start_support", actor)
@@ -210,7 +217,7 @@ def close_case(case, actor, *, reason: str, outcomes: dict[int, tuple[str, str]]
     Everything that depends on the case reacts in the same transaction: open plan actions end
     here; guardians, agencies, conferences and alerts react to ``case_closed`` with ``choices``
     (the close form's answers about each assignment and referral) and may refuse."""
-    check_transition(case, "close", actor)
+    _begin(case, "close", actor)
     if reason not in CLOSE_REASONS:
         raise DomainError(gettext("종결 사유를 선택해 주세요."), "reason")
     for need in case.needs:
@@ -233,7 +240,7 @@ def close_case(case, actor, *, reason: str, outcomes: dict[int, tuple[str, str]]
 
 def withdraw_request(case, actor, *, reason: str) -> None:
     """Withdraw a mistaken request still in 요청 접수, with the reason (an end state)."""
-    check_transition(case, "withdraw_request", actor)
+    _begin(case, "withdraw_request", actor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(gettext("철회 사유를 입력해 주세요."), "reason")
@@ -250,7 +257,7 @@ def start_follow_up(case, actor):
 
 def reopen_case(case, actor, *, reason: str) -> None:
     """Reopen a closed case; it returns to planning."""
-    check_transition(case, "reopen", actor)
+    _begin(case, "reopen", actor)
     if not (reason or "").strip():
         raise DomainError(gettext("재개 사유를 입력해 주세요."), "reason")
     _transition(case, "reopen", actor, text=reason.strip())

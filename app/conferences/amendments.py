@@ -16,6 +16,7 @@ from ..cases.chronology import add_event
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from .access import is_organiser_side
 from .common import APPLIED_DECISIONS, TEXT_MAX
 from .models import DECISIONS, Conference, ConferenceAmendment, ConferenceCase
@@ -60,6 +61,7 @@ def amend_meeting(conference: Conference, actor, *, reason: str, minutes: str, d
     """Correct a held meeting's minutes and decisions with a reason, keeping the earlier version."""
     if not is_organiser_side(actor, conference):
         raise NotPermitted(_("이 회의 기록을 수정할 권한이 없습니다."))
+    lock_for_change(conference)  # the organiser's colleague may be recording it right now
     if conference.status != "held":
         raise DomainError(_("결과가 기록된 회의만 수정할 수 있습니다."), "status")
     reason = (reason or "").strip()

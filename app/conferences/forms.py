@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField, TimeField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
 
@@ -20,7 +20,7 @@ EXTERNAL_ROWS = 3
 ACTION_ROWS = 2
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(BaseForm):
     """Schedule a conference; ``case_ids`` and ``participant_user_ids`` choices are set by the view."""
 
     kind = RadioField(_l("회의 종류"), choices=list(CONFERENCE_KINDS.items()),
@@ -76,7 +76,7 @@ class ScheduleForm(FlaskForm):
         return rows
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     """Change an action item's status."""
 
     status = SelectField(_l("상태"), choices=[(k, ACTION_ITEM_STATUSES[k]) for k in SETTABLE_ITEM_STATUSES],
@@ -94,7 +94,7 @@ def record_form_class(case_ids: list[int], participants: list[tuple[int, str]], 
     user_choices = [("", _l("선택 안 함")), *users]
     agency_choices = [("", _l("선택 안 함")), *agencies]
 
-    class RecordForm(FlaskForm):
+    class RecordForm(BaseForm):
         attended = MultiCheckboxField(_l("참석"), coerce=int, choices=participants)
         minutes = TextAreaField(_l("회의록"), validators=[DataRequired(_l("회의록을 입력해 주세요.")),
                                                      Length(max=TEXT_MAX, message=_l("회의록이 너무 깁니다."))],
@@ -175,7 +175,7 @@ def _decision_fields(cls, case_id: int) -> None:
 def amend_form_class(case_ids: list[int]):
     """An amendment form: the reason, the minutes and per case the decision, note and review date."""
 
-    class AmendForm(FlaskForm):
+    class AmendForm(BaseForm):
         reason = TextAreaField(_l("수정 사유"), validators=[DataRequired(_l("수정 사유를 입력해 주세요.")),
                                                     Length(max=REASON_MAX, message=_l("수정 사유가 너무 깁니다."))],
                                render_kw={"rows": 2})
@@ -196,7 +196,7 @@ def amend_form_class(case_ids: list[int]):
     return AmendForm
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     """Cancel a scheduled conference: the reason is required."""
 
     reason = TextAreaField(_l("취소 사유"), validators=[DataRequired(_l("취소 사유를 입력해 주세요.")),

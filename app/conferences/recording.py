@@ -20,6 +20,7 @@ from ..cases.plan import PLANNABLE, add_plan_action
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..words import particle
 from ..lifecycle import close_items
 from ..permissions import SCHOOL_LEAD, SCHOOL_ROLES
@@ -120,6 +121,7 @@ def record_meeting(conference: Conference, actor, *, attended_participant_ids, m
     decided "close", {case id: {reason, outcomes: {need id: (outcome, note)}, choices: {key: value}}}."""
     if not is_organiser_side(actor, conference):
         raise NotPermitted(_("이 회의를 기록할 권한이 없습니다."))
+    lock_for_change(conference)  # the organiser's colleague may be recording it right now
     if conference.status != "scheduled":
         raise DomainError(_("예정된 회의만 기록할 수 있습니다."), "status")
     if not has_started(conference):

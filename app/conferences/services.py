@@ -19,6 +19,7 @@ from ..cases.plan import PLANNABLE, set_action_status
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..notifications.services import notify, object_key, resolve
 from ..permissions import DISTRICT_COORDINATOR, SCHOOL_ROLES
 from ..words import particle
@@ -165,6 +166,7 @@ def cancel_conference(conference: Conference, actor, *, reason: str) -> None:
     """Cancel a scheduled conference with a reason and tell its participants."""
     if not is_organiser_side(actor, conference):
         raise NotPermitted(_("이 회의를 취소할 권한이 없습니다."))
+    lock_for_change(conference)  # the organiser's colleague may be recording it right now
     if conference.status != "scheduled":
         raise DomainError(_("예정된 회의만 취소할 수 있습니다."), "status")
     reason = (reason or "").strip()

@@ -3,7 +3,7 @@ the services enforce the rules."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
@@ -20,7 +20,7 @@ def _at_most(n: int) -> Length:
     return Length(max=n, message=_l("%(n)d자 이내로 적어 주세요.", n=n))
 
 
-class _BackForm(FlaskForm):
+class _BackForm(BaseForm):
     back = HiddenField(default="assignment", validators=[Optional(), AnyOf(BACK_TO)])
 
 
@@ -43,9 +43,11 @@ class EndForm(_BackForm):
         (code, label) for code, label in CLOSE_REASONS.items() if code not in ("case_closed", "consent_withdrawn"))],
         validators=[InputRequired(_l("종료 사유를 선택해 주세요."))])
     rematchable = BooleanField(_l("다시 연계 가능 (이 학생과 다시 매칭할 수 있음)"), default=True)
+    #: the assignment's status when the page was shown (app/locking.py)
+    seen = HiddenField(validators=[Optional()])
 
 
-class EndRequestForm(FlaskForm):
+class EndRequestForm(BaseForm):
     """The guardian asks to end an assignment, saying why (encrypted; only the coordinators read it)."""
 
     note = TextAreaField(_l("종료 요청 사유"), validators=[
@@ -53,7 +55,7 @@ class EndRequestForm(FlaskForm):
         Length(max=END_NOTE_MAX, message=_l("사유는 %(n)d자 이내로 적어 주세요.", n=END_NOTE_MAX))], render_kw={"rows": 3})
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(BaseForm):
     """우려 확인: the response taken (required), optionally a new plan action and a case note."""
 
     response = TextAreaField(_l("취한 조치"), validators=[

@@ -41,7 +41,7 @@ def _forms(assignment: Assignment, given: dict) -> dict:
     if assignment.status == "suspended":
         forms["reactivate"] = ReactivateForm(formdata=None, prefix="r")
     if assignment.status in COUNTED:
-        forms["end"] = EndForm(formdata=None, prefix="e")
+        forms["end"] = EndForm(formdata=None, prefix="e", seen=assignment.status)
     return {**forms, **given}
 
 
@@ -113,4 +113,5 @@ def end(uid: str):
     assignment = load_assignment_or_404(uid)
     form = EndForm(prefix="e")
     return _act(assignment, "end", form, lambda: close_assignment(
-        assignment, current_user, form.reason.data, bool(form.rematchable.data)), gettext("배정을 종료했습니다."))
+        assignment, current_user, form.reason.data, bool(form.rematchable.data), form.seen.data or None),
+        gettext("배정을 종료했습니다."))

@@ -18,13 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import signals
-from ..audit.services import record
+from ..audit.services import hold_chain_lock, record
 from ..cases.chronology import add_event
 from ..cases.consent import consent_covers
 from ..cases.models import SupportCase
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..notifications.services import notify, object_key, resolve
 from ..permissions import DISTRICT_COORDINATOR, GUARDIAN
 from .eligibility import missing_requirements
@@ -59,13 +60,17 @@ def _require_own_guardian(actor, assignment: Assignment) -> None:
 
 
 def _require_status(assignment: Assignment, *statuses: str) -> None:
+    """Lock the assignment (its guardian or coordinator may be acting at the same moment), then
+    check its status."""
+    lock_for_change(assignment)
     if assignment.status not in statuses:
         raise DomainError(_("'%(status)s' 상태의 배정에는 이 작업을 할 수 없습니다.", status=assignment.status_label),
                           "status")
 
 
 def lock_case_and_guardian(case: SupportCase, guardian: Guardian) -> None:
-    """Lock the case, then the guardian (always in this order), and reload them."""
+    """Lock the audit chain, the case, then the guardian (always in this order), and reload them."""
+    hold_chain_lock()
     db.session.execute(select(SupportCase).where(SupportCase.id == case.id).with_for_update()
                        .execution_options(populate_existing=True)).scalar_one()
     db.session.execute(select(Guardian).where(Guardian.id == guardian.id).with_for_update()
@@ -230,9 +235,14 @@ def reactivate_assignment(assignment: Assignment, actor) -> None:
     _resolve_reinstatement(assignment.guardian)
 
 
-def close_assignment(assignment: Assignment, actor, reason: str, rematchable: bool) -> None:
-    """End an assignment (or withdraw a proposal) with a coded reason and whether to rematch."""
+def close_assignment(assignment: Assignment, actor, reason: str, rematchable: bool,
+                     expected_status: str | None = None) -> None:
+    """End an assignment (or withdraw a proposal) with a coded reason and whether to rematch;
+    ``expected_status``: what the coordinator's page showed (a proposal the guardian accepted
+    meanwhile is not "withdrawn" by a click meant for the proposal)."""
     _require_coordinator(actor, assignment.case)
+    if expected_status:
+        lock_for_change(assignment, expected=expected_status)
     _end_assignment(assignment, actor, reason, rematchable)
 
 

@@ -57,7 +57,7 @@ def notify_expiry(user, guardian: Guardian, check: RecordCheck, window: int):
                   _l("교육후견인 %(name)s님의 %(check)s 유효기간이 %(day)s에 끝납니다 (%(n)d일 이내). "
                      "재조회를 요청해 주세요.", name=guardian.name, check=CHECK_KINDS[check.kind],
                      day=check.valid_until, n=window),
-                  link=f"/guardians/{guardian.uid}", guardian_id=guardian.id,
+                  link=f"/guardians/{guardian.uid}", guardian_id=guardian.id, deadline=check.valid_until,
                   about=object_key("record_check", check), dedupe_key=f"check-expiry-{window}:{check.id}:{user.id}")
 
 

@@ -66,7 +66,7 @@ def raise_concern(assignment: Assignment, log: ActivityLog, actor, description: 
     for user in case_team(case):
         notify(user.id, "concern", text, link=concern_link(concern), case_id=case.id,
                guardian_id=assignment.guardian_id, about=object_key("concern", concern),
-               dedupe_key=f"concern:{concern.uid}:{user.id}")
+               deadline=answer_due(concern).date(), dedupe_key=f"concern:{concern.uid}:{user.id}")
     add_event(case, "assignment", _l("교육후견인 우려 보고 (%(day)s 활동)", day=day), actor=actor,
               link=concern_link(concern))
     record("concern_raised", obj=concern, subject=case.student, actor=actor, details={"activity": log.uid})

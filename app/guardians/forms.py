@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -24,7 +24,7 @@ def _int_or_none(value):
     return bounded_id(value)  # a number past any id reads as "none chosen", never an SQL overflow
 
 
-class GuardianForm(FlaskForm):
+class GuardianForm(BaseForm):
     """교육후견인 등록·수정: personal data (encrypted), place, skills, availability, load."""
 
     name = StringField(_l("이름"), validators=[InputRequired(REQUIRED), _at_most(50)])
@@ -65,7 +65,7 @@ class GuardianForm(FlaskForm):
         self.conflict_school_ids.data = [c.school_id for c in guardian.conflicts]
 
 
-class RosterFilterForm(FlaskForm):
+class RosterFilterForm(BaseForm):
     """Roster filters, sent by GET."""
 
     class Meta:
@@ -74,7 +74,7 @@ class RosterFilterForm(FlaskForm):
     status = SelectField(_l("상태"), choices=[("", _l("전체")), *GUARDIAN_STATUSES.items()], validators=[Optional()])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     """상태 변경: the next lifecycle step, with an optional note."""
 
     status = SelectField(_l("변경할 상태"), choices=[], validate_choice=False,
@@ -82,7 +82,7 @@ class StatusForm(FlaskForm):
     note = StringField(_l("사유 (후견인에게 보임, 학생 정보 없이)"), validators=[Optional(), _at_most(200)])
 
 
-class CheckRequestForm(FlaskForm):
+class CheckRequestForm(BaseForm):
     """범죄경력 조회 요청: kind, consent date, request date."""
 
     kind = RadioField(_l("조회 종류"), choices=list(CHECK_KINDS.items()), validators=[InputRequired(_l("조회 종류를 선택해 주세요."))])
@@ -90,7 +90,7 @@ class CheckRequestForm(FlaskForm):
     requested_on = DateField(_l("조회 요청일"), validators=[InputRequired(DATE_MESSAGE)])
 
 
-class CheckResultForm(FlaskForm):
+class CheckResultForm(BaseForm):
     """조회 결과: result, checked on, reference number (encrypted)."""
 
     result = RadioField(_l("조회 결과"), choices=[(k, v) for k, v in CHECK_RESULTS.items() if k != "pending"],
@@ -100,7 +100,7 @@ class CheckResultForm(FlaskForm):
                             render_kw={"autocomplete": "off"})
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     """후견인 계정 만들기."""
 
     login = StringField(_l("아이디"), validators=[InputRequired(REQUIRED), _at_most(64)],

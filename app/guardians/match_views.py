@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from sqlalchemy import select
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
@@ -28,11 +28,11 @@ from .models import Guardian
 SHOWN = 30
 
 
-class ProposeForm(FlaskForm):
+class ProposeForm(BaseForm):
     guardian = HiddenField(validators=[DataRequired()])
 
 
-class BatchForm(FlaskForm):
+class BatchForm(BaseForm):
     """The selected cases come as repeated ``case`` values; the ``all`` button takes every pair."""
 
 

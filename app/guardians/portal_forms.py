@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -10,7 +10,7 @@ from .models import ACTIVITY_KINDS
 from ..form_fields import DateField
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(BaseForm):
     occurred_on = DateField(_l("활동 날짜"), validators=[InputRequired(_l("활동 날짜를 입력해 주세요."))])
     minutes = IntegerField(_l("활동 시간(분)"), validators=[InputRequired(_l("활동 시간을 분 단위 숫자로 입력해 주세요."))],
                            render_kw={"min": 1, "max": 600, "inputmode": "numeric"})
@@ -23,11 +23,11 @@ class ActivityForm(FlaskForm):
         Optional(), Length(max=2000, message=_l("우려 내용은 2000자 이내로 적어 주세요."))], render_kw={"rows": 3})
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(BaseForm):
     """Just a button: the CSRF token is its only field."""
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(BaseForm):
     reason = TextAreaField(_l("거절 사유"), validators=[DataRequired(_l("거절 사유를 입력해 주세요.")),
                                                    Length(max=300, message=_l("거절 사유는 300자 이내로 입력해 주세요."))],
                            render_kw={"rows": 2})

@@ -21,6 +21,7 @@ from ..cases.models import DOMAINS
 from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..extensions import db
+from ..locking import lock_for_change
 from ..i18n import N_
 from ..notifications.services import object_key, resolve
 from ..permissions import DISTRICT_COORDINATOR, GUARDIAN, can_manage_guardian
@@ -159,6 +160,14 @@ def update_guardian(actor, guardian: Guardian, fields: dict) -> list[str]:
     """Change a guardian's profile; returns the changed field names (audited, values not)."""
     _require_manager(actor, guardian)
     clean = _clean_fields(actor, fields, current=guardian)
+    if clean["capacity"] < guardian.capacity:
+        # places taken stay taken: the guardian's row is locked so no proposal slips in meanwhile
+        lock_for_change(guardian, "capacity")
+        from .assignments import guardian_load  # assignments builds on this module
+        taken = guardian_load(guardian.id)
+        if clean["capacity"] < taken:
+            raise DomainError(_("이미 %(n)d명을 맡고 있어(제안·활동·일시 중지 포함) 담당 학생 수를 그보다 줄일 수 없습니다.",
+                                n=taken), "capacity")
     changed = _apply(guardian, clean)
     if changed:
         record("guardian_updated", obj=guardian, actor=actor, details={"fields": changed})

@@ -4,7 +4,7 @@ check kind, named ``<kind>_<field>`` (sex_offence_consent_on …)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import IntegerField, RadioField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -17,7 +17,7 @@ RESULT_CHOICES = [("pending", _l("아직 결과 없음 (조회 중)")), ("clear"
 FIELDS = ("consent_on", "requested_on", "result", "checked_on", "reference")
 
 
-class ChecksForm(FlaskForm):
+class ChecksForm(BaseForm):
     """Step 1: both record checks, each with consent, request and result dates and the 회보서 번호."""
 
     def entries(self) -> dict[str, CheckEntry]:
@@ -82,7 +82,7 @@ def korean_errors(form) -> None:
                 field.errors = [better]
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(BaseForm):
     """Step 2: the basic training hours completed so far."""
 
     training_hours = IntegerField(_l("기본 교육 이수 시간"), validators=[
@@ -91,7 +91,7 @@ class TrainingForm(FlaskForm):
         render_kw={"min": 0, "max": 1000, "inputmode": "numeric"})
 
 
-class ActivateForm(FlaskForm):
+class ActivateForm(BaseForm):
     """Step 3: start serving, with an optional note the guardian sees."""
 
     note = StringField(_l("메모 (후견인에게 보임, 학생 정보 없이)"),

@@ -21,11 +21,13 @@ def _case_withdrawn(case, **_kwargs):
 
 @signals.referral_resolved.connect
 def _referral_resolved(referral, status: str, **_kwargs):
-    """Accepted: the agency's "new referral" alert is answered.  Ended: every alert about it."""
+    """Accepted: the agency's "new referral" alert is answered, and nobody's "overdue" alert
+    stands any more.  Ended: every alert about it."""
     key = object_key("referral", referral)
     if status == "accepted":
         agency_users = select(User.id).where(User.organisation_id == referral.agency_id)
         resolve(key, user_ids=db.session.execute(agency_users).scalars().all())
+        resolve(key, kinds=("referral_overdue",))
     else:
         resolve(key)
 

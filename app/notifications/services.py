@@ -6,13 +6,19 @@ leaves everyone's unread lists by itself; ``resolve_case`` does the same for a w
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from flask import has_request_context
+from flask_login import current_user
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import func, select, update
 
+from ..audit.services import record
 from ..db import utcnow
 from ..extensions import db
+from .mail_outbox import enqueue_alert
 from .models import Notification
 
 #: how many unread alerts a home page shows (the rest are on the "모두 보기" page)
@@ -20,7 +26,7 @@ HOME_LIMIT = 5
 #: alert kind -> label (filters and badges on the list page)
 KINDS = {
     "concern": lazy_pgettext("alert kind", "우려 보고"), "concern_overdue": _l("우려 미확인"), "concern_acknowledged": _l("우려 확인"),
-    "referral": _l("기관 의뢰"), "referral_override": _l("동의 없는 긴급 의뢰"), "assignment_proposed": lazy_pgettext("alert kind", "연계 제안"),
+    "referral": _l("기관 의뢰"), "referral_override": _l("동의 없는 긴급 의뢰"), "referral_overdue": _l("의뢰 회신 기한 경과"), "assignment_proposed": lazy_pgettext("alert kind", "연계 제안"),
     "assignment_suspended": _l("배정 일시 중지"), "assignment_end_requested": _l("배정 종료 요청"),
     "assignment_reactivatable": _l("배정 재개 가능"), "assignment_ended": _l("배정 종료"), "check_expiring": _l("조회 만료 예정"),
     "check_lapsed": _l("조회 만료"), "conference": _l("사례회의"), "conference_action": _l("사례회의 실행 과제"),
@@ -36,21 +42,32 @@ def object_key(kind: str, obj_or_id) -> str:
 
 def notify(user_id: int, kind: str, text, *, link: str | None = None, case_id: int | None = None,
            guardian_id: int | None = None, dedupe_key: str | None = None,
-           about: str | None = None) -> Notification | None:
+           about: str | None = None, deadline: dt.date | None = None) -> Notification | None:
     """Queue one alert; with ``dedupe_key`` a second call with the same key does nothing.
     ``text``: a message marked with _l (stored, shown in each reader's language) or plain text.
 
     ``about`` (an ``object_key``) marks an alert that asks for something to be done about an
     object: handling it resolves the alert.  Plain news ("의뢰가 취소되었습니다") carries no
     ``about``.  ``case_id`` marks an alert about an open case: closing or withdrawing the case
-    resolves it, so alerts sent *because* a case closed carry no ``case_id``."""
+    resolves it, so alerts sent *because* a case closed carry no ``case_id``.
+
+    The e-mail (if the user wants one) is queued in the same transaction: the kind, the sender's
+    organisation (the signed-in user's; none for a scheduled command), ``deadline`` and the link,
+    never ``text`` (mail_outbox.py)."""
     if dedupe_key and db.session.execute(select(Notification.id).filter_by(dedupe_key=dedupe_key)).first():
         return None
     note = Notification(user_id=user_id, kind=kind, link=link, case_id=case_id, guardian_id=guardian_id,
                         dedupe_key=dedupe_key, object_key=about)
     note.text = text
     db.session.add(note)
+    enqueue_alert(note, deadline=deadline, sender_org_id=_sender_org_id())
     return note
+
+
+def _sender_org_id() -> int | None:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.organisation_id
+    return None
 
 
 def resolve(key: str, *, kinds: tuple[str, ...] | None = None, user_ids=None) -> int:
@@ -112,10 +129,14 @@ def mark_read(note: Notification, user) -> None:
     if note.user_id != user.id:
         raise PermissionError("not your notification")
     note.read_at = utcnow()
+    record("notification_read", obj=note, actor=user, details={"kind": note.kind})
 
 
 def mark_all_read(user) -> int:
-    """모두 확인: dismiss every unread alert of the user."""
-    return db.session.execute(
+    """모두 확인: dismiss every unread alert of the user (one audit event with the count)."""
+    count = db.session.execute(
         update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if count:
+        record("notifications_read_all", object_type="notification", actor=user, details={"count": count})
+    return count

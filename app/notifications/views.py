@@ -67,3 +67,6 @@ def read_all():
     db.session.commit()
     flash(gettext("알림 %(n)d건을 확인했습니다.", n=count) if count else gettext("확인할 새 알림이 없습니다."), "success")
     return redirect(_safe_next(url_for("notifications.index")))
+
+
+from . import mail_views  # noqa: E402,F401  (알림 받는 방법 and 메일 발송 현황 join this blueprint)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
@@ -112,7 +112,7 @@ def _year_label(year: int) -> str:
     return _("%(year)s학년도", year=year)
 
 
-class FilterForm(FlaskForm):
+class FilterForm(BaseForm):
     """GET form: the filters in the URL.  Bad values get a message beside the field and the page
     falls back to the current school year rather than guessing."""
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..form_fields import BaseForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
@@ -19,7 +19,7 @@ def _required(label: str):
     return InputRequired(_l("%(label)s%(eul)s 입력해 주세요.", label=_l(label), eul=particle(label, "을/를")))
 
 
-class StudentForm(FlaskForm):
+class StudentForm(BaseForm):
     """Everything a school records about a student; the same form registers and edits."""
 
     name = StringField(_l("이름"), validators=[DataRequired(_l("이름을 입력해 주세요.")), Length(max=50, message=_l("이름은 50자 이내로 입력해 주세요."))],
@@ -57,7 +57,7 @@ class NewStudentForm(StudentForm):
     confirm_duplicate = BooleanField(_l("같은 이름의 다른 학생입니다"))
 
 
-class StudentSearchForm(FlaskForm):
+class StudentSearchForm(BaseForm):
     """The search box of the student list: posted (never a query string); CSRFProtect checks the token."""
 
     class Meta:

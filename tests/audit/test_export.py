@@ -45,8 +45,8 @@ def trail(app, db, build):
     return staff
 
 
-def audited_exports(db) -> list[AuditEvent]:
-    return list(db.session.execute(select(AuditEvent).filter_by(action="audit_exported")).scalars())
+def audited_exports(db, action: str = "audit_exported") -> list[AuditEvent]:
+    return list(db.session.execute(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)).scalars())
 
 
 def test_sqlite_export_is_a_standalone_database(trail, db, tmp_path):
@@ -91,17 +91,23 @@ def test_the_export_can_be_verified_offline(trail, db, tmp_path):
     assert columns[:2] == ["id", "occurred_at"] and columns[-2:] == ["prev_hash", "hash"]
 
 
-def test_each_export_is_audited_in_the_callers_transaction(trail, db, tmp_path):
+def test_each_export_is_audited_at_its_start_and_in_the_callers_transaction_at_its_end(trail, db, tmp_path):
     write_export("csv", *MARCH, tmp_path / "a.csv", "  감사 요청 #12  ", actor=trail)
     db.session.rollback()
-    assert audited_exports(db) == []  # the caller did not commit
+    assert audited_exports(db) == []  # the caller did not commit the completion
+    assert len(audited_exports(db, "audit_export_started")) == 1  # but the start is on record
     result = write_export("csv", *MARCH, tmp_path / "a.csv", "감사 요청 #12", actor=trail)
     db.session.commit()
     (event,) = audited_exports(db)
     assert (event.actor_id, event.reason, event.object_id) == (trail.id, "감사 요청 #12", result.filename)
     details = json.loads(event.details)
+    data = (tmp_path / "a.csv").read_bytes()
     assert details == {"format": "csv", "from": "2026-03-01", "to": "2026-03-31", "rows": 9,
-                       "chain_head": result.chain_head, "verified": True}
+                       "chain_head": result.chain_head, "verified": True, "bytes": len(data),
+                       "sha256": hashlib.sha256(data).hexdigest()}
+    started = audited_exports(db, "audit_export_started")
+    assert [(e.reason, e.object_id) for e in started] == [("감사 요청 #12", result.filename)] * 2
+    assert started[-1].id < event.id
 
 
 def test_csv_has_a_bom_korean_headings_and_no_formulas(trail, db, tmp_path):
@@ -172,14 +178,16 @@ def test_too_many_rows_for_xlsx_is_refused(trail, db, tmp_path, monkeypatch):
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_a_failed_write_leaves_no_file_and_no_record(trail, db, tmp_path, monkeypatch):
+def test_a_failed_write_leaves_no_file_and_only_its_start_on_record(trail, db, tmp_path, monkeypatch):
     def broken(path, stream, meta):
         path.write_text("half")
         raise OSError("disk full")
     monkeypatch.setitem(export_module.WRITERS, "csv", broken)
     with pytest.raises(OSError):
         write_export("csv", *MARCH, tmp_path / "x.csv", "점검")
+    db.session.rollback()
     assert not (tmp_path / "x.csv").exists() and audited_exports(db) == []
+    assert len(audited_exports(db, "audit_export_started")) == 1  # a killed export leaves its start
 
 
 def test_a_tampered_event_in_range_marks_the_export_unverified(trail, db, tmp_path):

@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.cases import services as s
 from app.cases.models import (STATUSES, CaseEscalation, CaseEvent, CaseNote, CaseSelection, PlanAction,
                               SupportCase)
-from app.cases.plan import add_plan_action
+from app.cases.plan import add_plan_action, set_action_status
 from app.db import today_kst
 from app.words import josa
 
@@ -280,6 +280,27 @@ def test_plan_action_status_and_tampered_ids(client, login, build, db):
     db.session.expire_all()
     assert foreign.status == "open"
     assert audit(db, "permission_denied")[-1].object_id == foreign.uid
+
+
+def test_a_plan_button_pressed_on_a_stale_page_is_refused(client, login, build, db):
+    """Issue 19: the buttons carry the status the page showed ("cancelled@open"); a colleague marked
+    it done meanwhile, so "cancel" is refused with the race message and nothing changes."""
+    school = build.school()
+    lead = build.user("school_lead", organisation=school)
+    staff = build.user("school_staff", organisation=school)
+    case = build.case(school, status="in_support", lead=lead)
+    item = add_plan_action(case, lead, goal="출석 지도", action="아침 전화")
+    db.session.commit()
+    login(lead)
+    page = text(client.get(f"/cases/{case.uid}"))
+    assert 'name="ps-status" value="done@open"' in page and 'value="cancelled@open"' in page
+    set_action_status(item, case, staff, "done")  # the colleague, first
+    db.session.commit()
+    response = client.post(f"/cases/{case.uid}/plan/{item.uid}/status", data={"ps-status": "cancelled@open"})
+    assert response.status_code == 400 and "다른 사용자가 먼저 처리했습니다" in text(response)
+    db.session.expire_all()
+    assert item.status == "done"
+    assert len(audit(db, "plan_action_status")) == 1
 
 
 def test_add_note_shows_in_the_chronology(client, login, build, db):

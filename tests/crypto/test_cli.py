@@ -1,6 +1,12 @@
 """flask keys init | status | rotate | retire through click."""
 from __future__ import annotations
 
+from app import crypto_rotation
+
+from freezegun import freeze_time
+
+import datetime as dt
+
 import json
 import os
 import re
@@ -49,9 +55,12 @@ def test_status_rotate_retire(app, db, build, ring_path):
     assert "new keys k2, i2 were saved" in rotated.output
     assert re.search(r"user_account.display_name_enc +\[data\]  k1=0  k2=1\n", runner.invoke(keys, ["status"]).output)
 
-    for kid in ("k1", "i1"):
-        retired = runner.invoke(keys, ["retire", kid])
-        assert retired.exit_code == 0, retired.output
+    early = runner.invoke(keys, ["retire", "k1"])
+    assert early.exit_code == 1 and "k1 cannot be retired before" in early.output
+    with freeze_time(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + crypto_rotation.RETIRE_GRACE):
+        for kid in ("k1", "i1"):
+            retired = runner.invoke(keys, ["retire", kid])
+            assert retired.exit_code == 0, retired.output
     saved = json.loads(ring_path.read_text())
     assert (set(saved["keys"]), set(saved["index_keys"])) == ({"k2"}, {"i2"})
     everything = "".join(r.output for r in (status, refused, rotated, retired))

@@ -1,6 +1,8 @@
 """flask keys rotate / retire / status as services: resumable, guarded, audited."""
 from __future__ import annotations
 
+from freezegun import freeze_time
+
 import datetime as dt
 import json
 
@@ -170,7 +172,10 @@ def test_retire(db, make_specimens, specimens, ring, ring_path):
         retire_key("k1", tables=tables)
     assert "k1" in json.loads(ring_path.read_text())["keys"]
     rotate_keys(tables=tables)
-    retire_key("k1", tables=tables)
+    with pytest.raises(DomainError, match=r"k1 cannot be retired before .* running processes may still write"):
+        retire_key("k1", tables=tables)
+    with freeze_time(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + crypto_rotation.RETIRE_GRACE):
+        retire_key("k1", tables=tables)
     assert set(json.loads(ring_path.read_text())["keys"]) == {"k2"} and "k1" not in ring.keys
     retired, = events(db, "key_retired")
     assert (retired.object_type, retired.object_id, json.loads(retired.details)) == ("key", "k1", {"values": 0})

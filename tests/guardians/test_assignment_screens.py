@@ -249,3 +249,19 @@ def test_pages_link_to_the_assignment_screen(pair, coordinator, client, login):
     manage = client.get(url(pair)).get_data(as_text=True)
     assert korean_date(kst_date(pair.assignment.created_at)) in manage  # Korean dates, never ISO
     assert not re.search(r">[^<]*\d{4}-\d{2}-\d{2}", manage)
+
+
+def test_an_end_form_from_a_stale_page_is_refused(pair, coordinator, client, login):
+    """Issue 19: the form carries the status the page showed (e-seen); the assignment was
+    suspended meanwhile, so the click meant for the active assignment is refused and changes nothing."""
+    login(coordinator)
+    page = client.get(url(pair)).get_data(as_text=True)
+    assert re.search(r'name="e-seen"[^>]*value="active"|value="active"[^>]*name="e-seen"', page)
+    from app.guardians.assignments import suspend_assignment
+    from app.guardians.models import SUSPEND_REASONS
+    suspend_assignment(pair.assignment, coordinator, next(iter(SUSPEND_REASONS)))  # another tab, first
+    db.session.commit()
+    response = client.post(url(pair, "end"), data={"e-reason": "student_moved", "e-seen": "active"})
+    assert response.status_code == 400 and "다른 사용자가 먼저 처리했습니다" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert pair.assignment.status == "suspended"

@@ -156,3 +156,23 @@ def test_create_login_weak_password_saves_nothing(coordinator, make_guardian):
         gs.create_guardian_login(coordinator, guardian, "guardian-x", "short")
     db.session.rollback()
     assert guardian.user_id is None
+
+
+def test_capacity_cannot_go_below_places_taken(build, coordinator, eligible_guardian):
+    """Issue 19: two places taken (one proposed, one active or suspended) -> capacity 1 is refused
+    next to the field and changes nothing; 2 is allowed."""
+    from app.guardians.assignments import propose_assignment
+    guardian = eligible_guardian(capacity=3)
+    case = build.case(build.school(), status="in_support")
+    propose_assignment(case, guardian, coordinator)
+    propose_assignment(build.case(case.school, status="in_support"), guardian, coordinator)
+    db.session.commit()
+    before = _audit_count("guardian_updated")
+    with pytest.raises(DomainError, match="이미 2명을 맡고") as refused:
+        gs.update_guardian(coordinator, guardian, {"capacity": 1})
+    assert refused.value.field == "capacity"
+    db.session.rollback()
+    assert guardian.capacity == 3 and _audit_count("guardian_updated") == before
+    assert gs.update_guardian(coordinator, guardian, {"capacity": 2}) == ["capacity"]
+    db.session.commit()
+    assert guardian.capacity == 2

@@ -1,9 +1,11 @@
 """Alerts: at most five on a home page, every one on the "모두 보기" page with filters and pages,
 모두 확인, and alerts that resolve by themselves when their object is handled or the case closes."""
 import html as htmllib
+import json
 
 from sqlalchemy import func, select
 
+from app.audit.models import AuditEvent
 from app.cases import services as s
 from app.notifications.models import Notification
 from app.notifications.services import notify, object_key, resolve, unread_count, unread_for
@@ -51,6 +53,12 @@ def test_list_page_paginates_filters_and_reads_all(client, login, build, db, app
     assert "알림 13건을 확인했습니다." in text(done)
     assert unread_count(lead) == 0 and unread_count(other) == 1
     assert text(client.get("/notifications/?state=all")).count('data-testid="notification"') == 10
+    # a change like any other (issue 19): one audit event with the count, none when nothing was unread
+    read_all = db.session.execute(select(AuditEvent).filter_by(action="notifications_read_all")).scalars().all()
+    assert [(e.actor_id, json.loads(e.details)["count"]) for e in read_all] == [(lead.id, 13)]
+    client.post("/notifications/read-all", data={"next": "/notifications/"})
+    assert db.session.execute(select(func.count(AuditEvent.id)).filter_by(
+        action="notifications_read_all")).scalar_one() == 1
 
 
 def test_read_one_goes_back_only_inside_the_app_and_not_for_others(client, login, build, db):
@@ -65,6 +73,8 @@ def test_read_one_goes_back_only_inside_the_app_and_not_for_others(client, login
     db.session.expire_all()
     assert db.session.get(Notification, theirs.id).read_at is None
     assert db.session.get(Notification, mine.id).read_at is not None
+    read = db.session.execute(select(AuditEvent).filter_by(action="notification_read")).scalars().all()
+    assert [(e.actor_id, e.object_id, e.outcome) for e in read] == [(lead.id, mine.uid, "allowed")]
 
 
 def test_resolving_an_object_clears_the_alert_for_everyone(build, db):

@@ -6,7 +6,7 @@ Many of these forms share one page, so each has a prefix (its fields are posted 
 from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ...form_fields import BaseForm
 from sqlalchemy import select
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -16,7 +16,7 @@ from ...extensions import db
 from ...permissions import SCHOOL_ROLES
 from ...lifecycle import close_items
 from ...words import particle
-from ..models import CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, SETTABLE_ACTION_STATUSES
+from ..models import ACTION_STATUSES, CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, RISK_LEVELS, SETTABLE_ACTION_STATUSES
 from ...form_fields import DateField
 
 TEXT_MAX = 2000
@@ -44,11 +44,11 @@ def _date(label: str, message: str) -> DateField:
     return DateField(label, validators=[InputRequired(message)])
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(BaseForm):
     """A form that is just a button: the CSRF token is its only field (transitions, withdrawal)."""
 
 
-class SelectForm(FlaskForm):
+class SelectForm(BaseForm):
     meeting_on = _date(_l("협의 날짜"), _l("협의 날짜를 입력해 주세요."))
     members = StringField(_l("참석자"), validators=[DataRequired(_l("협의에 참석한 사람을 입력해 주세요.")), Length(max=500)],
                           render_kw={"placeholder": _l("예: 교감, 담임, 상담교사")})
@@ -57,13 +57,13 @@ class SelectForm(FlaskForm):
     parent_counselling = _text(_l("보호자 상담 결과"), "", rows=2, required=False)
 
 
-class NotSelectForm(FlaskForm):
+class NotSelectForm(BaseForm):
     meeting_on = _date(_l("협의 날짜"), _l("협의 날짜를 입력해 주세요."))
     members = StringField(_l("참석자"), validators=[DataRequired(_l("협의에 참석한 사람을 입력해 주세요.")), Length(max=500)])
     reason = _text(_l("미선정 사유"), _l("미선정 사유를 입력해 주세요."))
 
 
-class CloseForm(FlaskForm):
+class CloseForm(BaseForm):
     """The reason; ``close_form_class`` adds an outcome and a note per open need of the case and
     one field per question the other features ask (app.lifecycle.close_items)."""
 
@@ -121,34 +121,34 @@ def close_choices(form: CloseForm, case=None) -> dict[str, str]:
     return {item.key: (field.data or "").strip() for item, field in form.item_fields()}
 
 
-class WithdrawRequestForm(FlaskForm):
+class WithdrawRequestForm(BaseForm):
     reason = _text(_l("철회 사유"), _l("철회 사유를 입력해 주세요."), rows=2)
 
 
-class NeedForm(FlaskForm):
+class NeedForm(BaseForm):
     domain = SelectField(_l("지원 영역"), choices=[("", _l("선택해 주세요")), *DOMAINS.items()],
                          validators=[InputRequired(_l("지원 영역을 선택해 주세요."))])
     description = StringField(_l("내용"), validators=[DataRequired(_l("내용을 간단히 적어 주세요.")),
                                                  Length(max=200, message=_l("200자 이내로 간단히 적어 주세요."))])
 
 
-class ResolveNeedForm(FlaskForm):
+class ResolveNeedForm(BaseForm):
     outcome = SelectField(_l("결과"), choices=[("", _l("선택해 주세요")), *NEED_OUTCOMES.items()],
                           validators=[InputRequired(_l("결과를 선택해 주세요."))])
     note = _text(_l("결과 메모"), "", rows=2, required=False)
 
 
-class RiskForm(FlaskForm):
+class RiskForm(BaseForm):
     risk_level = RadioField(_l("위기 수준"), choices=[(k, label) for k, (label, _rank) in RISK_LEVELS.items()][::-1],
                             validators=[InputRequired(_l("위기 수준을 선택해 주세요."))])
     reason = _text(_l("바꾸는 이유"), _l("바꾸는 이유를 입력해 주세요."), rows=2)
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(BaseForm):
     reason = _text(_l("재개 사유"), _l("재개 사유를 입력해 주세요."))
 
 
-class PlanActionForm(FlaskForm):
+class PlanActionForm(BaseForm):
     need_id = SelectField(_l("지원 영역"), coerce=optional_int, validators=[Optional()])
     goal = StringField(_l("목표"), validators=[DataRequired(_l("목표를 입력해 주세요.")), Length(max=300)])
     action = _text(_l("실행 내용"), _l("실행 내용을 입력해 주세요."), rows=2)
@@ -157,24 +157,31 @@ class PlanActionForm(FlaskForm):
     shared_with_guardian = BooleanField(_l("교육후견인과 이 목표를 공유"))
 
 
-class PlanStatusForm(FlaskForm):
+class PlanStatusForm(BaseForm):
     """Rendered as one button per status (``name=ps-status``), not as a select."""
 
-    status = SelectField(_l("상태"), choices=[(k, k) for k in SETTABLE_ACTION_STATUSES],
-                         validators=[InputRequired(_l("상태를 선택해 주세요."))])
+    #: "done", or "done@open": the new status and the one the page showed (see plan_status_parts)
+    status = SelectField(_l("상태"), choices=[(k, k) for k in SETTABLE_ACTION_STATUSES] + [
+        (f"{k}@{seen}", k) for k in SETTABLE_ACTION_STATUSES for seen in ACTION_STATUSES if seen != k],
+        validators=[InputRequired(_l("상태를 선택해 주세요."))])
+
+    def parts(self) -> tuple[str, str | None]:
+        """(new status, status the page showed or None)."""
+        code, _sep, seen = (self.status.data or "").partition("@")
+        return code, seen or None
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     kind = RadioField(_l("기록 종류"), choices=list(NOTE_KINDS.items()), default="counselling",
                       validators=[InputRequired(_l("기록 종류를 선택해 주세요."))])
     body = _text(_l("내용"), _l("내용을 입력해 주세요."), rows=4)
 
 
-class EscalateForm(FlaskForm):
+class EscalateForm(BaseForm):
     reason = _text(_l("요청 사유"), _l("요청 사유를 입력해 주세요."))
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(BaseForm):
     reply = _text(_l("회신 내용"), _l("회신 내용을 입력해 주세요."), rows=4)
 
 

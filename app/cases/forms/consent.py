@@ -5,7 +5,7 @@ Every choice is a list of checkboxes (no multi-select that needs Ctrl-clicks); t
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ...form_fields import BaseForm
 from sqlalchemy import select
 from wtforms import RadioField, SelectMultipleField, ValidationError
 from wtforms.validators import InputRequired, Optional
@@ -39,7 +39,7 @@ class MultiCheckboxField(SelectMultipleField):
             raise ValidationError(_l("선택할 수 없는 항목이 있습니다."))
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(BaseForm):
     #: who consented: one or both (each becomes its own consent record, with the same purposes)
     party = MultiCheckboxField(_l("동의한 사람"), choices=list(CONSENT_PARTIES.items()))
     purposes = MultiCheckboxField(_l("동의 목적"), choices=list(CONSENT_PURPOSES.items()))

@@ -6,7 +6,7 @@ form repeats the simple ones so the teacher sees every message next to its field
 from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ...form_fields import BaseForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -24,7 +24,7 @@ def desc_field(domain: str) -> str:
     return f"desc_{domain}"
 
 
-class RequestForm(FlaskForm):
+class RequestForm(BaseForm):
     """지원 요청: the student (picked or new), who asked, the needs, the risk level, a summary."""
 
     student_mode = RadioField(_l("학생"), choices=STUDENT_MODES, default="existing",
@@ -97,7 +97,7 @@ for _domain, _label in DOMAINS.items():
             StringField(_l("%(label)s 영역 내용", label=_label), validators=[Optional(), Length(max=200, message=_l("200자 이내로 간단히 적어 주세요."))]))
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(BaseForm):
     """The filters above the case list, read from the query string (nothing changes: no CSRF)."""
 
     class Meta:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ...form_fields import BaseForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -12,7 +12,7 @@ from ...form_fields import DateField
 PREFIX = "sat"
 
 
-class SatisfactionForm(FlaskForm):
+class SatisfactionForm(BaseForm):
     # validate_choice=False: a value off the list gets the service's message, not WTForms' English one
     party = RadioField(_l("응답자"), choices=list(SATISFACTION_PARTIES.items()), validate_choice=False,
                        validators=[InputRequired(_l("응답자를 학생 또는 보호자 중에서 골라 주세요."))])

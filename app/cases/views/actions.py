@@ -202,8 +202,9 @@ def plan_action_status(uid: str, action_uid: str):
     _require_edit(case)
     item = _part_of_case(PlanAction, action_uid, case)
     form = PlanStatusForm(prefix=PREFIXES["plan_status"])
-    return _apply(case, "plan_status", form, lambda f: set_action_status(item, case, current_user, f.status.data),
-                  _goal_to_status(item.goal, ACTION_STATUSES.get(form.status.data, "")))
+    return _apply(case, "plan_status", form,
+                  lambda f: set_action_status(item, case, current_user, *f.parts()),
+                  _goal_to_status(item.goal, ACTION_STATUSES.get(form.parts()[0], "")))
 
 
 @bp.post("/<uid>/notes", endpoint="add_note")
