@@ -2,16 +2,24 @@
 
 Later features reuse these: ask for ``live_server`` (its ``.app`` is the served app: create data
 inside ``with live_server.app.app_context():`` and commit) and ``browser_page``.  A module can
-override ``live_app`` to serve an app with other settings.
+override ``live_app`` to serve an app with other settings.  ``sign_in`` and ``sign_in_with_code``
+are the one way journeys sign in through the login form (a password; then a TOTP code).
 """
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+from app.auth.models import User
+from app.auth.totp import code_for_step, current_step
+from app.extensions import db
+from tests.factories import DEFAULT_PASSWORD
 
 CHROMIUM = Path(os.environ.get("IEUM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -118,3 +126,37 @@ def screenshot():
         page.screenshot(path=str(path), full_page=True)
         return path
     return _shot
+
+
+# -- signing in -------------------------------------------------------------------------------
+
+def sign_in(page, live_server, login: str, home: str | None = None, password: str = DEFAULT_PASSWORD) -> None:
+    """Sign in through the Korean login form; wait for ``home`` (a path), or for any page but the login."""
+    page.goto(live_server("/login"))
+    page.get_by_label("아이디").fill(login)
+    page.get_by_label("비밀번호").fill(password)
+    page.locator("main").get_by_role("button", name="로그인").click()
+    if home:
+        expect(page).to_have_url(live_server(home))
+    else:
+        expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def fresh_code(app, login: str, secret: str) -> str:
+    """The code an app shows now, or the next step's when this step's was used already (the
+    one-step window accepts it): a live server cannot move the clock on."""
+    with app.app_context():
+        last = db.session.execute(db.select(User.totp_last_step).filter_by(login=login)).scalar_one()
+    return code_for_step(secret, max(current_step(), (last or 0) + 1))
+
+
+def sign_in_with_code(page, live_server, login: str, secret: str) -> None:
+    """Password, then the second factor's code on /login/code."""
+    page.goto(live_server("/login"))
+    page.get_by_label("아이디").fill(login)
+    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
+    page.locator("main").get_by_role("button", name="로그인").click()
+    expect(page).to_have_url(live_server("/login/code"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("2단계 인증")
+    page.get_by_label("인증 코드").fill(fresh_code(live_server.app, login, secret))
+    page.get_by_role("button", name="확인").click()

@@ -21,6 +21,8 @@ from app.guardians.assignments import accept_assignment, propose_assignment
 from tests.factories import DEFAULT_PASSWORD, Builder, consent_both
 from tests.guardians.conftest import make_eligible_guardian
 
+from .conftest import sign_in
+
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -60,14 +62,6 @@ def world(live_server):
                          notes=notes)
         db.session.commit()
         return {"case": case.uid, "assignment": assignment.uid}
-
-
-def sign_in(page, live_server, login: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("아이디").fill(login)
-    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name="로그인").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 #: the key pages of every role: name -> (login or None, path; {case} and {assignment} from ``world``)

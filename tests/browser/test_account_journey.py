@@ -11,12 +11,13 @@ import pytest
 from playwright.sync_api import expect
 
 from app.auth.models import User
-from app.auth.totp import code_for_step, current_step
 from app.config import Config
 from app.extensions import db
 from tests.factories import DEFAULT_PASSWORD, clear
 
 from tests.auth.test_totp import enrolled, person
+
+from .conftest import fresh_code, sign_in_with_code
 
 LEAD_LOGIN = "park-lead"
 NEW_PASSWORD = "Maple-harbour-lantern-84"
@@ -46,31 +47,12 @@ def admin(live_server):
         return user.login, enrolled(db, user)
 
 
-def fresh_code(app, login: str, secret: str) -> str:
-    """The code an app shows now, or the next step's when this step's was used already (the
-    one-step window accepts it): a live server cannot move the clock on."""
-    with app.app_context():
-        last = db.session.execute(db.select(User.totp_last_step).filter_by(login=login)).scalar_one()
-    return code_for_step(secret, max(current_step(), (last or 0) + 1))
-
-
 def close(context) -> None:
     """Close a second browser once its pages have loaded: a style sheet cut off mid-transfer
     leaves the live server's file open (a ResourceWarning, an error under filterwarnings)."""
     for opened in context.pages:
         opened.wait_for_load_state("load")
     context.close()
-
-
-def sign_in_with_code(page, live_server, login: str, secret: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("아이디").fill(login)
-    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name="로그인").click()
-    expect(page).to_have_url(live_server("/login/code"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("2단계 인증")
-    page.get_by_label("인증 코드").fill(fresh_code(live_server.app, login, secret))
-    page.get_by_role("button", name="확인").click()
 
 
 @pytest.mark.browser

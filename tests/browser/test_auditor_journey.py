@@ -26,7 +26,7 @@ from app.extensions import db
 from tests.auth.test_totp import enrolled
 from tests.factories import Builder
 
-from .test_account_journey import sign_in_with_code
+from .conftest import sign_in_with_code
 
 NAME, BIRTH = "한바다", dt.date(2014, 5, 17)
 SCHOOL = "이음초등학교"

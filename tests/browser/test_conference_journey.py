@@ -13,7 +13,8 @@ from app.db import today_kst, utcnow
 from app.extensions import db as _db
 from tests.conferences.conftest import (agency_with_service, conference_world, coordinator,  # noqa: F401
                                         eligible_guardian)
-from tests.factories import DEFAULT_PASSWORD
+
+from .conftest import sign_in
 
 
 @pytest.fixture
@@ -28,14 +29,6 @@ def choose(scope, name: str, value) -> None:
     control = scope.locator(f"input[name='{name}'][value='{value}']")
     scope.locator(f"label[for='{control.get_attribute('id')}']").click()
     expect(control).to_be_checked()
-
-
-def sign_in(page, live_server, login: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("아이디").fill(login)
-    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name="로그인").click()
-    expect(page).to_have_url(re.compile(r"/home/"))
 
 
 @pytest.mark.browser

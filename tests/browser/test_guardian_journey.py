@@ -15,17 +15,15 @@ from app.guardians import services as gs
 from tests.factories import Builder, DEFAULT_PASSWORD
 from tests.guardians.conftest import guardian_fields
 
+from .conftest import sign_in as browser_sign_in
 from .test_case_journey import choose
 
 
 def sign_in(page, live_server, login: str, home: str) -> None:
+    """The next person at the same browser: sign the previous one out first."""
     if page.get_by_test_id("logout").count():
         page.get_by_test_id("logout").click()
-    page.goto(live_server("/login"))
-    page.get_by_label("아이디").fill(login)
-    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name="로그인").click()
-    expect(page).to_have_url(live_server(home))
+    browser_sign_in(page, live_server, login, home)
 
 
 def clear_check(page, kind: str, reference: str) -> None:

@@ -24,8 +24,10 @@ from app.notifications.models import Notification
 from app.notifications.mail_outbox import ALWAYS_IMMEDIATE_KINDS
 from app.notifications.services import KINDS
 from tests.browser.test_accessibility import axe_context, describe, run_axe  # noqa: F401  (fixture)
-from tests.factories import DEFAULT_PASSWORD, Builder, consent_both
+from tests.factories import Builder, consent_both
 from tests.notifications.conftest import SmtpServer, mail_config
+
+from .conftest import sign_in
 
 ADDRESS = "seoyeon.han@agency-mail.test"
 STUDENTS = ("한바다", "윤하늘")
@@ -50,14 +52,6 @@ def live_mail(live_server):
     """Links in messages start with the live server's address (known once it listens)."""
     live_server.app.config["IEUM_BASE_URL"] = live_server.url
     return live_server
-
-
-def sign_in(page, live_server, login: str, home: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("아이디").fill(login)
-    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name="로그인").click()
-    expect(page).to_have_url(live_server(home))
 
 
 def send_referrals(app, agency_id: int) -> list[str]:

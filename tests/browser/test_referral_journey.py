@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 
 from app.db import today_kst
 from app.extensions import db
-from tests.factories import DEFAULT_PASSWORD, Builder, consent_both
+from tests.factories import Builder, consent_both
+
+from .conftest import sign_in
 
 ADDRESS = "서울 마포구 비밀길 12"
 OUTCOME = "8회기 개별 상담 후 또래 관계 개선"
@@ -19,14 +21,6 @@ def choose(scope, name: str, value: str) -> None:
     control = scope.locator(f"input[name='{name}'][value='{value}']")
     scope.locator(f"label[for='{control.get_attribute('id')}']").click()
     expect(control).to_be_checked()
-
-
-def sign_in(page, live_server, login: str, home: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("아이디").fill(login)
-    page.get_by_label("비밀번호").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name="로그인").click()
-    expect(page).to_have_url(live_server(home))
 
 
 @pytest.mark.browser
