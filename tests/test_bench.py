@@ -176,6 +176,11 @@ def test_bench_runs_end_to_end_on_a_tiny_scale_database(tmp_path):
     assert data["concurrent"]["background"]["class_list_import"]["save_status"] == 302
     assert data["errors"] == 0
     assert "page" in done.stdout and "bare hello" in done.stdout
+    # the rates the tests may not time: counted, and the chain verified
+    rates = data["rates"]
+    assert rates["audit_verify"]["ok"] and rates["audit_verify"]["count"] > 0
+    assert rates["audit_append"]["count"] == 2000 and rates["reencrypt"]["count"] == 20000
+    assert rates["audit_export"]["count"] >= 0 and "audit chain verify (events/s)" in done.stdout
 
 
 def test_concurrent_summary_counts_failed_requests_and_5xx():

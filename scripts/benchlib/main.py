@@ -38,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread, as in production)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--explain", action="store_true", help="print the query plan of every page's statements")
+    parser.add_argument("--no-rates", action="store_true", help="skip the rates (audit verify, appends, export, "
+                                                                   "re-encryption)")
     parser.add_argument("--pages", help="comma-separated page keys (default: all): " + ",".join(pg.BY_KEY))
     return parser.parse_args(argv)
 
@@ -156,6 +158,11 @@ def main(argv=None) -> int:
             out["explain"][page.key] = info
             print()
             print(format_explain(page.key, page.label, info, dialect))
+    if not args.no_rates:
+        from .rates import measure_rates, rates_table
+        out["rates"] = measure_rates(app, args.targets.get("audit_day"))
+        print()
+        print(rates_table(out["rates"]))
     errors = sum(r["errors"] for r in rows) + out.get("concurrent", {}).get("errors", 0)
     out["errors"] = errors
     if args.json:
