@@ -16,7 +16,7 @@ from .config import Config, ConfigError, apply_environment
 from .crypto import KeyRingError, load_keyring
 
 FEATURES = ("auth", "admin", "home", "students", "cases", "guardians", "agencies", "conferences",
-            "audit", "reports", "notifications")
+            "audit", "reports", "notifications", "records")
 
 
 def create_app(config: dict | type | None = None) -> Flask:

@@ -74,15 +74,33 @@ def mismatches(ring: KeyRing) -> list[str]:
 
 
 def record_new_keys(ring: KeyRing) -> int:
-    """Add a check row for every key of the ring the database has not seen (caller commits)."""
+    """Add a check row for every key of the ring the database has not seen (caller commits).
+    A key new to a database that knew others was added by a rotation: if that rotation stopped
+    between saving the ring and committing its ``key_added`` event, the event is written now."""
     seen = set(db.session.execute(select(KeyCheck.kid)).scalars())
-    added = 0
+    added = []
     for kind in KINDS:
         for kid in sorted(_keys(ring, kind)):
             if kid not in seen:
                 db.session.add(KeyCheck(kid=kid, kind=kind, check_value=check_value(ring, kind, kid)))
-                added += 1
-    return added
+                added.append((kind, kid))
+    if added and seen:
+        _announce_unaudited(added)
+    return len(added)
+
+
+def _announce_unaudited(added: list[tuple[str, str]]) -> None:
+    from .audit.models import AuditEvent
+    from .audit.services import record
+    columns = {c["name"] for c in inspect(db.session.connection()).get_columns(AuditEvent.__tablename__)}
+    if not {c.name for c in AuditEvent.__table__.columns} <= columns:
+        return  # a database still to be migrated: the next start after the upgrade writes it
+    announced = set(db.session.execute(select(AuditEvent.object_id).where(
+        AuditEvent.action == "key_added", AuditEvent.object_id.in_([kid for _kind, kid in added]))).scalars())
+    for kind, kid in added:
+        if kid not in announced:
+            record("key_added", object_type="key", object_id=kid, actor=None,
+                   details={"kind": kind, "noticed_at_start": True})
 
 
 def forget_key(kid: str) -> None:

@@ -54,3 +54,8 @@ def close_items(case) -> list[CloseItem]:
 def page_sections(case, user) -> list[PageSection]:
     """The other features' blocks for ``case``'s page as ``user`` sees it, in page order."""
     return sorted(_collect(signals.case_page_sections, case, user=user), key=lambda s: s.order)
+
+
+def home_sections(user) -> list[PageSection]:
+    """The features' blocks for ``user``'s home page, in page order."""
+    return sorted(_collect(signals.home_sections, user), key=lambda s: s.order)

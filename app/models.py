@@ -14,3 +14,7 @@ from .agencies.models import AgencyService, Referral, ServiceArea, ServiceRecord
 from .conferences.models import (ActionItem, Conference, ConferenceAmendment, ConferenceCase,  # noqa: F401
                                  ConferenceParticipant)
 from .key_check import KeyCheck  # noqa: F401,E402
+from .records.request_models import SubjectRequest  # noqa: F401,E402
+from .records.transfer_models import CaseTransfer  # noqa: F401,E402
+from .records.retention_models import (LegalHold, RetentionCaseFact, RetentionTombstone,  # noqa: F401,E402
+                                       StudentRetention)

@@ -112,8 +112,40 @@ Receivers return an ``app.lifecycle.PageSection`` (a template and its context) o
 page includes them in ``order``.  Listeners: guardians (assignments, concerns), agencies (referrals).
 """)
 
+student_transferred = _signals.signal("student-transferred", doc="""
+Sender: the SupportCase, after ``records.transfer_services.accept_transfer`` moved it (and its
+student) to the new school with consent: ``case.school_id`` is already the new school.
+Kwargs: ``actor`` (the new school's lead), ``transfer`` (the CaseTransfer: ``from_school`` and
+``to_school``, so receivers can reach both offices).  Listeners: guardians (active or suspended
+assignments → the coordinators of both offices are asked to review them), agencies (open
+referrals → the same), conferences (the case's review row follows it to the new school).
+""")
+
+student_retained_until_passed = _signals.signal("student-retained-until-passed", doc="""
+Sender: the Student, from ``flask retention run`` (records.retention_erase.remove_student) once the
+retention date passed with no legal hold, inside the student's one deletion transaction, before
+records deletes the cases and the student.  Kwargs: ``actor`` (None), ``tombstone`` (the
+RetentionTombstone), ``rows`` (dict table name → ids of every row that references the student,
+directly or through other such rows, found by foreign key) and ``uids`` (dict table name → the
+uids of those rows, for alerts that name an object by a link).
+Receivers delete their own rows about the student (never blank them) and return a dict
+{table name: rows deleted} for the tombstone's counts; the removal's one audit event carries them.
+Listeners: notifications (alerts and their mail), guardians (concerns, activity logs, assignments),
+agencies (service records, referrals), conferences (case records, action items, reviews, amendment
+copies; a meeting with no other case goes whole).
+""")
+
+home_sections = _signals.signal("home-sections", doc="""
+Sender: the User whose home page is being rendered.  Kwargs: none.
+Receivers return an ``app.lifecycle.PageSection`` (or a list, or None) for that user's home
+(school staff/lead and district coordinator homes include them after the alerts panel, in
+``order``); a section listing students puts ``rows_shown`` (int) in its context so the home's
+``home_viewed`` audit event counts them.  Listeners: records (transfers, 열람·정정 requests,
+retention due), each only for the roles it concerns.
+""")
+
 #: features with a reactions module, in import order (each connects its receivers on import)
-REACTING_FEATURES = ("notifications", "guardians", "agencies", "conferences")
+REACTING_FEATURES = ("notifications", "guardians", "agencies", "conferences", "records")
 
 
 def connect_reactions() -> None:

@@ -103,6 +103,22 @@ ROUTES: dict[str, Route] = {
     "GET students.import_csv": R(SCHOOL, False),
     "POST students.import_csv": R(SCHOOL, True),
     "GET students.import_template": R(SCHOOL, False),
+    # -- records: retention (the school lead of the student's school) --------------------------
+    "GET records.retention_due": R({L}, True),
+    "GET records.retention_student": R({L}, True, "student", uid="student"),
+    "POST records.retention_hold": R({L}, True, "student", uid="student"),
+    "POST records.retention_left_school": R({L}, True, "student", uid="student"),
+    # -- records: 열람·정정 requests (the school lead of the student's school; ``subject_request``:
+    #    a 열람 request about the referral case's student) ------------------------------------------
+    "GET records.subject_requests": R({L}, True),
+    "GET records.new_subject_request": R({L}, True, "student", student_uid="student"),
+    "POST records.new_subject_request": R({L}, True, "student", student_uid="student"),
+    "GET records.subject_request": R({L}, True, "subject_request", foreign=404, uid="subject_request"),
+    "GET records.subject_copy": R({L}, True, "subject_request", foreign=404, uid="subject_request"),
+    "GET records.subject_copy_json": R({L}, True, "subject_request", foreign=404, uid="subject_request"),
+    "POST records.correct_subject_request": R({L}, True, "subject_request", foreign=404, uid="subject_request"),
+    "POST records.complete_subject_request": R({L}, True, "subject_request", foreign=404, uid="subject_request"),
+    "POST records.refuse_subject_request": R({L}, True, "subject_request", foreign=404, uid="subject_request"),
     # -- cases -------------------------------------------------------------------------------
     "GET cases.index": R(READERS, True),
     "POST cases.index": R(READERS, False),
@@ -156,6 +172,15 @@ ROUTES: dict[str, Route] = {
     "POST agencies.send_referral": R(READERS, True, "referral", uid="draft"),
     "POST agencies.cancel_referral": R(READERS, True, "referral", uid="draft"),
     "GET agencies.overdue_referrals": R(READERS, True),
+    # -- records: transfers (전학; ``transfer_out``: from the lead's school to a 노원구 school,
+    #    ``transfer_in``: from that school to the lead's; both waiting for an answer) -----------
+    "GET records.transfers": R({L, D}, True),
+    "GET records.transfer": R({L, D}, True, "transfer", foreign=404, uid="transfer_out"),
+    "GET records.new_transfer": R({L}, True, "case", case_uid="referral_case"),
+    "POST records.new_transfer": R({L}, True, "case", case_uid="referral_case"),
+    "POST records.accept_transfer": R({L}, True, "transfer", foreign=404, uid="transfer_in"),
+    "POST records.return_transfer": R({L}, True, "transfer", foreign=404, uid="transfer_in"),
+    "POST records.cancel_transfer": R({L}, True, "transfer", foreign=404, uid="transfer_out"),
     # -- referrals, agency side --------------------------------------------------------------
     "GET agencies.inbox": R({A}, True),
     "GET agencies.inbox_referral": R({A}, True, "inbox", uid="referral"),

@@ -87,6 +87,15 @@ AUDITED = {
     "notifications.outbox": Audited("admin", list_action="mail_outbox_viewed"),
     "students.index": Audited("staff", list_action="student_list_viewed"),
     "students.view": Audited("staff", lambda w: {"uid": w.referral_case.student.uid}, _student("referral_case")),
+    "records.retention_due": Audited("lead", list_action="retention_list_viewed"),
+    "records.retention_student": Audited("lead", lambda w: {"uid": w.referral_case.student.uid},
+                                         _student("referral_case")),
+    "records.subject_requests": Audited("lead", list_action="subject_request_list_viewed"),
+    "records.new_subject_request": Audited("lead", lambda w: {"student_uid": w.referral_case.student.uid},
+                                           _student("referral_case")),
+    "records.subject_request": Audited("lead", lambda w: {"uid": w.subject_request.uid}, _student("referral_case")),
+    "records.subject_copy": Audited("lead", lambda w: {"uid": w.subject_request.uid}, _student("referral_case")),
+    "records.subject_copy_json": Audited("lead", lambda w: {"uid": w.subject_request.uid}, _student("referral_case")),
     "cases.index": Audited("staff", list_action="case_list_viewed"),
     "cases.new": Audited("staff", list_action="student_list_viewed"),
     "cases.view": Audited("staff", lambda w: {"uid": w.referral_case.uid}, _student("referral_case")),
@@ -102,6 +111,9 @@ AUDITED = {
     "agencies.referral": Audited("staff", lambda w: {"uid": w.referral.uid}, _student("referral_case")),
     "agencies.edit_referral": Audited("staff", lambda w: {"uid": w.draft.uid}, _student("private_case")),
     "agencies.overdue_referrals": Audited("staff", list_action="referral_list_viewed"),
+    "records.transfers": Audited("lead", list_action="transfer_list_viewed"),
+    "records.transfer": Audited("lead", lambda w: {"uid": w.transfer_out.uid}, _student("transfer_case")),
+    "records.new_transfer": Audited("lead", lambda w: {"case_uid": w.referral_case.uid}, _student("referral_case")),
     "agencies.inbox": Audited("agent", list_action="referral_inbox_viewed"),
     "agencies.inbox_referral": Audited("agent", lambda w: {"uid": w.referral.uid}, _student("referral_case")),
     "guardians.roster": Audited("coordinator", list_action="guardian_list_viewed"),
@@ -167,6 +179,20 @@ def world(build, conference_world, make_conference):  # noqa: F811  (fixtures im
         GuardianConcern.assignment_id == w.assignment.id)).scalar_one()
     w.draft = r.create_referral(w.private_case, w.staff, agency=w.agency, service=w.service, reason="학습 지원",
                                 shared_items=["needs"])
+    db.session.commit()
+    # transfers (전학): one sent from the school to a 노원구 school (another office) and one to it
+    from app.records.transfer_services import send_transfer
+    w.transfer_school = build.school(gu="노원구", name="전입테스트초등학교")
+    w.transfer_lead = build.user("school_lead", organisation=w.transfer_school)
+    w.transfer_case = build.case(school=w.school, status="in_support", lead=w.lead)
+    w.transfer_out = send_transfer(w.transfer_case, w.lead, to_school=w.transfer_school)
+    w.incoming_case = build.case(school=w.transfer_school, status="in_support", lead=w.transfer_lead)
+    w.transfer_in = send_transfer(w.incoming_case, w.transfer_lead, to_school=w.school)
+    db.session.commit()
+    # a 열람 request about the referral case's student (records: requests)
+    from app.records.request_services import record_request
+    w.subject_request = record_request(w.lead, w.referral_case.student, kind="access", requested_by="parent",
+                                       requested_on=today_kst(), identity_method="parent_record")
     db.session.commit()
     w.admin = build.user("admin")
     w.auditor = build.user("auditor")

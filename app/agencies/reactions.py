@@ -62,3 +62,49 @@ def case_page_sections(case, user=None, **_kwargs):
         "can_refer": case.status not in FINISHED_CASES,
         "has_needs": bool(case.needs),
     })
+
+
+@signals.student_transferred.connect
+def student_transferred(case, actor=None, transfer=None, **_kwargs):
+    """Referrals the agency has in hand stay; the coordinators of both offices are asked to
+    review them (the agency may be far from the new school), once each."""
+    from flask_babel import lazy_gettext as _l
+
+    from ..audit.services import record
+    from ..cases.chronology import add_event
+    from ..notifications.services import notify
+    from .referral_alerts import office_coordinators
+    from .referral_lifecycle import OPEN_AT_AGENCY, _referrals
+    referrals = _referrals(case, OPEN_AT_AGENCY)
+    if not referrals or transfer is None:
+        return
+    offices = sorted({transfer.from_school.office_code, transfer.to_school.office_code})
+    text = _l("%(name)s 학생이 %(old)s에서 %(new)s(으)로 전학했습니다. 진행 중인 기관 의뢰 %(n)d건을 검토해 주세요.",
+              name=case.student.name, old=transfer.from_school.name, new=transfer.to_school.name, n=len(referrals))
+    for office in offices:
+        link = f"/cases/{case.uid}" if office == case.school.office_code else None
+        for user in office_coordinators(office):
+            notify(user.id, "transfer", text, link=link, case_id=case.id,
+                   dedupe_key=f"transfer-review:{transfer.id}:referrals:{user.id}")
+    add_event(case, "referral", _l("전학: 진행 중인 기관 의뢰 %(n)d건의 검토를 교육지원청 담당자에게 요청", n=len(referrals)),
+              actor)
+    record("transfer_review_requested", obj=case, subject=case.student, actor=actor,
+           details={"transfer": transfer.uid, "kind": "referrals", "count": len(referrals), "offices": offices})
+
+
+@signals.student_retained_until_passed.connect
+def forget_student_referrals(student, rows=None, **_kwargs) -> dict:
+    """Delete the student's referrals with their shared data and service records (the agency keeps
+    nothing about a student whose retention ended)."""
+    from sqlalchemy import delete
+
+    from ..extensions import db
+    from .models import Referral, ServiceRecord
+    rows = rows or {}
+    counts = {}
+    for model in (ServiceRecord, Referral):
+        ids = rows.get(model.__tablename__, ())
+        if ids:
+            db.session.execute(delete(model).where(model.id.in_(ids)))
+        counts[model.__tablename__] = len(ids)
+    return counts

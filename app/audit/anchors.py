@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 
 from ..db import utcnow
 from ..words import particle
-from .services import fetch_one, keyring, mac_fields, read_connection
+from .raw import fetch_one, read_connection
+from .services import keyring, mac_fields
 
 ANCHOR_FIELDS = ("after_id", "count", "last_id", "hash", "time", "key_id")
 

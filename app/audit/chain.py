@@ -15,8 +15,10 @@ from ..domain import DomainError
 from ..extensions import db
 from ..i18n import date_words
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
+from .raw import canonical_sql, fetch_one, read_connection  # noqa: F401
 from .seal import checkpoint_problem, forged_checkpoint, sign_checkpoint, unkeyed_problem
-from .services import _lock_chain_and_read_head, canonical_sql, fetch_one, read_connection, record  # noqa: F401
+from .services import _lock_chain_and_read_head, record  # noqa: F401
+from .tombstones import subject_seal_problem
 # the walk lives in walk.py; its names stay importable from here
 from .walk import RangeResult, audit_keys, check_batch, check_range, join_ranges  # noqa: F401
 
@@ -77,6 +79,9 @@ def _verify_once(session, progress):
         problem = problem or unkeyed_problem(conn, dialect, after_id)
         if problem:
             return VerifyResult(False, 0, None, None, problem), cp_id
+        moved = subject_seal_problem(conn, dialect, keys)
+        if moved:  # a reference moved to another subject: the hash no longer covers references
+            return VerifyResult(False, 0, None, moved[0], moved[1]), cp_id
         url = db.engine.url
         parallel = (session is None and (dialect == "postgresql" or url.database not in (None, "", ":memory:"))
                     and hi - after_id >= current_app.config.get("AUDIT_VERIFY_PARALLEL_MIN", PARALLEL_MIN))

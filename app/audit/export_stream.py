@@ -8,7 +8,8 @@ from typing import Iterator
 
 from .. import exports
 from .export import MIMETYPES, SHEET_HEADINGS, _checked, _metadata, _prepare, _sheet_rows, export_filename
-from .services import read_connection, record
+from .raw import read_connection
+from .services import record
 
 #: the formats sent as they are written
 STREAMED = ("csv", "xlsx")

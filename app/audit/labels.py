@@ -113,6 +113,37 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("conference_reminders_sent", N_("사례회의 알림 발송")),
         ("conference_sharing_stopped", N_("사례회의 공유 중단")),
     )),
+    (N_("전학"), (
+        ("transfer_sent", N_("전학 이관 보내기")),
+        ("transfer_accepted", N_("전학 이관 접수")),
+        ("transfer_returned", N_("전학 이관 반송")),
+        ("transfer_cancelled", N_("전학 이관 취소")),
+        ("transfer_overdue_alerted", N_("전학 이관 회신 기한 경과 알림")),
+        ("transfer_viewed", N_("전학 이관 열람")),
+        ("transfer_list_viewed", N_("전학 이관 목록 열람")),
+        ("transfer_moved", N_("전학으로 학생·사례 학교 변경")),
+        ("transfer_review_requested", N_("전학 후 배정·의뢰 검토 요청")),
+    )),
+    (N_("보존 기간"), (
+        ("retention_run", N_("보존 기한 경과 학생 삭제 실행")),
+        ("student_retention_removed", N_("보존 기한 경과로 학생 정보 삭제")),
+        ("legal_hold_set", N_("보존 연장 설정")),
+        ("legal_hold_ended", N_("보존 연장 종료")),
+        ("student_left_school_recorded", N_("학업 중단일 기록")),
+        ("retention_list_viewed", N_("보존 기한 도래 학생 목록 열람")),
+        ("retention_viewed", N_("학생 보존 기간 열람")),
+    )),
+    (N_("열람·정정 요청"), (
+        ("subject_request_recorded", N_("열람·정정 요청 기록")),
+        ("subject_request_viewed", N_("열람·정정 요청 열람")),
+        ("subject_request_list_viewed", N_("열람·정정 요청 목록 열람")),
+        ("subject_request_corrected", N_("정정 요청에 따른 정보 정정")),
+        ("subject_request_completed", N_("열람·정정 요청 처리 완료")),
+        ("subject_request_partly", N_("열람·정정 요청 일부 처리")),
+        ("subject_request_refused", N_("열람·정정 요청 거절")),
+        ("subject_copy_viewed", N_("열람 사본 보기(인쇄용)")),
+        ("subject_copy_exported", N_("열람 사본 내려받기(JSON)")),
+    )),
     (N_("계정·권한"), (
         ("login", N_("로그인")),
         ("login_password_accepted", N_("비밀번호 확인(2단계 인증 전)")),
@@ -194,6 +225,7 @@ OUTCOME_LABELS: dict[str, str] = {"allowed": N_("허용"), "denied": N_("거부"
 
 #: object types (tables and the few named kinds) -> untranslated label
 OBJECT_LABELS: dict[str, str] = {
+    "subject_request": N_("열람·정정 요청"),
     "support_case": N_("사례"), "student": N_("학생"), "guardian": N_("교육후견인"),
     "guardian_assignment": N_("배정"), "guardian_activity": N_("활동 기록"), "guardian_concern": N_("우려 사항"),
     "record_check": N_("범죄경력 조회"), "referral": N_("의뢰"), "referral_service_record": N_("서비스 기록"),
@@ -205,7 +237,8 @@ OBJECT_LABELS: dict[str, str] = {
     "grant_change": N_("권한 변경"), "grant_export": N_("권한 변경 이력"), "audit_event": N_("접속기록"),
     "audit_export": N_("접속기록 파일"), "audit_review": N_("접속기록 점검"), "audit_checkpoint": N_("접속기록 삭제 기점"),
     "report": N_("통계"), "guardian_totals": N_("활동 실적"), "home": N_("첫 화면"), "notification": N_("알림"),
-    "endpoint": N_("화면"), "key": N_("암호 키"), "database": N_("데이터베이스"),
+    "case_transfer": N_("전학 이관"), "retention_tombstone": N_("삭제된 학생 기록"), "retention": N_("보존 기간"),
+    "legal_hold": N_("보존 연장"), "endpoint": N_("화면"), "key": N_("암호 키"), "database": N_("데이터베이스"),
 }
 
 

@@ -13,7 +13,8 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(db.Model):
-    """One event.  Never updated or deleted (database triggers refuse both)."""
+    """One event.  Never updated or deleted (database triggers refuse both), except that a
+    retention run may replace a sealed subject reference by its tombstone and nothing else."""
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -27,8 +28,14 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     object_type: Mapped[Optional[str]] = mapped_column(String(40))
     object_id: Mapped[Optional[str]] = mapped_column(String(64))
-    #: pseudonymous reference of the data subject (a student's uid), never a name
+    #: pseudonymous reference of the data subject (a student's uid), never a name; replaced by a
+    #: retention tombstone ("retained:<uid>") when the student's data is deleted (app/audit/tombstones.py)
     subject_ref: Mapped[Optional[str]] = mapped_column(String(64))
+    #: HMAC (128 bits, hex) of ["subject", subject_ref] under the event's audit key: the hash covers this seal in
+    #: subject_ref's place, so a tombstone can replace the reference and the chain still verifies;
+    #: verify checks that every reference that is not a tombstone still matches its seal.
+    #: NULL for events without a subject and for events sealed before 0018 (they hash subject_ref)
+    subject_seal: Mapped[Optional[str]] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(10), nullable=False, default="allowed")
     reason: Mapped[Optional[str]] = mapped_column(Text)
     request_id: Mapped[Optional[str]] = mapped_column(String(64))
@@ -59,11 +66,14 @@ class AuditEvent(db.Model):
         # verify's check that SHA-256 (unkeyed) events only form a prefix, without a full scan
         Index("ix_audit_event_unkeyed", "id", sqlite_where=text("key_id IS NULL"),
               postgresql_where=text("key_id IS NULL")),
+        # verify reads each distinct (reference, seal, key) in order from here, without a sort
+        Index("ix_audit_event_subject_seal", "subject_ref", "subject_seal", "key_id",
+              sqlite_where=text("subject_seal IS NOT NULL"), postgresql_where=text("subject_seal IS NOT NULL")),
         # ids are never reused on SQLite, even after the newest rows of a purge are gone
         {"sqlite_autoincrement": True},
     )
 
-    #: the fields the hash covers, in order
+    #: the fields the hash covers, in order (subject_ref's slot holds subject_seal when there is one)
     HASHED_FIELDS = ("occurred_at", "actor_id", "actor_login", "role", "organisation_id", "ip",
                      "action", "object_type", "object_id", "subject_ref", "outcome", "reason",
                      "request_id", "details")

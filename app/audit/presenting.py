@@ -19,6 +19,7 @@ from ..auth.models import Organisation, User
 from ..extensions import db
 from ..students.models import Student
 from .labels import action_label, object_label, outcome_label
+from .services import SAME_AS_SUBJECT
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-")
 #: object types whose reference is a student's school and grade and class
@@ -124,7 +125,7 @@ def _reference(row, students: dict, users: dict) -> str:
         return f"{label} · {login} ({role_label(role)})"
     if row.subject_ref:  # a student outside the auditor's office, or no longer in the database
         return " · ".join(part for part in (label, gettext("정보주체 있음")) if part)
-    if row.object_id and not _UUID.match(row.object_id) and len(row.object_id) <= 40:
+    if row.object_id and row.object_id != SAME_AS_SUBJECT and not _UUID.match(row.object_id) and len(row.object_id) <= 40:
         return " · ".join(part for part in (label, row.object_id) if part)  # a month, a page, a level
     return label or "-"
 
@@ -140,5 +141,6 @@ def present(rows, auditor) -> list[EventView]:
     return [EventView(
         id=r.id, occurred_at=r.occurred_at, actor=r.actor_login, actor_id=r.actor_id, role=role_label(r.role),
         action=r.action, action_label=action_label(r.action), outcome=r.outcome, outcome_label=outcome_label(r.outcome),
-        reference=_reference(r, students, users), object_type=r.object_type, object_id=r.object_id,
+        reference=_reference(r, students, users), object_type=r.object_type,
+        object_id=r.subject_ref if r.object_id == SAME_AS_SUBJECT else r.object_id,
         subject_ref=r.subject_ref, reason=r.reason, ip=r.ip, details=_details(r.details)) for r in rows]

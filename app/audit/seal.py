@@ -24,7 +24,8 @@ from sqlalchemy import text
 from ..db import utcnow
 from ..words import particle
 from .models import AuditCheckpoint, AuditEvent
-from .services import TIME_FORMAT, chain_hash, encode_canonical, fetch_one, keyring, mac_fields, raw_columns, sql
+from .raw import SUBJECT_SEALS, fetch_one, raw_columns, sql
+from .services import TIME_FORMAT, chain_hash, encode_canonical, keyring, mac_fields
 
 #: the keyed event that closes the legacy SHA-256 chain
 RESEAL_ACTION = "audit_chain_resealed"
@@ -122,6 +123,14 @@ def reseal(bind, actor_login: str = "migration:0008") -> dict | None:
     """Switch a legacy SHA-256 chain to the keyed chain (see the module docstring); runs on the
     migration's connection with the append-only triggers lifted.  None when there was nothing
     to seal (a new database: every event is keyed from the first)."""
+    token = SUBJECT_SEALS.set(False)  # 0008 runs before 0018 added audit_event.subject_seal
+    try:
+        return _reseal(bind, actor_login)
+    finally:
+        SUBJECT_SEALS.reset(token)
+
+
+def _reseal(bind, actor_login: str) -> dict | None:
     from .chain import chain_start, check_range  # chain imports this module
     kid, key = keyring().audit_key()
     dialect = bind.dialect.name

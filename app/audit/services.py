@@ -7,8 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
@@ -52,10 +51,13 @@ hmac_object = getattr(_hashlib, "hmac_new", None) or hmac.new
 
 def canonical(prev_hash: str, values: dict[str, Any], key_id: str | None = None) -> str:
     """The text an event's hash covers: a JSON array of [key_id,] prev_hash and HASHED_FIELDS in
-    order.  Keyed events start with their audit key id (the legacy SHA-256 form has none)."""
+    order.  Keyed events start with their audit key id (the legacy SHA-256 form has none); a
+    sealed subject enters as its seal (models.AuditEvent.subject_seal)."""
     items = [key_id, prev_hash] if key_id else [prev_hash]
     for name in AuditEvent.HASHED_FIELDS:
         value = values.get(name)
+        if name == "subject_ref" and values.get("subject_seal"):
+            value = values["subject_seal"]
         if isinstance(value, dt.datetime):
             value = value.strftime(TIME_FORMAT)
         items.append(value)
@@ -78,93 +80,22 @@ def keyring():
     return ring
 
 
+#: what a retention tombstone's subject reference starts with (app/audit/tombstones.py)
+TOMBSTONE_PREFIX = "retained:"
+#: object_id of an event whose object is its data subject (a student viewed, created, changed):
+#: the reference is kept once, in subject_ref, where a retention tombstone can replace it
+SAME_AS_SUBJECT = "=subject"
+
+
+def subject_seal(key: bytes, subject_ref: str | None) -> str | None:
+    """The seal the hash covers in place of a subject reference (None without a subject): 128
+    bits of HMAC, enough against forgery and half the size in ix_audit_event_subject_seal."""
+    return mac_fields(key, "subject", subject_ref)[:32] if subject_ref else None
+
+
 def mac_fields(key: bytes, *fields: Any) -> str:
     """HMAC-SHA256 hex of a canonical JSON array: checkpoints and anchors are signed this way."""
     return hmac_digest(key, encode_canonical(list(fields)).encode("utf-8"), "sha256").hex()
-
-
-#: the raw columns the hash covers after prev_hash, as verify reads them
-HASHED = ("prev_hash", *AuditEvent.HASHED_FIELDS)
-_PG_TIME = "to_char(occurred_at, 'YYYY-MM-DD HH24:MI:SS.US')"  # the text SQLite stores
-
-
-def _raw(dialect: str) -> list[str]:
-    return [_PG_TIME if c == "occurred_at" and dialect == "postgresql" else c for c in HASHED]
-
-
-def raw_columns(dialect: str) -> str:
-    """The hashed columns as the database returns them, occurred_at as SQLite's text."""
-    return ", ".join(_raw(dialect))
-
-
-def canonical_sql(dialect: str) -> str:
-    """The canonical JSON built by the database itself: one string per row is far cheaper
-    to fetch than 15 values to encode in Python.  Only an accelerator: a row whose text
-    differs from services.canonical is hashed again in Python before it is called broken.
-    Keyed rows start with their key id, legacy rows (key_id NULL) with prev_hash."""
-    if dialect == "postgresql":
-        items = " || ',' || ".join(f"coalesce(to_json({c})::text, 'null')" for c in _raw(dialect))
-        return (f"convert_to('[' || CASE WHEN key_id IS NULL THEN '' ELSE to_json(key_id)::text || ',' END "
-                f"|| {items} || ']', 'UTF8')")
-    cols = raw_columns(dialect)  # bytes: nothing to decode or encode
-    return f"CAST(CASE WHEN key_id IS NULL THEN json_array({cols}) ELSE json_array(key_id, {cols}) END AS BLOB)"
-
-
-def sql(dialect: str, statement: str) -> str:
-    return statement.replace("?", "%s") if dialect == "postgresql" else statement
-
-
-def fetch_batches(conn, dialect: str, statement: str, params: tuple, size: int = BATCH) -> Iterator[list[tuple]]:
-    """Stream rows in batches: a server-side cursor on PostgreSQL, SQLite steps lazily anyway."""
-    # binary results: bytea arrives as is instead of hex text (a third faster to verify)
-    cur = conn.cursor(name="ieum_audit_scan", binary=True) if dialect == "postgresql" else conn.cursor()
-    try:
-        cur.execute(sql(dialect, statement), params)
-        while rows := cur.fetchmany(size):
-            yield rows
-    finally:
-        cur.close()
-
-
-def fetch_one(conn, dialect: str, statement: str, params: tuple = ()):
-    cur = conn.cursor()
-    try:
-        cur.execute(sql(dialect, statement), params)
-        return cur.fetchone()
-    finally:
-        cur.close()
-
-
-@contextmanager
-def read_connection(session=None):
-    """A raw DBAPI connection for long reads: the session's own, or one that takes no lock."""
-    if session is not None:
-        yield session.connection().connection.dbapi_connection, session.get_bind().dialect.name
-        return
-    dialect = db.engine.dialect.name
-    raw = db.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        # one snapshot for every statement; a plain BEGIN (not IMMEDIATE) leaves writers free
-        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ" if dialect == "postgresql" else "BEGIN")
-        cur.close()
-        yield raw.dbapi_connection, dialect
-    finally:
-        raw.rollback()
-        raw.close()
-
-
-def python_hash(conn, dialect: str, event_id: int, keys: dict[str, bytes] | None = None) -> str | None:
-    """The hash of one stored event computed the reference way, from its raw columns."""
-    try:
-        row = fetch_one(conn, dialect, f"SELECT key_id, {raw_columns(dialect)} FROM audit_event WHERE id = ?",
-                        (event_id,))
-        if row[0] is None:
-            return hashlib.sha256(encode_canonical(list(row[1:])).encode("utf-8")).hexdigest()
-        keys = keyring().audit_key_bytes() if keys is None else keys
-        return hmac_digest(keys[row[0]], encode_canonical(list(row)).encode("utf-8"), "sha256").hex()
-    except Exception:  # a missing row or key, or content that does not decode, is tampering, not a crash
-        return None
 
 
 def _lock_chain_and_read_head(session) -> str:
@@ -241,6 +172,8 @@ def record(action: str, *, obj: Any = None, object_type: str | None = None,
                               default=str) if details else None,
     }
     values = {name: _clean(name, value) for name, value in values.items()}
+    if values["object_id"] is not None and values["object_id"] == values["subject_ref"]:
+        values["object_id"] = SAME_AS_SUBJECT  # so a retention tombstone leaves no copy of the uid
     pending = g.get(PENDING_KEY) if has_request_context() else None
     if pending is not None and session is db.session():
         # a read phase (app/transactions.py): appended after the page is rendered, in one
@@ -260,6 +193,7 @@ def append_values(session, values: dict[str, Any]) -> AuditEvent:
     values["occurred_at"] = utcnow()
     values["prev_hash"] = prev
     values["key_id"] = kid
+    values["subject_seal"] = subject_seal(key, values.get("subject_ref"))
     values["hash"] = chain_hash(prev, values, kid, key)
     # Core INSERT, then the instance joins the session as already persistent: the same row
     # and object as add() + flush(), for half the cost of a unit-of-work flush

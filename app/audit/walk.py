@@ -19,7 +19,8 @@ from itertools import repeat
 from operator import methodcaller
 from typing import Callable
 
-from .services import canonical_sql, fetch_batches, fetch_one, hmac_digest, hmac_object, keyring, python_hash
+from .raw import canonical_sql, fetch_batches, fetch_one, python_hash
+from .services import hmac_digest, hmac_object, keyring
 
 #: ids per fast chunk: one statement and one result row each (about 1 MB of canonical text)
 CHUNK_IDS = 4096

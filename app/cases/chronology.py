@@ -22,7 +22,8 @@ from .models import CaseEvent, SupportCase
 EVENT_KINDS = {"request": _l("요청"), "status": lazy_pgettext("chronology kind", "상태 변경"), "consent": _l("동의"),
                "note": lazy_pgettext("chronology kind", "기록"),
                "plan": _l("지원 계획"), "escalation": _l("교육지원청"), "referral": _l("기관 의뢰"),
-               "assignment": _l("교육후견인"), "conference": _l("사례회의"), "satisfaction": _l("만족도")}
+               "assignment": _l("교육후견인"), "conference": _l("사례회의"), "satisfaction": _l("만족도"),
+               "transfer": _l("전학")}
 
 
 def listing(labels: list):

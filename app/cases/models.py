@@ -34,7 +34,7 @@ REQUESTERS = {"student": _l("학생 본인"), "parent": _l("보호자"), "staff"
 CONSENT_PARTIES = {"student": _l("학생"), "parent": _l("보호자")}
 CONSENT_METHODS = {"written": _l("서면"), "electronic": _l("전자"), "oral_then_written": _l("구두 후 서면 보완")}
 CONSENT_PURPOSES = {"guardian_matching": _l("교육후견인 연계"), "agency_referral": _l("유관기관 의뢰"),
-                    "conference_sharing": _l("사례회의 정보 공유")}
+                    "conference_sharing": _l("사례회의 정보 공유"), "transfer": _l("전학 시 자료 이관")}
 NOTE_KINDS = {"counselling": _l("상담"), "observation": _l("관찰"), "home_contact": _l("가정 연락"), "other": _l("기타")}
 ACTION_STATUSES = {"open": lazy_pgettext("plan action status", "진행 중"), "done": lazy_pgettext("plan action status", "완료"),
                    "cancelled": lazy_pgettext("plan action status", "취소"),

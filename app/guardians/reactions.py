@@ -155,3 +155,48 @@ def offer_reactivation(guardian, actor=None, assignments=(), **_kwargs) -> None:
     for assignment in assignments:
         add_event(assignment.case, "assignment", _l("교육후견인이 활동 요건을 다시 갖추어 배정을 재개할 수 있습니다."),
                   actor=actor)
+
+
+# -- a student moved school (전학, records.transfer_move) -------------------------------------
+
+@signals.student_transferred.connect
+def review_after_transfer(case, actor=None, transfer=None, **_kwargs) -> None:
+    """Active or suspended assignments stay as they are; the coordinators of both offices (the
+    guardian's, who manages them, and the new school's) are asked to review them, once each."""
+    assignments = _counted(case, ("active", "suspended"))
+    if not assignments or transfer is None:
+        return
+    offices = sorted({transfer.from_school.office_code, transfer.to_school.office_code})
+    text = _l("%(name)s 학생이 %(old)s에서 %(new)s(으)로 전학했습니다. 교육후견인 배정 %(n)d건을 검토해 주세요.",
+              name=case.student.name, old=transfer.from_school.name, new=transfer.to_school.name, n=len(assignments))
+    for office in offices:
+        # the new office opens the case; the old office (no longer in the case's scope) its guardian's page
+        if office == case.school.office_code:
+            link = f"/cases/{case.uid}"
+        else:
+            own = [a for a in assignments if a.guardian.office_code == office]
+            link = f"/guardians/{own[0].guardian.uid}" if own else None
+        for user in office_coordinators(office):
+            notify(user.id, "transfer", text, link=link, case_id=case.id,
+                   dedupe_key=f"transfer-review:{transfer.id}:assignments:{user.id}")
+    add_event(case, "assignment", _l("전학: 교육후견인 배정 %(n)d건의 검토를 교육지원청 담당자에게 요청", n=len(assignments)),
+              actor=actor)
+    record("transfer_review_requested", obj=case, subject=case.student, actor=actor,
+           details={"transfer": transfer.uid, "kind": "assignments", "count": len(assignments), "offices": offices})
+
+
+@signals.student_retained_until_passed.connect
+def forget_student_assignments(student, rows=None, **_kwargs) -> dict:
+    """Delete the student's side of guardian work: concerns, activity logs, assignments (the
+    guardian and their other assignments stay)."""
+    from sqlalchemy import delete
+
+    from .models import ActivityLog, GuardianConcern
+    rows = rows or {}
+    counts = {}
+    for model in (GuardianConcern, ActivityLog, Assignment):  # children before parents
+        ids = rows.get(model.__tablename__, ())
+        if ids:
+            db.session.execute(delete(model).where(model.id.in_(ids)))
+        counts[model.__tablename__] = len(ids)
+    return counts

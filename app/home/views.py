@@ -10,6 +10,7 @@ from ..cases import queries as q
 from ..db import today_kst
 from ..extensions import db
 from ..agencies.referral_queries import overdue_referrals_for
+from ..lifecycle import home_sections
 from ..guardians.panels import guardian_figures, open_concerns
 from ..guardians.portal import portal_for
 from ..notifications.services import unread_count, unread_for
@@ -86,6 +87,8 @@ def _home(role: str, segment: str):
             from ..conferences.panels import conference_panels
             panels.update(conference_panels(current_user))
         shown = sum(len(v) for v in panels.values() if isinstance(v, list))
+        panels["home_sections"] = sections = home_sections(current_user)
+        shown += sum(section.context.get("rows_shown", 0) for section in sections)
         if shown:
             # the panels list students by name: a view of personal data, recorded like a list page
             record("home_viewed", object_type="home", object_id=segment, details={"rows_shown": shown})

@@ -31,7 +31,7 @@ KINDS = {
     "assignment_reactivatable": _l("배정 재개 가능"), "assignment_ended": _l("배정 종료"), "check_expiring": _l("조회 만료 예정"),
     "check_lapsed": _l("조회 만료"), "conference": _l("사례회의"), "conference_action": _l("사례회의 실행 과제"),
     "conference_review": _l("사례 점검일"),
-    "consent": _l("동의"), "case": _l("사례"), "training_expiring": _l("개인정보 교육 만료 예정"),
+    "consent": _l("동의"), "case": _l("사례"), "transfer": _l("전학 이관"), "transfer_overdue": _l("전학 이관 회신 기한 경과"), "training_expiring": _l("개인정보 교육 만료 예정"),
 }
 
 

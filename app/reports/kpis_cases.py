@@ -5,7 +5,13 @@ mean satisfaction).
 
 Each cube is one aggregate query (plus one for the row set), whatever the number of cases.
 Period figures bucket a record by the KST month of its own date; snapshot figures are as of
-today (KST)."""
+today (KST).
+
+Students removed by retention (kpis_rows.case_rows / need_rows): their cases still count in
+상태별·위기 수준별·지원 영역별 사례, the trend's 요청 and 종결, and the closure rate.  They do not
+count in the trend's 선정, referrals, guardian matches and satisfaction (dated by those records'
+own days, which the facts do not keep), nor in the times to selection and first support (exact
+days); the overdue plan actions and consents are as of today, when a removed student has no case."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +21,7 @@ from sqlalchemy import case, func, literal, null, select, union_all
 
 from ..agencies.models import REFERRAL_STATUSES, Referral
 from ..cases.consent import consent_active_on
-from ..cases.models import (DOMAINS, OPEN_STATUSES, RISK_LEVELS, STATUSES, CaseNeed, CaseSelection, Consent,
+from ..cases.models import (DOMAINS, OPEN_STATUSES, RISK_LEVELS, STATUSES, CaseSelection, Consent,
                             PlanAction, SupportCase)
 from ..cases.satisfaction import SATISFACTION_PARTIES, CaseSatisfaction
 from ..db import today_kst
@@ -24,6 +30,7 @@ from ..guardians.models import ASSIGNMENT_STATUSES, Assignment
 from .filters import ReportFilters
 from .kpis_common import (Rows, case_records, case_row_key, cases_query, counted, make_cube, nearest_rank, rate,
                           referral_ever_accepted, scope_rows, statistic)
+from .kpis_rows import case_rows, need_rows
 from .kpis_sql import (day_literal, days_between, in_period_date, in_period_datetime, kst_date, month_keys, month_label,
                        month_of_date, month_of_kst)
 from .tables import Cube, Scope, Statistic
@@ -49,11 +56,9 @@ def case_cubes(scope: Scope, f: ReportFilters) -> list[Cube]:
 
 
 def _requested(scope: Scope, f: ReportFilters) -> list:
-    """(row, status, risk level, month, count) of the cases requested in the period."""
-    inner = cases_query(scope, f, case_row_key(scope).label("row"), SupportCase.status.label("status"),
-                        SupportCase.risk_level.label("risk"), month_of_date(SupportCase.requested_on).label("month")
-                        ).where(in_period_date(SupportCase.requested_on, f, scope))
-    return counted(inner, "row", "status", "risk", "month")
+    """(row, status, risk level, month, count) of the cases requested in the period, removed
+    students' included (their status when removed)."""
+    return counted(case_rows(scope, f), "row", "status", "risk", "month")
 
 
 def _status_and_risk(found: list, f: ReportFilters, rows: Rows) -> list[Cube]:
@@ -66,27 +71,24 @@ def _status_and_risk(found: list, f: ReportFilters, rows: Rows) -> list[Cube]:
 
 
 def _domains(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
-    # distinct cases: a case with two needs in one domain counts once in it
-    inner = (cases_query(scope, f, case_row_key(scope).label("row"), CaseNeed.domain.label("domain"),
-                         month_of_date(SupportCase.requested_on).label("month"), SupportCase.id.label("case_id"))
-             .join(CaseNeed, CaseNeed.case_id == SupportCase.id)
-             .where(in_period_date(SupportCase.requested_on, f, scope)))
+    # distinct cases: a case with two needs in one domain counts once in it (removed ones too)
     return make_cube("cases_by_domain", _l("지원 영역별 사례"), rows, DOMAINS,
-                     counted(inner, "row", "domain", "month", distinct="case_id"), f,
+                     counted(need_rows(scope, f), "row", "domain", "month", distinct="case_key"), f,
                      note=_l("기간 내 요청된 사례를 필요한 지원 영역마다 한 번씩 셉니다 (한 사례가 여러 영역에 들 수 있음)"))
 
 
 def requests_trend(scope: Scope, f: ReportFilters, requested: list | None = None) -> Cube:
     """Requests, selections and closures by month for the whole scope: row i is the i-th month of
     the period, and only its own month slot holds counts.  One query for selections and closures;
-    the requests come from ``_requested`` (run here when not given)."""
+    the requests come from ``_requested`` (run here when not given).  Requests and closures
+    include removed students' cases (by the months they kept); selections are live only (a
+    removed case keeps no selection meeting day)."""
     requested = _requested(scope, f) if requested is None else requested
     selected = case_records(CaseSelection, scope, f, literal("selected").label("kind"),
                             month_of_date(CaseSelection.meeting_on).label("month")
                             ).where(CaseSelection.selected, in_period_date(CaseSelection.meeting_on, f, scope))
-    closed = cases_query(scope, f, literal("closed").label("kind"), month_of_date(SupportCase.closed_on).label("month")
-                         ).where(in_period_date(SupportCase.closed_on, f, scope),
-                                 SupportCase.status.in_(CLOSED_STATUSES))
+    ended = case_rows(scope, f, by="closed").subquery("ended")
+    closed = select(literal("closed").label("kind"), ended.c.month).where(ended.c.status.in_(CLOSED_STATUSES))
     found = [(m, k, m, n) for m, k, n in counted(union_all(selected, closed), "month", "kind")]
     found += [(m, "requested", m, n) for _r, _s, _k, m, n in requested]
     months = month_keys(f)
@@ -145,11 +147,14 @@ def _satisfaction(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
 # --- statistics ---------------------------------------------------------------------------------
 
 def case_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
-    """The scope's case statistics for the cases requested in the period (3 queries)."""
+    """The scope's case statistics for the cases requested in the period (3 queries).  The
+    closure rate counts removed students' cases too (status and request month are kept); the
+    times and the satisfaction means are live only (exact days, survey days)."""
     durations = _durations(scope, f)
-    closure = db.session.execute(cases_query(
-        scope, f, func.count(), func.coalesce(func.sum(case((SupportCase.status.in_(CLOSED_STATUSES), 1), else_=0)), 0)
-    ).where(in_period_date(SupportCase.requested_on, f, scope))).one()
+    cohort = case_rows(scope, f).subquery("requested")
+    closure = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(case((cohort.c.status.in_(CLOSED_STATUSES), 1), else_=0)), 0)
+    ).select_from(cohort)).one()
     surveys = {party: (mean, n) for party, mean, n in db.session.execute(
         case_records(CaseSatisfaction, scope, f, CaseSatisfaction.party, func.avg(CaseSatisfaction.score), func.count())
         .where(in_period_date(CaseSatisfaction.surveyed_on, f, scope)).group_by(CaseSatisfaction.party))}
@@ -169,7 +174,9 @@ def case_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
 
 
 def _durations(scope: Scope, f: ReportFilters) -> dict:
-    """{kind: (n, median, p90)} of days request → selection meeting and selection → first support."""
+    """{kind: (n, median, p90)} of days request → selection meeting and selection → first support.
+    Live cases only: a removed student's case kept months, not the days these need, so it no
+    longer contributes (the n shown is the live cases')."""
     selected_on = (select(func.min(CaseSelection.meeting_on))
                    .where(CaseSelection.case_id == SupportCase.id, CaseSelection.selected).scalar_subquery())
     accepted_on = (select(func.min(kst_date(Assignment.accepted_at)))

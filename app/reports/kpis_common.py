@@ -1,6 +1,7 @@
 """What every statistics query shares: the row set of a scope, the case conditions of the
 filters, filling a Cube from aggregate rows, and the nearest-rank median / 90th percentile
-computed in SQL (the dialect-specific pieces are in kpis_sql.py).
+computed in SQL (the dialect-specific pieces are in kpis_sql.py; the cases of a period, live and
+removed by retention, in kpis_rows.py).
 
 Every query here groups in the database; Python only places the few aggregate rows in a Cube."""
 from __future__ import annotations
@@ -110,16 +111,20 @@ def case_row_key(scope: Scope):
     return SupportCase.school_id
 
 
+def scope_conditions(scope: Scope, school_id) -> list:
+    """The scope on ``School`` joined on ``school_id`` (a case's or a removed case's school)."""
+    if scope.level == "school":
+        return [school_id == scope.school_id]
+    if scope.level == "district":
+        # the rows are the office's active schools: the cases are theirs
+        return [School.office_code == scope.office_code, School.kind == "school", School.active]
+    return []
+
+
 def case_conditions(scope: Scope, f: ReportFilters) -> list:
     """Conditions on SupportCase and ``School`` (joined on SupportCase.school_id): the scope and
     the school-level, risk-level and domain filters."""
-    conditions = []
-    if scope.level == "school":
-        conditions.append(SupportCase.school_id == scope.school_id)
-    elif scope.level == "district":
-        # the rows are the office's active schools: the cases are theirs
-        conditions += [School.office_code == scope.office_code, School.kind == "school", School.active]
-    return conditions + filter_conditions(f)
+    return scope_conditions(scope, SupportCase.school_id) + filter_conditions(f)
 
 
 def filter_conditions(f: ReportFilters) -> list:

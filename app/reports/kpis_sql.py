@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel.speaklater import LazyString
-from sqlalchemy import Date, Integer, and_, cast, func, literal, literal_column
+from sqlalchemy import Date, Integer, String, and_, cast, func, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -59,6 +59,24 @@ def plus_months(column, months: int):
     if dialect() == "postgresql":
         return column + literal_column(f"interval '{int(months)} months'")
     return func.datetime(column, f"+{int(months)} months")
+
+
+def json_elements(column, name: str):
+    """The elements of a JSON array column as a FROM item with one column ``value`` (JSON):
+    SQLite's json_each, PostgreSQL's json_array_elements (the column is ``json``, not ``jsonb``).
+    Joined after the column's table (``ON true``), it reads that row's array (implicitly lateral)."""
+    if dialect() == "postgresql":
+        # a set-returning function of a base type names its column after the alias: AS name(value)
+        return func.json_array_elements(column).table_valued("value").render_derived(name=name)
+    return func.json_each(column).table_valued("value").alias(name)
+
+
+def json_item_text(value, index: int):
+    """The text of item ``index`` of a JSON array value (an element of ``json_elements``)."""
+    if dialect() == "postgresql":
+        # the index inlined: a bound value would keep PostgreSQL from grouping by the expression
+        return value.op("->>")(literal_column(str(int(index)))).cast(String)
+    return func.json_extract(value, f"$[{int(index)}]")
 
 
 def day_literal(day: dt.date):

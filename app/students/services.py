@@ -133,8 +133,10 @@ def create_students(actor, school: Organisation, rows: list[dict]) -> list[Stude
     return students
 
 
-def update_student(actor, student: Student, fields: dict, allow_duplicate: bool = False) -> Student:
-    """Change a student's details; the audit event names the fields, never their values."""
+def update_student(actor, student: Student, fields: dict, allow_duplicate: bool = False,
+                   reason: str | None = None) -> Student:
+    """Change a student's details; the audit event names the fields, never their values
+    (``reason``: why, e.g. a 정정 request, kept as the event's reason)."""
     _require_school_member(actor, student.school)
     merged = {key: getattr(student, key) for key in STUDENT_FIELDS}
     merged.update(fields)
@@ -145,7 +147,7 @@ def update_student(actor, student: Student, fields: dict, allow_duplicate: bool 
             raise DuplicateStudent(others)
     changed = [k for k in STUDENT_FIELDS if k in fields and fields[k] != getattr(student, k)]
     _assign(student, fields)
-    record("student_updated", obj=student, subject=student, actor=actor, details={"fields": changed})
+    record("student_updated", obj=student, subject=student, actor=actor, details={"fields": changed}, reason=reason)
     return student
 
 

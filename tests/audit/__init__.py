@@ -65,6 +65,7 @@ def drop_append_only_triggers(session=None) -> None:
     session = session or db.session
     if is_postgres(session):
         session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event"))
+        session.execute(text("DROP TRIGGER audit_event_no_update ON audit_event"))  # 0018: updates apart
     else:
         session.execute(text("DROP TRIGGER audit_event_no_update"))
         session.execute(text("DROP TRIGGER audit_event_no_delete"))

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from app.extensions import db as _db
 from tests.test_migrations import empty_app, empty_database_url  # noqa: F401  (fixtures)
 
-from . import fill_chain
+from . import drop_append_only_triggers, fill_chain
 
 
 def test_new_events_are_hmac_sealed_with_the_active_audit_key(app, db):
@@ -172,8 +172,7 @@ def test_a_rehashed_legacy_prefix_breaks_at_the_reseal_event(empty_app):
     seal_id = seal.id
     # an attacker rewrites the legacy prefix and recomputes its SHA-256 chain: no key needed there,
     # but the keyed re-seal event still names the old head
-    _db.session.execute(text("DROP TRIGGER audit_event_append_only ON audit_event") if _pg()
-                        else text("DROP TRIGGER audit_event_no_update"))
+    drop_append_only_triggers(_db.session)
     prev = GENESIS_HASH
     for event in _db.session.execute(select(AuditEvent).where(AuditEvent.key_id.is_(None))
                                      .order_by(AuditEvent.id)).scalars().all():

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from app.audit import export as export_module
+from app.audit import export_scan
 from app.audit.export import EXPORT_FORMATS, ExportResult, write_export
 from app.audit.models import AuditEvent
 from app.audit.services import encode_canonical, keyring, record
@@ -84,11 +85,15 @@ def test_the_export_can_be_verified_offline(trail, db, tmp_path):
     write_export("sqlite", *MARCH, path, "점검")
     out = sqlite3.connect(path)
     columns = [r[1] for r in out.execute("PRAGMA table_info(events)")]
-    hashed = ["prev_hash", *AuditEvent.HASHED_FIELDS]
+    # as the export's canonical_form note says: the subject's seal stands in subject_ref's place
+    hashed = ["prev_hash", *("COALESCE(subject_seal, subject_ref)" if f == "subject_ref" else f
+                             for f in AuditEvent.HASHED_FIELDS)]
     kid, key = keyring().audit_key()  # the auditor verifies with the audit key (keyed chain)
-    for row in out.execute(f"SELECT {', '.join(hashed)}, hash FROM events"):
-        assert hmac.new(key, encode_canonical([kid, *row[:-1]]).encode(), hashlib.sha256).hexdigest() == row[-1]
-    assert columns[:2] == ["id", "occurred_at"] and columns[-2:] == ["prev_hash", "hash"]
+    rows = out.execute(f"SELECT {', '.join(hashed)}, hash, subject_seal FROM events").fetchall()
+    for row in rows:
+        assert hmac.new(key, encode_canonical([kid, *row[:-2]]).encode(), hashlib.sha256).hexdigest() == row[-2]
+    assert any(row[-1] for row in rows)  # the trail has subjects: their seals are exported
+    assert columns[:2] == ["id", "occurred_at"] and columns[-3:] == ["prev_hash", "hash", "subject_seal"]
 
 
 def test_each_export_is_audited_at_its_start_and_in_the_callers_transaction_at_its_end(trail, db, tmp_path):
@@ -224,7 +229,7 @@ def test_a_large_export_streams(app, db, tmp_path):
 def test_an_export_of_many_batches_has_every_event_once_in_order(app, db, tmp_path, monkeypatch):
     """The SQLite export read in many batches (small data; its rate is measured by scripts/bench,
     never asserted here): every event of the range once, in id order, with its own hash."""
-    monkeypatch.setattr(export_module, "BATCH", 50)
+    monkeypatch.setattr(export_scan, "BATCH", 50)
     fill_chain(420, start=dt.datetime(2026, 3, 1), step=dt.timedelta(hours=1))  # 3-01 09:00 to 3-18 KST
     db.session.commit()
     expected = db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all()

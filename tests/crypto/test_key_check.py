@@ -85,3 +85,38 @@ def test_a_retired_key_is_forgotten_so_the_ring_without_it_starts(app, make_app,
         assert mismatches(again.extensions["ieum_keyring"]) == []
         _db.session.remove()
         _db.engine.dispose()
+
+
+def _key_added(app) -> list[tuple[str, str | None]]:
+    from app.audit.models import AuditEvent
+    with app.app_context():
+        rows = _db.session.execute(select(AuditEvent.object_id, AuditEvent.details)
+                                   .where(AuditEvent.action == "key_added").order_by(AuditEvent.id)).all()
+        _db.session.remove()
+        return [tuple(r) for r in rows]
+
+
+def test_a_key_saved_by_a_rotation_that_stopped_before_its_event_is_announced_at_the_next_start(
+        app, make_app, ring_path):
+    """rotate saves the ring before it commits ``key_added``: a crash in between left a key nobody
+    was told of.  The next start records its check row and writes the event, once."""
+    ring = KeyRing.load_file(ring_path)
+    ring.add_audit_key()  # what the rotation had saved when the process died
+    ring.save()
+    assert _key_added(app) == []
+    _start(app, ring_path)
+    (event,) = _key_added(app)
+    assert event[0] == "a2" and '"noticed_at_start":true' in event[1]
+    _start(app, ring_path)
+    assert len(_key_added(app)) == 1  # known now: not announced twice
+
+
+def test_a_rotation_that_was_audited_is_not_announced_again(app, make_app, ring_path):
+    rotate_keys(tables=encrypted_tables())
+    _db.session.remove()
+    _start(app, ring_path)
+    assert [kid for kid, _details in _key_added(app)] == ["k2"]
+
+
+def test_the_first_start_of_a_database_announces_nothing(app):
+    assert _key_added(app) == []  # its keys are the ring the database was made with

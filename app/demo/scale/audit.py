@@ -12,7 +12,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from ...audit.models import GENESIS_HASH, AuditCheckpoint, AuditEvent
-from ...audit.services import chain_hash, encode_canonical, hmac_digest
+from ...audit.services import SAME_AS_SUBJECT, chain_hash, encode_canonical, hmac_digest, subject_seal
 from .build import HISTORY_DAYS, Build
 from .views import Views
 
@@ -23,7 +23,7 @@ COMMIT_EVERY = 500_000
 CHECK_EVERY = 1_000
 #: KST hour -> relative activity (office hours peak, a dip at lunch)
 HOURS = (0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 1.5, 4, 9, 10, 10, 5, 8, 10, 10, 9, 7, 3.5, 2, 1.5, 1, 0.6, 0.3)
-COLUMNS = ("id", "key_id", "prev_hash", "hash", *AuditEvent.HASHED_FIELDS)
+COLUMNS = ("id", "key_id", "prev_hash", "hash", *AuditEvent.HASHED_FIELDS, "subject_seal")
 
 
 def _head(conn) -> tuple[int, str]:
@@ -70,6 +70,7 @@ class Chain:
         self.days: Counter = Counter()
         self.people: dict[int, tuple] = {}
         self.details: dict[tuple, str] = {}
+        self.seals: dict[str, str] = {}  # a subject's seal depends only on it and the key
         self.sqlite = b.conn.dialect.name == "sqlite"
         names = ", ".join(COLUMNS)
         marks = ", ".join(["?" if self.sqlite else "%s"] * len(COLUMNS))
@@ -103,18 +104,25 @@ class Chain:
                  f"{when.second:02d}.{when.microsecond:06d}")
         # HASHED_FIELDS order: occurred_at, actor_id, actor_login, role, organisation_id, ip, action,
         # object_type, object_id, subject_ref, outcome, reason, request_id, details
-        fields = (stamp, *person, action, object_type, None if object_id is None else str(object_id), subject,
+        seal = None
+        if subject:
+            seal = self.seals.get(subject) or self.seals.setdefault(subject, subject_seal(self.key, subject))
+        object_id = None if object_id is None else str(object_id)
+        if object_id is not None and object_id == subject:
+            object_id = SAME_AS_SUBJECT  # as services.record writes it
+        fields = (stamp, *person, action, object_type, object_id, subject,
                   outcome, None, f"{self.b.rng.getrandbits(64):016x}", self._details(details))
-        digest = hmac_digest(self.key, encode_canonical([self.kid, self.prev, *fields]).encode("utf-8"),
+        hashed = fields if seal is None else (*fields[:9], seal, *fields[10:])  # the seal in subject_ref's slot
+        digest = hmac_digest(self.key, encode_canonical([self.kid, self.prev, *hashed]).encode("utf-8"),
                              "sha256").hex()
         self.sealed += 1
         if self.sealed % CHECK_EVERY == 1:
-            values = dict(zip(AuditEvent.HASHED_FIELDS, fields), occurred_at=when)
+            values = dict(zip(AuditEvent.HASHED_FIELDS, fields), occurred_at=when, subject_seal=seal)
             if chain_hash(self.prev, values, self.kid, self.key) != digest:
                 raise RuntimeError("audit event sealed differently from services.chain_hash")
         self.last_id += 1
         self.pending.append((self.last_id, self.kid, self.prev, digest,
-                             stamp if self.sqlite else when, *fields[1:]))
+                             stamp if self.sqlite else when, *fields[1:], seal))
         self.prev = digest
         if person[0]:
             self.actors[actor_id] += 1
