@@ -62,14 +62,14 @@ def notify_agency_new(referral: Referral) -> None:
               school=referral.case.school.name, student=agency_student_label(referral), day=referral.respond_by)
     for user in agency_users(referral.agency_id):
         notify(user.id, "referral", text, link=agency_link(referral), about=object_key("referral", referral),
-               deadline=referral.respond_by)
+               deadline=referral.respond_by, student_id=referral.case.student_id)
 
 
 def notify_agency(referral: Referral, text: LazyString) -> None:
     """News for the agency about one of its referrals (no ``case_id``: the agency has no case);
     ``text`` is a lazy message (``_l(...)`` with its parameters)."""
     for user in agency_users(referral.agency_id):
-        notify(user.id, "referral", text, link=agency_link(referral))
+        notify(user.id, "referral", text, link=agency_link(referral), student_id=referral.case.student_id)
 
 
 def notify_sender(referral: Referral, text: LazyString) -> None:
@@ -78,7 +78,7 @@ def notify_sender(referral: Referral, text: LazyString) -> None:
     user_id = referral.sent_by_id or referral.created_by_id
     notify(user_id, "referral", _l("%(agency)s: %(name)s 학생 %(text)s", agency=referral.agency.name,
                                    name=referral.case.student.name, text=text),
-           link=school_link(referral), case_id=referral.case_id)
+           link=school_link(referral), case_id=referral.case_id, student_id=referral.case.student_id)
 
 
 def notify_override(referral: Referral) -> None:
@@ -110,7 +110,7 @@ def escalate_overdue(referral: Referral, today: dt.date) -> int:
                           dedupe_key=f"referral-overdue:{referral.id}:{user_id}") is not None
     for user in agency_users(referral.agency_id):
         created += notify(user.id, "referral_overdue", agency_text, link=agency_link(referral), about=about,
-                          deadline=referral.respond_by,
+                          deadline=referral.respond_by, student_id=case.student_id,
                           dedupe_key=f"referral-overdue:{referral.id}:{user.id}") is not None
     if created:
         add_event(case, "referral", _l("%(agency)s 의뢰 회신 기한(%(day)s) 경과 — 학교 관리자·교육지원청 담당자에게 알림",

@@ -266,7 +266,8 @@ def _end_assignment(assignment: Assignment, actor, reason: str, rematchable: boo
         text = (_l("%(name)s 학생 연계 제안이 철회되었습니다 (%(reason)s).", name=given, reason=label)
                 if was == "proposed" else
                 _l("%(name)s 학생과의 교육후견인 활동이 종료되었습니다 (%(reason)s).", name=given, reason=label))
-        notify(guardian.user_id, "assignment_ended", text, link="/guardians/me", guardian_id=guardian.id)
+        notify(guardian.user_id, "assignment_ended", text, link="/guardians/me", guardian_id=guardian.id,
+               student_id=assignment.case.student_id)
     signals.assignment_ended.send(assignment, actor=actor, reason=reason)
     if was == "suspended":
         _resolve_reinstatement(guardian)

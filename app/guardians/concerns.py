@@ -127,7 +127,7 @@ def acknowledge_concern(concern: GuardianConcern, actor, *, response: str, goal:
         notify(guardian.user_id, "concern_acknowledged",
                _l("%(day)s에 보고하신 %(name)s 학생에 대한 우려를 학교·교육지원청에서 확인했습니다.", day=raised,
                   name=case.student.given_name),
-               link=f"/guardians/me/{concern.assignment.uid}", guardian_id=guardian.id)
+               link=f"/guardians/me/{concern.assignment.uid}", guardian_id=guardian.id, student_id=case.student_id)
     return concern
 
 

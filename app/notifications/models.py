@@ -21,6 +21,9 @@ class Notification(UidMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("support_case.id"))
     guardian_id: Mapped[Optional[int]] = mapped_column(ForeignKey("guardian.id"))
+    #: the student the alert is about, whatever else it points to: the retention run deletes
+    #: every alert naming a removed student by it (alerts without a case carry it too)
+    student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("student.id"), index=True)
     #: the link the alert opens (a path inside the app)
     link: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)

@@ -42,14 +42,16 @@ def object_key(kind: str, obj_or_id) -> str:
 
 def notify(user_id: int, kind: str, text, *, link: str | None = None, case_id: int | None = None,
            guardian_id: int | None = None, dedupe_key: str | None = None,
-           about: str | None = None, deadline: dt.date | None = None) -> Notification | None:
+           about: str | None = None, deadline: dt.date | None = None,
+           student_id: int | None = None) -> Notification | None:
     """Queue one alert; with ``dedupe_key`` a second call with the same key does nothing.
     ``text``: a message marked with _l (stored, shown in each reader's language) or plain text.
 
     ``about`` (an ``object_key``) marks an alert that asks for something to be done about an
     object: handling it resolves the alert.  Plain news ("의뢰가 취소되었습니다") carries no
     ``about``.  ``case_id`` marks an alert about an open case: closing or withdrawing the case
-    resolves it, so alerts sent *because* a case closed carry no ``case_id``.
+    resolves it, so alerts sent *because* a case closed carry no ``case_id``.  ``student_id``
+    names the student an alert is about (its text may name them): retention deletes by it.
 
     The e-mail (if the user wants one) is queued in the same transaction: the kind, the sender's
     organisation (the signed-in user's; none for a scheduled command), ``deadline`` and the link,
@@ -57,7 +59,7 @@ def notify(user_id: int, kind: str, text, *, link: str | None = None, case_id: i
     if dedupe_key and db.session.execute(select(Notification.id).filter_by(dedupe_key=dedupe_key)).first():
         return None
     note = Notification(user_id=user_id, kind=kind, link=link, case_id=case_id, guardian_id=guardian_id,
-                        dedupe_key=dedupe_key, object_key=about)
+                        dedupe_key=dedupe_key, object_key=about, student_id=student_id)
     note.text = text
     db.session.add(note)
     enqueue_alert(note, deadline=deadline, sender_org_id=_sender_org_id())

@@ -30,7 +30,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import gettext, to_user_timezone
-from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy import false, inspect as sa_inspect, or_, select
 
 from ..agencies.models import Referral, ServiceRecord
 from ..audit.labels import object_label
@@ -92,6 +92,16 @@ def tied_models() -> list[type]:
     order = list(L.TABLE_TITLES)
     return sorted(found, key=lambda c: (order.index(c.__tablename__) if c.__tablename__ in order else len(order),
                                         c.__tablename__))
+
+
+def belongs_to(model, student_id: int, case_ids: list[int]):
+    """A row is the student's by its student key or by one of their cases' keys (an alert may
+    carry either, or both)."""
+    columns = sa_inspect(model).columns
+    conditions = [model.student_id == student_id] if "student_id" in columns else []
+    if "case_id" in columns and case_ids:
+        conditions.append(model.case_id.in_(case_ids))
+    return or_(*conditions) if conditions else false()
 
 
 def text_of(value) -> str:
@@ -240,12 +250,9 @@ def build_copy(request: SubjectRequest) -> Copy:
     for model in tied_models():
         table = model.__tablename__
         columns = sa_inspect(model).columns
-        key = model.student_id if "student_id" in columns else model.case_id
-        wanted = student.id if "student_id" in columns else case_ids
-        query = select(model).where(key == wanted) if "student_id" in columns else select(model).where(key.in_(wanted))
+        query = select(model).where(belongs_to(model, student.id, case_ids))
         order = [c for c in ("occurred_at", "occurred_on", "created_at") if c in columns]
-        rows = db.session.scalars(query.order_by(*[columns[c] for c in order], *sa_inspect(model).primary_key)).all() \
-            if wanted else []
+        rows = db.session.scalars(query.order_by(*[columns[c] for c in order], *sa_inspect(model).primary_key)).all()
         if not rows:
             continue
         title = L.TABLE_TITLES.get(table) or object_label(table)

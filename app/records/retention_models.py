@@ -77,8 +77,9 @@ class RetentionTombstone(UidMixin, db.Model):
 
 class RetentionCaseFact(db.Model):
     """One removed case as the statistics need it, de-identified: where (school, office, gu),
-    status, risk level, the months it was requested and closed, and categories and counts of its
-    needs, referrals, guardian assignments and satisfaction scores.  No student, case or row key,
+    status, risk level, the months it was requested and closed, and per need, selection, referral,
+    guardian assignment and satisfaction response the months, categories and day counts the
+    statistics bucket it by (retention_facts.py).  No student, case or row key,
     no text, no exact date: app/reports can add these rows to its figures for past periods
     (/tmp/b/requests-retention.md §3)."""
 
@@ -96,7 +97,17 @@ class RetentionCaseFact(db.Model):
     close_reason: Mapped[Optional[str]] = mapped_column(String(20))
     #: [[domain, outcome or null], …]
     needs: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    #: {status: count} of referrals and of guardian assignments; {party: score} of satisfaction
-    referrals: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    assignments: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    satisfaction: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    #: ['YYYY-MM', …]: the months of the selection meetings that selected the case
+    selections: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: [[sent month, status, state at removal, agency kind, days to answer or null], …] (sent ones)
+    referrals: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: [[proposed month, status, closed month or null, close reason or null, closed early 0/1], …]
+    assignments: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: [[survey month, party, score], …]
+    satisfaction: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: the case's conference records with a decision: [[conference month, office, kind, status, decision], …]
+    decisions: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: the case's conference action items: [[conference month, office, kind, state at removal], …]
+    action_items: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    #: conferences removed whole with the student (no other case's record): [[month, office, kind, status], …]
+    conferences: Mapped[list] = mapped_column(JSON, nullable=False, default=list)

@@ -33,7 +33,8 @@ def notify_new(transfer: CaseTransfer) -> int:
               school=transfer.from_school.name, name=transfer.student.name, day=transfer.due_on)
     users = school_leads(transfer.to_school_id)
     for user in users:
-        notify(user.id, "transfer", text, link=link(transfer), about=key(transfer), deadline=transfer.due_on)
+        notify(user.id, "transfer", text, link=link(transfer), about=key(transfer), deadline=transfer.due_on,
+               student_id=transfer.student_id)
     return len(users)
 
 
@@ -41,13 +42,13 @@ def notify_sender_side(transfer: CaseTransfer, text) -> None:
     """News for the old school's leads (and whoever sent it, if no longer a lead there)."""
     ids = {u.id for u in school_leads(transfer.from_school_id)} | {transfer.sent_by_id}
     for user_id in sorted(ids):
-        notify(user_id, "transfer", text, link=link(transfer))
+        notify(user_id, "transfer", text, link=link(transfer), student_id=transfer.student_id)
 
 
 def notify_receiver_side(transfer: CaseTransfer, text) -> None:
     """News for the new school's leads (a cancelled transfer)."""
     for user in school_leads(transfer.to_school_id):
-        notify(user.id, "transfer", text, link=link(transfer))
+        notify(user.id, "transfer", text, link=link(transfer), student_id=transfer.student_id)
 
 
 def resolve_transfer(transfer: CaseTransfer) -> int:
@@ -77,7 +78,8 @@ def escalate_overdue(transfer: CaseTransfer, today: dt.date) -> int:
     created = 0
     for user in overdue_recipients(transfer):
         created += notify(user.id, "transfer_overdue", text, link=link(transfer), about=key(transfer),
-                          deadline=transfer.due_on, dedupe_key=f"transfer-overdue:{transfer.id}:{user.id}") is not None
+                          deadline=transfer.due_on, dedupe_key=f"transfer-overdue:{transfer.id}:{user.id}",
+                          student_id=transfer.student_id) is not None
     transfer.overdue_alerted_on = today
     add_event(transfer.case, "transfer", _l("전학 이관 회신 기한(%(day)s) 경과 — 두 학교 관리자·교육지원청 담당자에게 알림",
                                           day=transfer.due_on))

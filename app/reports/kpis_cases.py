@@ -7,11 +7,11 @@ Each cube is one aggregate query (plus one for the row set), whatever the number
 Period figures bucket a record by the KST month of its own date; snapshot figures are as of
 today (KST).
 
-Students removed by retention (kpis_rows.case_rows / need_rows): their cases still count in
-상태별·위기 수준별·지원 영역별 사례, the trend's 요청 and 종결, and the closure rate.  They do not
-count in the trend's 선정, referrals, guardian matches and satisfaction (dated by those records'
-own days, which the facts do not keep), nor in the times to selection and first support (exact
-days); the overdue plan actions and consents are as of today, when a removed student has no case."""
+Students removed by retention (kpis_rows): their records still count in every period figure
+here (cases by status, risk level and domain, the trend, referrals, guardian matches,
+satisfaction, the closure rate and satisfaction means), not in the times to selection and first
+support (exact days), nor in the overdue plan actions and consents (as of today, when a removed
+student has no case)."""
 from __future__ import annotations
 
 import dataclasses
@@ -23,16 +23,15 @@ from ..agencies.models import REFERRAL_STATUSES, Referral
 from ..cases.consent import consent_active_on
 from ..cases.models import (DOMAINS, OPEN_STATUSES, RISK_LEVELS, STATUSES, CaseSelection, Consent,
                             PlanAction, SupportCase)
-from ..cases.satisfaction import SATISFACTION_PARTIES, CaseSatisfaction
+from ..cases.satisfaction import SATISFACTION_PARTIES
 from ..db import today_kst
 from ..extensions import db
 from ..guardians.models import ASSIGNMENT_STATUSES, Assignment
 from .filters import ReportFilters
 from .kpis_common import (Rows, case_records, case_row_key, cases_query, counted, make_cube, nearest_rank, rate,
                           referral_ever_accepted, scope_rows, statistic)
-from .kpis_rows import case_rows, need_rows
-from .kpis_sql import (day_literal, days_between, in_period_date, in_period_datetime, kst_date, month_keys, month_label,
-                       month_of_date, month_of_kst)
+from .kpis_rows import assignment_rows, case_rows, need_rows, referral_rows, satisfaction_rows, selection_rows
+from .kpis_sql import day_literal, days_between, in_period_date, kst_date, month_keys, month_label
 from .tables import Cube, Scope, Statistic
 
 #: a case has ended with support (종결, 사후 관리); a withdrawn request also has closed_on but is no closure
@@ -80,13 +79,11 @@ def _domains(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
 def requests_trend(scope: Scope, f: ReportFilters, requested: list | None = None) -> Cube:
     """Requests, selections and closures by month for the whole scope: row i is the i-th month of
     the period, and only its own month slot holds counts.  One query for selections and closures;
-    the requests come from ``_requested`` (run here when not given).  Requests and closures
-    include removed students' cases (by the months they kept); selections are live only (a
-    removed case keeps no selection meeting day)."""
+    the requests come from ``_requested`` (run here when not given).  All three include removed
+    students' cases (by the months they kept)."""
     requested = _requested(scope, f) if requested is None else requested
-    selected = case_records(CaseSelection, scope, f, literal("selected").label("kind"),
-                            month_of_date(CaseSelection.meeting_on).label("month")
-                            ).where(CaseSelection.selected, in_period_date(CaseSelection.meeting_on, f, scope))
+    chosen = selection_rows(scope, f).subquery("chosen")
+    selected = select(literal("selected").label("kind"), chosen.c.month)
     ended = case_rows(scope, f, by="closed").subquery("ended")
     closed = select(literal("closed").label("kind"), ended.c.month).where(ended.c.status.in_(CLOSED_STATUSES))
     found = [(m, k, m, n) for m, k, n in counted(union_all(selected, closed), "month", "kind")]
@@ -98,20 +95,16 @@ def requests_trend(scope: Scope, f: ReportFilters, requested: list | None = None
 
 
 def _referrals(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
-    inner = case_records(Referral, scope, f, case_row_key(scope).label("row"), Referral.status.label("status"),
-                         month_of_kst(Referral.sent_at).label("month")
-                         ).where(Referral.sent_at.isnot(None), in_period_datetime(Referral.sent_at, f, scope))
+    inner = referral_rows(scope, f)
     columns = {k: v for k, v in REFERRAL_STATUSES.items() if k != "draft"}
     return make_cube("referrals_by_outcome", _l("결과별 기관 의뢰"), rows, columns, counted(inner, "row", "status", "month"),
                      f, note=_l("기간 내 보낸 의뢰의 현재 상태"))
 
 
 def _matches(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
-    inner = case_records(Assignment, scope, f, case_row_key(scope).label("row"), Assignment.status.label("status"),
-                         month_of_kst(Assignment.created_at).label("month")
-                         ).where(in_period_datetime(Assignment.created_at, f, scope))
     return make_cube("guardian_matches", _l("교육후견인 연계"), rows, ASSIGNMENT_STATUSES,
-                     counted(inner, "row", "status", "month"), f, note=_l("기간 내 제안된 교육후견인 연계의 현재 상태"))
+                     counted(assignment_rows(scope, f), "row", "status", "month"), f,
+                     note=_l("기간 내 제안된 교육후견인 연계의 현재 상태"))
 
 
 def _overdue_actions(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
@@ -136,11 +129,8 @@ def _consents(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
 
 
 def _satisfaction(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
-    inner = case_records(CaseSatisfaction, scope, f, case_row_key(scope).label("row"),
-                         CaseSatisfaction.score.label("score"),
-                         month_of_date(CaseSatisfaction.surveyed_on).label("month")
-                         ).where(in_period_date(CaseSatisfaction.surveyed_on, f, scope))
-    return make_cube("satisfaction", _l("만족도 응답"), rows, SCORE_COLUMNS, counted(inner, "row", "score", "month"), f,
+    return make_cube("satisfaction", _l("만족도 응답"), rows, SCORE_COLUMNS,
+                     counted(satisfaction_rows(scope, f), "row", "score", "month"), f,
                      note=_l("기간 내 조사한 학생과 보호자의 만족도 응답 (1점 매우 불만족 – 5점 매우 만족)"))
 
 
@@ -148,16 +138,16 @@ def _satisfaction(scope: Scope, f: ReportFilters, rows: Rows) -> Cube:
 
 def case_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
     """The scope's case statistics for the cases requested in the period (3 queries).  The
-    closure rate counts removed students' cases too (status and request month are kept); the
-    times and the satisfaction means are live only (exact days, survey days)."""
+    closure rate and the satisfaction means count removed students' cases too (kpis_rows); the
+    times are live only (exact days)."""
     durations = _durations(scope, f)
     cohort = case_rows(scope, f).subquery("requested")
     closure = db.session.execute(select(
         func.count(), func.coalesce(func.sum(case((cohort.c.status.in_(CLOSED_STATUSES), 1), else_=0)), 0)
     ).select_from(cohort)).one()
+    answers = satisfaction_rows(scope, f).subquery("answers")
     surveys = {party: (mean, n) for party, mean, n in db.session.execute(
-        case_records(CaseSatisfaction, scope, f, CaseSatisfaction.party, func.avg(CaseSatisfaction.score), func.count())
-        .where(in_period_date(CaseSatisfaction.surveyed_on, f, scope)).group_by(CaseSatisfaction.party))}
+        select(answers.c.party, func.avg(answers.c.score), func.count()).group_by(answers.c.party))}
     out = []
     for kind, label in (("request_to_selection", _l("요청부터 선정까지")), ("selection_to_support", _l("선정부터 첫 지원까지"))):
         n, median, p90 = durations.get(kind, (0, None, None))

@@ -5,17 +5,19 @@ and completion rates, days to answer a referral).
 
 A school has no programme page: every function refuses the school level.  Guardian figures
 count the office's roster and ignore the case filters; the others count through their case and
-apply them."""
+apply them.
+
+Students removed by retention (kpis_rows) still count in early closures, referrals by agency
+kind, conferences held, decisions and action items, and the referral rates and answer days; not
+in the match duration (it runs up to today) nor the roster figures (as of today)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import and_, case, exists, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import aliased
 
-from ..agencies.models import AGENCY_KIND_LABELS, AGENCY_KINDS, Referral
-from ..auth.models import Organisation
+from ..agencies.models import AGENCY_KIND_LABELS, AGENCY_KINDS
 from ..cases.models import PlanAction
 from ..conferences.models import (CONFERENCE_KINDS, CONFERENCE_STATUSES, DECISIONS, ActionItem, Conference,
                                   ConferenceCase)
@@ -23,18 +25,15 @@ from ..db import today_kst
 from ..extensions import db
 from ..guardians.models import CHECK_KINDS, CLOSE_REASONS, GUARDIAN_STATUSES, Assignment, Guardian, RecordCheck
 from .filters import ReportFilters
-from .kpis_common import (case_records, case_row_key, category_rows, counted, filter_conditions, guardian_rows,
-                          join_cases, make_cube, nearest_rank, office_rows, rate, referral_ever_accepted, scope_rows,
-                          statistic)
-from .kpis_sql import day_literal, days_between, in_period_datetime, kst_date, month_of_kst, plus_months, utc_bounds
+from .kpis_common import (case_records, category_rows, counted, filter_conditions, guardian_rows, join_cases,
+                          make_cube, nearest_rank, office_rows, rate, scope_rows, statistic)
+from .kpis_rows import (assignment_rows, referral_rows, removed_action_items, removed_conferences, removed_decisions)
+from .kpis_sql import day_literal, days_between, in_period_datetime, kst_date, month_of_kst, utc_bounds
 from .tables import Cube, Scope, Statistic
 
-Agency = aliased(Organisation, name="agency")
 CHECK_STATES = {"valid": _l("유효"), "soon": _l("30일 내 만료"), "lapsed": _l("만료·없음")}
 #: days ahead in which a record check counts as about to lapse
 EXPIRY_WINDOW = 30
-#: an assignment closed before this many months after acceptance closed early
-EARLY_MONTHS = 6
 #: referrals by their state today, one column each so that a row's total is the referrals sent
 REFERRAL_STATES = {"waiting": _l("회신 대기"), "overdue": _l("회신 기한 지남"), "accepted": _l("접수·서비스 중"),
                    "completed": lazy_pgettext("referral state", "완료"), "failed": _l("종결(미완료)"),
@@ -100,10 +99,8 @@ def early_closures(scope: Scope, f: ReportFilters, rows=None) -> Cube:
     """Assignments closed in the period less than six months after the guardian accepted."""
     _require_office(scope)
     rows = rows or scope_rows(scope)
-    inner = case_records(Assignment, scope, f, case_row_key(scope).label("row"),
-                         Assignment.close_reason.label("reason"), month_of_kst(Assignment.closed_at).label("month")
-                         ).where(Assignment.accepted_at.isnot(None), in_period_datetime(Assignment.closed_at, f, scope),
-                                 Assignment.closed_at < plus_months(Assignment.accepted_at, EARLY_MONTHS))
+    closed = assignment_rows(scope, f, by="closed").subquery("closed")
+    inner = select(closed.c.row, closed.c.reason, closed.c.month).where(closed.c.early == 1)
     return make_cube("early_closures", _l("6개월 안에 끝난 연계"), rows, CLOSE_REASONS, counted(inner, "row", "reason", "month"),
                      f, note=_l("기간 내 종료된 연계 중 수락 후 6개월이 되기 전에 끝난 연계의 종료 사유 (사례의 학교 기준)"))
 
@@ -113,14 +110,7 @@ def early_closures(scope: Scope, f: ReportFilters, rows=None) -> Cube:
 def referrals_by_agency_kind(scope: Scope, f: ReportFilters) -> Cube:
     """Referrals sent in the period by the agency's kind and their state today (one query)."""
     _require_office(scope)
-    today = day_literal(today_kst())
-    state = case((and_(Referral.status == "sent", Referral.respond_by < today), "overdue"),
-                 (Referral.status == "sent", "waiting"),
-                 (Referral.status.in_(("accepted", "in_service")), "accepted"), else_=Referral.status)
-    inner = (case_records(Referral, scope, f, Agency.agency_kind.label("kind"), state.label("state"),
-                          month_of_kst(Referral.sent_at).label("month"))
-             .join(Agency, Agency.id == Referral.agency_id)
-             .where(Referral.sent_at.isnot(None), in_period_datetime(Referral.sent_at, f, scope)))
+    inner = referral_rows(scope, f)
     kinds = {**{kind: AGENCY_KIND_LABELS.get(kind, kind) for kind in AGENCY_KINDS}, OTHER_KIND: _l("기타")}
     found = [(kind if kind in AGENCY_KINDS else OTHER_KIND, s, m, n)
              for kind, s, m, n in counted(inner, "kind", "state", "month")]
@@ -146,7 +136,10 @@ def conferences_held(scope: Scope, f: ReportFilters, rows=None) -> Cube:
     rows = rows or (office_rows() if scope.level == "city" else category_rows(_l("회의 종류"), CONFERENCE_KINDS))
     inner = select(_conference_key(scope).label("row"), Conference.status.label("status"),
                    month_of_kst(Conference.starts_at).label("month")).where(*_conference_conditions(scope, f))
-    return make_cube("conferences_held", _l("사례회의 개최 현황"), rows, CONFERENCE_STATUSES, counted(inner, "row", "status", "month"),
+    # conferences removed whole with a student's records (kpis_rows) still count
+    inner = union_all(inner, removed_conferences(scope, f))
+    return make_cube("conferences_held", _l("사례회의 개최 현황"), rows, CONFERENCE_STATUSES,
+                     counted(inner, "row", "status", "month"),
                      f, unit="회", note=_l("기간 내 시작 예정이었던 회의의 현재 상태 (주관 교육지원청 기준). "
                                   "학교급·영역·위기 수준 필터는 적용되지 않습니다."))
 
@@ -166,6 +159,7 @@ def conference_decisions(scope: Scope, f: ReportFilters, rows=None) -> Cube:
              .select_from(ConferenceCase).join(Conference, Conference.id == ConferenceCase.conference_id))
     inner = _conference_cases(query, ConferenceCase.case_id, scope, f).where(
         Conference.status == "held", ConferenceCase.decision.isnot(None))
+    inner = union_all(inner, removed_decisions(scope, f))
     return make_cube("conference_decisions", _l("사례회의 결정"), rows, DECISIONS, counted(inner, "row", "decision", "month"),
                      f, note=_l("기간 내 열린 회의에서 사례마다 기록된 결정"))
 
@@ -190,7 +184,7 @@ def action_items_on_time(scope: Scope, f: ReportFilters, rows=None) -> Cube:
                  (c.status == "done", "done_late"),
                  (and_(c.status == "open", c.due_on < today), "overdue"),
                  (c.status == "open", "open"), else_="ended")
-    inner = select(c.row, state.label("state"), c.month)
+    inner = union_all(select(c.row, state.label("state"), c.month), removed_action_items(scope, f))
     return make_cube("action_items_on_time", _l("실행 과제 이행"), rows, ITEM_STATES, counted(inner, "row", "state", "month"),
                      f, note=_l("기간 내 회의의 실행 과제: 완료일은 연결된 지원 계획의 완료일 (없으면 마지막 변경일), 오늘 기준"))
 
@@ -207,15 +201,13 @@ def programme_statistics(scope: Scope, f: ReportFilters) -> list[Statistic]:
     matches = case_records(Assignment, scope, f, literal("match").label("kind"), duration.label("value")).where(
         Assignment.accepted_at.isnot(None), Assignment.accepted_at < stop,
         or_(Assignment.closed_at.is_(None), Assignment.closed_at >= start))
-    sent = [Referral.sent_at.isnot(None), in_period_datetime(Referral.sent_at, f, scope)]
-    answer = days_between(kst_date(Referral.sent_at), kst_date(Referral.responded_at))
-    answers = case_records(Referral, scope, f, literal("answer").label("kind"), answer.label("value")).where(
-        Referral.responded_at.isnot(None), *sent)
+    # the referrals sent in the period, removed students' included (their answer days were kept)
+    sent = referral_rows(scope, f).cte("sent")
+    answers = select(literal("answer").label("kind"), sent.c.answer.label("value")).where(sent.c.answer.isnot(None))
     medians = nearest_rank(union_all(matches, answers).subquery("durations"))
-    answered, took, completed = db.session.execute(case_records(
-        Referral, scope, f, func.count(Referral.responded_at),
-        func.coalesce(func.sum(case((referral_ever_accepted(), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Referral.status == "completed", 1), else_=0)), 0)).where(*sent)).one()
+    answered, took, completed = db.session.execute(select(
+        func.count(sent.c.answer), func.coalesce(func.sum(sent.c.took), 0),
+        func.coalesce(func.sum(case((sent.c.status == "completed", 1), else_=0)), 0))).one()
     match_n, match_median, _ = medians.get("match", (0, None, None))
     answer_n, answer_median, _ = medians.get("answer", (0, None, None))
     return [statistic("match_days_median", _l("교육후견인 연계 기간 (중앙값, 진행 중이면 오늘까지)"), match_median, match_n),

@@ -79,6 +79,13 @@ def json_item_text(value, index: int):
     return func.json_extract(value, f"$[{int(index)}]")
 
 
+def json_value_text(value):
+    """The text of a JSON scalar value (an element of ``json_elements`` that is a string)."""
+    if dialect() == "postgresql":
+        return value.op("#>>")(literal_column("'{}'")).cast(String)
+    return value
+
+
 def day_literal(day: dt.date):
     return literal(day, Date)
 

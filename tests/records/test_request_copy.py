@@ -36,11 +36,9 @@ from .request_helpers import get, make_request, sign_in
 def rows_of(model, student):
     """The rows of ``model`` that belong to ``student`` (by student key, or by their cases' key)."""
     from app.cases.models import SupportCase
-    columns = sa_inspect(model).columns
-    if "student_id" in columns:
-        return db.session.scalars(select(model).where(model.student_id == student.id)).all()
-    case_ids = select(SupportCase.id).where(SupportCase.student_id == student.id)
-    return db.session.scalars(select(model).where(model.case_id.in_(case_ids))).all()
+    from app.records.request_copy import belongs_to
+    case_ids = list(db.session.scalars(select(SupportCase.id).where(SupportCase.student_id == student.id)))
+    return db.session.scalars(select(model).where(belongs_to(model, student.id, case_ids))).all()
 
 
 def fill_missing(student, case, user) -> list[str]:
