@@ -42,6 +42,11 @@ def run_migrations_online():
             # transaction, so it goes straight to the driver before SQLAlchemy begins one; the references
             # are checked again below before anything is committed.
             raw.execute("PRAGMA foreign_keys=OFF")
+            # the engine issues BEGIN itself (db_setup), so SQLite's DDL is transactional: one
+            # transaction for the whole run, and a refused step (0018's downgrade) undoes the steps
+            # before it instead of leaving the database between revisions
+            conf_args.setdefault("transactional_ddl", True)
+        failed = False
         try:
             context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
             with context.begin_transaction():
@@ -52,9 +57,13 @@ def run_migrations_online():
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise RuntimeError(f"a migration left {len(broken)} broken foreign keys: {broken[:3]}")
+        except BaseException:
+            failed = True
+            raise
         finally:
             if sqlite:
-                connection.commit()  # end any transaction the migration left open, then enforce again
+                # end any transaction the migration left open (undone if it failed), then enforce again
+                connection.rollback() if failed else connection.commit()
                 raw.execute("PRAGMA foreign_keys=ON")
 
 

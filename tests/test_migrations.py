@@ -114,3 +114,38 @@ def test_upgrade_rebuilds_tables_that_hold_referenced_rows(empty_app):
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT user_id FROM notification")).scalar_one() == user_id
         assert conn.execute(sa.text("SELECT login_key FROM user_account")).scalar_one() == "kim.teacher"
+
+
+def _revision() -> str:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def test_a_refused_downgrade_changes_nothing(empty_app):
+    """Below 0018 (subject seals) and 0008 (keyed chain) an audit trail cannot be kept verifiable, so a
+    populated database refuses to go down there; the steps already taken are undone with it, on
+    SQLite too (the whole run is one transaction), instead of leaving the database half way."""
+    from app.audit.services import record
+    upgrade()
+    head = _revision()
+    record("student_viewed", object_type="student", object_id="s-1", subject="s-1")
+    db.session.commit()
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("notification")}
+    with pytest.raises(SystemExit):
+        downgrade(revision="0002")
+    db.session.remove()
+    assert _revision() == head
+    assert {c["name"] for c in sa.inspect(db.engine).get_columns("notification")} == columns
+    result = empty_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_keyed_chain_is_not_downgraded_under_events(empty_app):
+    """0008 cannot turn keyed hashes back into the 0007 chain: refused while events exist."""
+    upgrade(revision="0008")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO audit_event (occurred_at, action, outcome, key_id, prev_hash, hash) "
+                             "VALUES ('2026-01-01 00:00:00', 'x', 'allowed', 'a1', '', 'h')"))
+    with pytest.raises(SystemExit):
+        downgrade(revision="0007")
+    assert _revision() == "0008"

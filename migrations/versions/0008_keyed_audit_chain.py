@@ -139,6 +139,11 @@ def upgrade():
 
 
 def downgrade():
+    # events sealed with a keyed hash cannot become the 0007 chain again: the column goes, the
+    # hashes stay, and the 0007 chain would be broken from its first event.  Refuse instead.
+    if op.get_bind().execute(sa.text("SELECT 1 FROM audit_event LIMIT 1")).first():
+        raise RuntimeError("audit events are sealed with keyed hashes that the older chain cannot verify; "
+                           "restore a backup instead")
     pg = op.get_bind().dialect.name == "postgresql"
     if pg:
         op.execute("DROP TRIGGER audit_checkpoint_guard ON audit_checkpoint")
