@@ -1,4 +1,5 @@
-"""Key status, rotation and retirement: the services behind ``flask keys status|rotate|retire``.
+"""Key rotation: the service behind ``flask keys rotate`` (status and retirement, behind ``flask keys
+status|retire``, live in ``crypto_status`` and ``crypto_retire``; their names stay importable from here).
 
 Rotation works on tables, not ORM objects, because it must reach ≥ 20,000 values/s: keyset
 pagination by id, only id, uid and the encrypted columns selected, values re-encrypted in
@@ -12,57 +13,24 @@ adding yet another key; it is cleared once no value needs work.
 """
 from __future__ import annotations
 
-import datetime as dt
-import fcntl
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, inspect, not_, or_, select, update
+from sqlalchemy import and_, bindparam, func, inspect, not_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .audit.services import record
-from .crypto import FORMAT_VERSION, DecryptionError, KeyRing, KeyRingError
-from .db import EncryptedTable, encrypted_tables, index_parts, utcnow
+from .crypto import DecryptionError, KeyRing
+from .crypto_retire import RETIRE_GRACE, _require_grace_passed, _usage, retire_key  # noqa: F401
+from .crypto_status import (ColumnCount, KeyStatus, _columns, _data_prefix, _ring, _starts_with,  # noqa: F401
+                            key_status, ring_lock)
+from .db import EncryptedTable, encrypted_tables, index_parts
 from .domain import DomainError
 from .extensions import db
-from .key_check import forget_key
+from .key_check import KeyCheck, record_new_keys
 
 DEFAULT_BATCH = 2000
-#: how long after a key replacement an old key may not be retired (60 × the ring's refresh interval)
-RETIRE_GRACE = dt.timedelta(minutes=5)
 Progress = Callable[[int, int], None]  # (rows just done, rows in total)
-
-
-@dataclass
-class ColumnCount:
-    """How many values of one column each key id encrypted (or indexed)."""
-
-    table: str
-    column: str
-    kind: str  # "data" or "index"
-    counts: dict[str, int]
-    #: values whose key id is not in the ring (cannot be decrypted or searched)
-    unknown: int = 0
-
-
-@dataclass
-class KeyStatus:
-    active: str
-    index_active: str
-    rotation: dict | None
-    columns: list[ColumnCount]
-    audit_active: str | None = None
-
-    def totals(self, kind: str) -> dict[str, int]:
-        """Values per key id over every column of one kind."""
-        totals: dict[str, int] = {}
-        for col in (c for c in self.columns if c.kind == kind):
-            for kid, n in col.counts.items():
-                totals[kid] = totals.get(kid, 0) + n
-        return totals
 
 
 @dataclass
@@ -76,66 +44,6 @@ class RotationResult:
     batches: int = 0
     #: values still on an old key (written meanwhile by a process with the old ring)
     remaining: int = 0
-
-
-def _ring(need_file: bool = False) -> KeyRing:
-    ring = current_app.extensions["ieum_keyring"]
-    if need_file and ring.path is None:
-        raise KeyRingError("the key ring comes from IEUM_KEYS, which this command cannot update. "
-                           "Write it to instance/keys.json (chmod 600), unset IEUM_KEYS and run again.")
-    return ring
-
-
-@contextmanager
-def ring_lock(path: Path) -> Iterator[None]:
-    """One key operation at a time: two rotations would each save a ring missing the other's key."""
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise KeyRingError("another 'flask keys rotate' or 'retire' is running; wait for it") from None
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _starts_with(col, prefix: str):
-    """``col LIKE 'prefix%'`` with '_' (allowed in key ids, a LIKE wildcard) escaped."""
-    return col.like(prefix.replace("_", r"\_") + "%", escape="\\")
-
-
-def _data_prefix(kid: str) -> str:
-    return f"{FORMAT_VERSION}.{kid}."
-
-
-def _columns(et: EncryptedTable):
-    """(attribute, Column) of the ciphertext columns, then of the blind index columns."""
-    data = [(f.column, et.col(f.column)) for f in et.fields]
-    index = [(i.column, et.col(i.column)) for i in et.indexes]
-    return data, index
-
-
-def key_status(tables: list[EncryptedTable] | None = None) -> KeyStatus:
-    """Values per key id, per table and column (one scan per table)."""
-    ring = _ring()
-    ring.refresh()
-    out = []
-    for et in encrypted_tables() if tables is None else tables:
-        data, index = _columns(et)
-        plan = [(a, c, "data", sorted(ring.keys), _data_prefix) for a, c in data]
-        plan += [(a, c, "index", sorted(ring.index_keys), lambda kid: f"{kid}.") for a, c in index]
-        exprs = []
-        for _attr, col, _kind, kids, prefix in plan:
-            exprs.append(func.count(col))
-            exprs += [func.count(case((_starts_with(col, prefix(k)), 1))) for k in kids]
-        row = iter(db.session.execute(select(*exprs).select_from(et.table)).one())
-        for attr, _col, kind, kids, _prefix in plan:
-            total = next(row)
-            counts = {k: next(row) for k in kids}
-            out.append(ColumnCount(et.name, attr, kind, counts, total - sum(counts.values())))
-    db.session.rollback()  # end the read (on SQLite every transaction holds the write lock)
-    return KeyStatus(ring.active, ring.index_active, ring.rotation, out, ring.audit_active)
 
 
 def _needs_work(et: EncryptedTable, ring: KeyRing):
@@ -246,6 +154,7 @@ def rotate_keys(actor=None, index: bool = False, batch_size: int = DEFAULT_BATCH
             ring.save()  # the new key is on disk before any value depends on it
             for kid in result.added:
                 record("key_added", object_type="key", object_id=kid, actor=actor)
+            _remember_new_keys(ring)
             db.session.commit()
         result.active, result.index_active = ring.active, ring.index_active
         try:
@@ -280,70 +189,19 @@ def rotate_audit_key(actor=None) -> tuple[str, bool]:
     if "key_id" not in columns:
         return kid, False
     record("key_added", object_type="key", object_id=kid, actor=actor, details={"kind": "audit"})
+    _remember_new_keys(ring)
     db.session.commit()
     return kid, True
 
 
-def _usage(tables: list[EncryptedTable], kid: str, kind: str) -> dict[str, int]:
-    """{"table.column": n} of the values that still use ``kid``."""
-    used = {}
-    for et in tables:
-        data, index = _columns(et)
-        cols, prefix = (data, _data_prefix(kid)) if kind == "data" else (index, f"{kid}.")
-        for attr, col in cols:
-            n = db.session.execute(select(func.count()).select_from(et.table)
-                                   .where(_starts_with(col, prefix))).scalar_one()
-            if n:
-                used[f"{et.name}.{attr}"] = n
-    return used
-
-
-def _require_grace_passed(ring, kid: str) -> None:
-    """Running processes re-read the ring within REFRESH_SECONDS; one that has not yet may still
-    encrypt with the key just replaced.  Retiring waits RETIRE_GRACE after the last replacement."""
-    if not ring.replaced_at:
-        return
-    ready = dt.datetime.fromisoformat(ring.replaced_at) + RETIRE_GRACE
-    if utcnow() < ready:
-        raise DomainError(f"key {kid} cannot be retired before {ready.isoformat(sep=' ')} UTC: a new key became "
-                          f"active at {ring.replaced_at.replace('T', ' ')} UTC and running processes may still write "
-                          "with the old one until they have re-read the key ring", "key")
-
-
-def retire_key(kid: str, actor=None, tables: list[EncryptedTable] | None = None) -> None:
-    """Remove an old data or index key from the ring, refused while any value still uses it."""
-    ring = _ring(need_file=True)
-    tables = encrypted_tables() if tables is None else tables
-    with ring_lock(ring.path):
-        ring.reload()
-        if kid not in ring.keys and kid not in ring.index_keys:
-            raise DomainError(f"there is no key {kid} in the key ring", "key")
-        kind = "data" if kid in ring.keys else "index"
-        if kid in (ring.active, ring.index_active):
-            raise DomainError(f"key {kid} is the active {kind} key; rotate first, then retire it", "key")
-        try:
-            used = _usage(tables, kid, kind)
-            if used:
-                where = ", ".join(f"{col} {n}" for col, n in used.items())
-                hint = "flask keys rotate --index" if kind == "index" else "flask keys rotate"
-                raise DomainError(f"key {kid} is still used by {sum(used.values())} values ({where}); "
-                                  f"run '{hint}' first", "key")
-            _require_grace_passed(ring, kid)
-            # audited (and its check value forgotten) before the file changes: a crash in between
-            # leaves the key in the ring, harmless, and the next start records it again
-            record("key_retired", object_type="key", object_id=kid, actor=actor, details={"values": 0})
-            forget_key(kid)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            ring.reload()
-            raise
-        ring.remove_key(kid)
-        try:
-            ring.save()
-        except BaseException:
-            ring.reload()
-            record("key_retire_failed", object_type="key", object_id=kid, actor=actor,
-                   details={"reason": "key ring file not written; the key is still in it"})
-            db.session.commit()
-            raise
+def _remember_new_keys(ring: KeyRing) -> None:
+    """The new key's check value, in the transaction of its ``key_added`` event.  Otherwise only
+    the next start records it, and until then a ring without it (the one from before the
+    rotation, restored by mistake) would start and show every re-encrypted value as unreadable."""
+    if not inspect(db.session.connection()).has_table(KeyCheck.__tablename__):
+        return  # a database not migrated yet: its first start after the upgrade records them
+    try:
+        with db.session.begin_nested():
+            record_new_keys(ring)
+    except IntegrityError:
+        pass  # a process starting at this moment recorded them from the same ring file

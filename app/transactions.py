@@ -13,6 +13,10 @@ export stalled a whole district.  So:
   before it writes (its state change and audit events share that one write transaction).
 - A lock still held by someone else after the busy timeout answers 503 with Retry-After and a
   Korean page, never 500 (app/errors.py).
+- A change's commit does not expire what the request loaded: the redirect after it (the case's
+  uid, the signed-in user) is built without reading again.  Were the database to go away in
+  between, a committed change would otherwise answer 500, and its retry would write it twice.
+  Where a request goes on deciding after a commit (``begin_write``) it expires explicitly.
 
 PostgreSQL needs no lock for reads; the same rules keep its audit-chain lock brief too.
 """
@@ -56,6 +60,7 @@ def begin_write(session=None) -> None:
     transaction: another writer may have gone in between."""
     session = session or db.session
     session.commit()  # ends the read snapshot; a read phase has nothing to write
+    session.expire_all()  # what was read before must be read again inside the write transaction
     if has_request_context():
         g.pop(_READ_KEY, None)
         for values in g.pop(PENDING_KEY, None) or ():
@@ -74,6 +79,13 @@ def _start_read_phase() -> None:
     if request.method in SAFE_METHODS or getattr(view, "ieum_read_first", False):
         g.setdefault(_READ_KEY, True)
         g.setdefault(PENDING_KEY, [])
+    if request.method not in SAFE_METHODS:
+        db.session().expire_on_commit = False
+
+
+def _expire_on_commit_again(_exc=None) -> None:
+    """teardown_request: the session may outlive the request (a test's app context, a CLI)."""
+    db.session().expire_on_commit = True
 
 
 def _append_kept_events(response):
@@ -100,4 +112,5 @@ def init_app(app: Flask) -> None:
     # first of all before_request functions: the user loader's query already reads
     app.before_request_funcs.setdefault(None, []).insert(0, _start_read_phase)
     app.after_request(_append_kept_events)
+    app.teardown_request(_expire_on_commit_again)
 

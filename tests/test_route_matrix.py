@@ -21,7 +21,7 @@ from flask import g, url_for
 from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
-from app.cases import services as case_services
+from app.cases import notes as case_notes
 from app.cases.models import Consent
 from app.cases.plan import add_plan_action
 from app.conferences import services as cs
@@ -83,7 +83,7 @@ def mworld(world, build, make_conference):  # noqa: F811  (fixtures imported abo
     w = world
     w.student = w.referral_case.student
     w.need = w.referral_case.needs[0]
-    w.escalation = case_services.escalate_case(w.referral_case, w.staff, reason="학교만으로 어려움")
+    w.escalation = case_notes.escalate_case(w.referral_case, w.staff, reason="학교만으로 어려움")
     w.plan_action = add_plan_action(w.referral_case, w.staff, goal="출석 안정", action="주 1회 상담")
     db.session.commit()
     # a consent the school may withdraw without touching the cases the conferences rely on

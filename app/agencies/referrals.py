@@ -1,16 +1,15 @@
 """Referral services: the closed loop from a school to an agency and back.
 
-Like the case lifecycle, every transition is named in TRANSITIONS, checked by
+Like the case lifecycle, every transition is named in TRANSITIONS (referral_rules.py), checked by
 ``check_referral_transition`` (role and side first, then status), and leaves a chronology line
 on the case and an audit event (codes only, never shared values) in the caller's transaction.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext, lazy_gettext as _l, lazy_pgettext
+from flask_babel import gettext, lazy_gettext as _l
 
 from .. import signals
 from ..audit.services import record
@@ -22,16 +21,17 @@ from ..domain import DomainError, NotPermitted
 from ..extensions import db
 from ..locking import lock_for_change
 from ..i18n import date_words
-from ..permissions import AGENCY_COORDINATOR, DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
-from ..words import particle
+from ..permissions import SCHOOL_LEAD
 from .models import DECLINE_REASONS, OVERRIDE_CATEGORIES, REFERRAL_STATUSES, SERVICE_KINDS, SHAREABLE_ITEMS, Referral, ServiceRecord
 from .referral_alerts import notify_agency, notify_agency_new, notify_override, notify_sender, sent_on
 from .referral_queries import ENDED_CASES, shared_values
+# the state machine lives in referral_rules.py; callers may import it from here
+from .referral_rules import (ACTIONS, AGENCY, SCHOOL, TRANSITIONS, allowed_referral_transitions,  # noqa: F401
+                             check_referral_transition, is_agency_side, is_school_side, require_side)
 # the reads live in referral_queries.py; callers may import them from here
 from .referral_queries import is_overdue, overdue_referrals, overridden_referrals  # noqa: F401
 from .referral_queries import referrals_for_case, shared_items_visible  # noqa: F401
 
-SCHOOL, AGENCY = "school", "agency"
 TEXT_MAX = 2000
 #: a case in these statuses takes no new referral
 FINISHED_CASES = ENDED_CASES
@@ -39,80 +39,10 @@ FINISHED_CASES = ENDED_CASES
 RESOLVING = ("accepted", "declined", "completed", "failed", "cancelled")
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    side: str
-    label: object  # a lazy message
-
-
-#: the referral lifecycle of DESIGN.md
-TRANSITIONS: dict[str, Transition] = {  # labels: the action, not the status of the same word
-    "send": Transition(("draft",), "sent", SCHOOL, lazy_pgettext("referral action", "의뢰 보내기")),
-    "accept": Transition(("sent",), "accepted", AGENCY, lazy_pgettext("referral action", "접수")),
-    "decline": Transition(("sent",), "declined", AGENCY, lazy_pgettext("referral action", "거절")),
-    "start_service": Transition(("accepted",), "in_service", AGENCY,
-                                lazy_pgettext("referral action", "서비스 시작")),
-    "complete": Transition(("in_service",), "completed", AGENCY, lazy_pgettext("referral action", "완료")),
-    "fail": Transition(("in_service",), "failed", AGENCY, lazy_pgettext("referral action", "종결(미완료)")),
-    "cancel": Transition(("draft", "sent", "accepted", "in_service"), "cancelled", SCHOOL,
-                         lazy_pgettext("referral action", "의뢰 취소")),
-}
-#: the audit action of each transition
-ACTIONS = {"send": "referral_sent", "accept": "referral_accepted", "decline": "referral_declined",
-           "start_service": "referral_service_started", "complete": "referral_completed",
-           "fail": "referral_failed", "cancel": "referral_cancelled"}
-
-
-def is_school_side(actor, case) -> bool:
-    """The school team of the case's school, or the coordinator of its district office."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.role in SCHOOL_ROLES:
-        return actor.organisation_id == case.school_id
-    return (actor.role == DISTRICT_COORDINATOR and actor.organisation is not None
-            and actor.organisation.office_code == case.school.office_code)
-
-
-def is_agency_side(actor, referral: Referral) -> bool:
-    """A coordinator of the agency the referral went to."""
-    return bool(actor is not None and actor.role == AGENCY_COORDINATOR
-                and actor.organisation_id == referral.agency_id)
-
-
-def _require_side(referral: Referral, side: str, actor) -> None:
-    ok = is_school_side(actor, referral.case) if side == SCHOOL else is_agency_side(actor, referral)
-    if not ok:
-        raise NotPermitted(gettext("이 의뢰를 처리할 권한이 없습니다."))
-
-
-def check_referral_transition(referral: Referral, name: str, actor) -> None:
-    """Refuse a wrong side first, then a status the transition does not start from."""
-    rule = TRANSITIONS[name]
-    _require_side(referral, rule.side, actor)
-    if referral.status not in rule.sources:
-        raise DomainError(gettext("%(status)s 상태에서는 %(action)s%(eul)s 할 수 없습니다.",
-                                  status=f"'{REFERRAL_STATUSES[referral.status]}'", action=f"'{rule.label}'",
-                                  eul=particle(f"'{rule.label}'", "을/를")), "status")
-
-
 def _begin(referral: Referral, name: str, actor) -> None:
     """Lock the referral (another user may be answering it right now), then check the rules."""
     lock_for_change(referral)
     check_referral_transition(referral, name, actor)
-
-
-def allowed_referral_transitions(referral: Referral, actor) -> list[str]:
-    """Transitions the actor may start from the referral's current status."""
-    result = []
-    for name, rule in TRANSITIONS.items():
-        try:
-            check_referral_transition(referral, name, actor)  # a page view: no lock
-        except DomainError:
-            continue
-        result.append(name)
-    return result
 
 
 def _transition(referral: Referral, name: str, actor, details: dict | None = None, text=None,
@@ -176,7 +106,7 @@ def create_referral(case, actor, *, agency, service=None, reason: str, shared_it
 def update_referral_draft(referral: Referral, actor, *, agency, service=None, reason: str,
                           shared_items: list[str]) -> None:
     """Change a draft's agency, service, reason or items."""
-    _require_side(referral, SCHOOL, actor)
+    require_side(referral, SCHOOL, actor)
     if referral.status != "draft":
         raise DomainError(gettext("보내기 전의 의뢰만 고칠 수 있습니다."), "status")
     reason, items = _check_content(agency, service, reason, shared_items)
@@ -259,7 +189,7 @@ def start_service(referral: Referral, actor) -> None:
 
 def add_service_record(referral: Referral, actor, occurred_on: dt.date, kind: str, note: str = "") -> ServiceRecord:
     """Record a delivered service; the first record moves an accepted referral into service."""
-    _require_side(referral, AGENCY, actor)
+    require_side(referral, AGENCY, actor)
     if referral.status not in ("accepted", "in_service"):
         raise DomainError(gettext("접수했거나 서비스 중인 의뢰에만 기록할 수 있습니다."), "status")
     if kind not in SERVICE_KINDS:

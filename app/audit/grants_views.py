@@ -30,7 +30,7 @@ from ..auth.models import GRANT_KINDS, GrantChange, Organisation, User
 from ..auth.services import login_key
 from ..db import today_kst
 from ..extensions import db
-from ..form_fields import DateField
+from ..form_fields import EARLIEST, LATEST, DateField
 from ..navigation import add_nav
 from . import bp
 from .chain import KST
@@ -199,6 +199,18 @@ def _write_xlsx(fh, rows) -> int:
     return exports.write_xlsx(fh, [(_("권한 변경 이력"), [str(h) for h in HEADINGS], rows)])[0]
 
 
+def _hidden_date(text: str | None) -> dt.date | None | bool:
+    """A hidden filter date: None when empty, False when not a date a person could mean (year 1
+    or 9999 parses, but overflowed the day-after arithmetic of ``_criteria``: a 500)."""
+    if not text:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return day if EARLIEST <= day <= LATEST else False
+
+
 @bp.post("/grants/export")
 @auditor_only
 def export_grants():
@@ -206,10 +218,11 @@ def export_grants():
     form = GrantExportForm()
     filters = GrantFilterForm(formdata=None, kind=form.kind.data or "", login=form.login.data or "")
     for name in ("start", "end"):  # the hidden dates come back as text
-        try:
-            getattr(filters, name).data = dt.date.fromisoformat(getattr(form, name).data) if getattr(form, name).data else None
-        except ValueError:
+        day = _hidden_date(getattr(form, name).data)
+        if day is False:
             form.form_errors.append(_("기간이 올바르지 않습니다. 조회 조건을 다시 정해 주세요."))
+        else:
+            getattr(filters, name).data = day
     if form.kind.data and form.kind.data not in GRANT_KINDS:
         form.form_errors.append(_("변경 종류가 올바르지 않습니다. 조회 조건을 다시 정해 주세요."))
     if form.validate_on_submit() and not form.form_errors:

@@ -1,8 +1,8 @@
-"""Support case services: the request, the lifecycle state machine, notes, escalation.
+"""Support case services: the request and the lifecycle state machine.
 
 Every function takes the acting user, enforces its rule, appends a chronology line and an
 audit event in the caller's transaction, and raises DomainError (or NotPermitted) on refusal.
-Consent lives in consent.py and the support plan in plan.py.
+Consent lives in consent.py, the support plan in plan.py, notes and escalations in notes.py.
 """
 from __future__ import annotations
 
@@ -14,19 +14,19 @@ from sqlalchemy import select
 
 from .. import signals
 from ..audit.services import record
-from ..db import today_kst, utcnow
+from ..db import today_kst
 from ..domain import DomainError, NotPermitted
 from ..i18n import date_words
 from ..extensions import db
 from ..locking import lock_for_change
-from ..permissions import DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES
+from ..permissions import SCHOOL_LEAD, SCHOOL_ROLES
 from ..students.models import Student
 from ..words import particle
 from .chronology import add_event, listing
 from .consent import both_parties_consented
 from .plan import end_open_actions
-from .models import (CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, NOTE_KINDS, OPEN_STATUSES, REQUESTERS, RISK_LEVELS, STATUSES,
-                     CaseEscalation, CaseNeed, CaseNote, CaseSelection, SupportCase)
+from .models import (CLOSE_REASONS, DOMAINS, NEED_OUTCOMES, OPEN_STATUSES, REQUESTERS, RISK_LEVELS, STATUSES, CaseNeed,
+                     CaseSelection, SupportCase)
 
 
 @dataclass(frozen=True)
@@ -265,53 +265,3 @@ def reopen_case(case, actor, *, reason: str) -> None:
     add_event(case, "status", _l("재개: 종결 때 끝난 교육후견인 배정, 기관 의뢰, 지원 계획은 자동으로 되살아나지 않습니다. "
                                  "필요하면 다시 연계해 주세요."), actor)
     signals.case_reopened.send(case, actor=actor)
-
-
-def add_note(case, actor, *, kind: str, body: str) -> CaseNote:
-    """Add an encrypted note (상담 · 관찰 · 가정 연락 · 기타)."""
-    _require_school_team(actor, case.school_id)
-    if kind not in NOTE_KINDS:
-        raise DomainError(gettext("기록 종류를 선택해 주세요."), "kind")
-    if not (body or "").strip():
-        raise DomainError(gettext("내용을 입력해 주세요."), "body")
-    note = CaseNote(case_id=case.id, kind=kind, author_id=actor.id)
-    note.body = body.strip()
-    db.session.add(note)
-    db.session.flush()
-    add_event(case, "note", _l("[%(kind)s] %(text)s", kind=NOTE_KINDS[kind], text=body.strip()), actor)
-    record("case_note_added", obj=note, subject=case.student, actor=actor, details={"kind": kind})
-    return note
-
-
-def escalate_case(case, actor, *, reason: str) -> CaseEscalation:
-    """Ask the district centre for help (법 10④)."""
-    _require_school_team(actor, case.school_id)
-    if case.status in ("closed", "not_selected", "withdrawn"):
-        raise DomainError(gettext("종결·미선정·철회된 사례는 요청할 수 없습니다."), "status")
-    if case.escalation_open:
-        raise DomainError(gettext("이미 교육지원청에 요청한 상태입니다. 회신을 기다려 주세요."), "reason")
-    if not (reason or "").strip():
-        raise DomainError(gettext("요청 사유를 입력해 주세요."), "reason")
-    escalation = CaseEscalation(case_id=case.id, office_code=case.school.office_code, requested_by_id=actor.id)
-    escalation.reason = reason.strip()
-    db.session.add(escalation)
-    case.escalation_open = True
-    db.session.flush()
-    add_event(case, "escalation", _l("교육지원청 지원 요청: %(text)s", text=reason.strip()), actor)
-    record("case_escalated", obj=case, subject=case.student, actor=actor, details={"office": escalation.office_code})
-    return escalation
-
-
-def reply_to_escalation(escalation: CaseEscalation, case, actor, *, reply: str) -> None:
-    """Record the district centre's reply (법 10⑤)."""
-    if actor is None or actor.role != DISTRICT_COORDINATOR or actor.organisation.office_code != escalation.office_code:
-        raise NotPermitted(gettext("이 요청에 회신할 권한이 없습니다."))
-    if escalation.replied_at is not None:
-        raise DomainError(gettext("이미 회신한 요청입니다."), "reply")
-    if not (reply or "").strip():
-        raise DomainError(gettext("회신 내용을 입력해 주세요."), "reply")
-    escalation.reply = reply.strip()
-    escalation.replied_at, escalation.replied_by_id = utcnow(), actor.id
-    case.escalation_open = False
-    add_event(case, "escalation", _l("교육지원청 회신: %(text)s", text=reply.strip()), actor)
-    record("case_escalation_replied", obj=case, subject=case.student, actor=actor)

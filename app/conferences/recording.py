@@ -13,7 +13,7 @@ from flask_babel import gettext, gettext as _, lazy_gettext as _l
 from .. import signals
 from ..audit.services import record
 from ..auth.models import Organisation, User
-from ..cases import services as case_services
+from ..cases import notes as case_notes, services as case_services
 from ..cases.chronology import add_event
 from ..cases.models import CLOSE_REASONS, SupportCase
 from ..cases.plan import PLANNABLE, add_plan_action
@@ -174,7 +174,7 @@ def _apply(conference: Conference, actor, cc: ConferenceCase, checked: dict) -> 
     """Apply one case's decision through the case services, then its action items."""
     case, decision, note = cc.case, checked["decision"], checked["note"]
     if decision == "escalate":
-        case_services.escalate_case(case, actor, reason=note)
+        case_notes.escalate_case(case, actor, reason=note)
     elif decision == "close":
         _close(case, actor, checked["closing"])
     cc.decision, cc.decision_note, cc.next_review_on = decision, note or None, checked["review"]

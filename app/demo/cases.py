@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from ..auth.models import Organisation, User
-from ..cases import services as s
+from ..cases import notes as case_notes, services as s
 from ..cases.satisfaction import record_satisfaction
 from ..cases.consent import record_consent, withdraw_consent
 from ..cases.plan import add_plan_action, set_action_status
@@ -132,9 +132,9 @@ def _case(teacher, lead, student, status, risk, needs, summary, today):
         if status == "follow_up":
             s.start_follow_up(case, teacher)
     if risk in ("crisis", "emergency") and status == "in_support":
-        s.add_note(case, teacher, kind="home_contact", body="보호자와 통화: 이번 주 가정 방문 일정 협의")
+        case_notes.add_note(case, teacher, kind="home_contact", body="보호자와 통화: 이번 주 가정 방문 일정 협의")
         if risk == "emergency":
-            s.escalate_case(case, lead, reason="긴급복지 지원과 방과 후 돌봄 기관 연계에 교육지원청 도움 요청")
+            case_notes.escalate_case(case, lead, reason="긴급복지 지원과 방과 후 돌봄 기관 연계에 교육지원청 도움 요청")
     if status == "planning" and student.migrant_background:
         consent = record_consent(case, teacher, party="student", purposes=["guardian_matching"],
                                  given_on=today - dt.timedelta(days=10), method="oral_then_written")

@@ -92,7 +92,7 @@ def acknowledge_concern(concern: GuardianConcern, actor, *, response: str, goal:
                         note: str = "", note_kind: str = "counselling") -> GuardianConcern:
     """Record the response taken (and optionally a new plan action and/or a case note) in one go."""
     from ..cases.plan import add_plan_action  # cases owns the plan and notes; called, never copied
-    from ..cases.services import add_note
+    from ..cases.notes import add_note
     if not can_view_concern(actor, concern):
         raise NotPermitted(_("이 우려 보고를 확인할 권한이 없습니다."))
     if concern.status != "open":

@@ -25,6 +25,10 @@ CHROMIUM = Path(os.environ.get("IEUM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 SHOTS = Path(os.environ.get("IEUM_SHOTS", "/tmp/ieum-shots"))
+#: how long an action or an auto-waiting assertion may wait: a bound for a hang, never a speed
+#: target.  Beside stress-ng on two cores a page of the dev server took over 10 s (issue 18).
+BROWSER_TIMEOUT_MS = 60_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
 
 
 def buffered(wsgi_app):
@@ -111,7 +115,7 @@ def browser_page(chromium):
     """A fresh page (own cookies) in a Korean-locale context, 1280x900."""
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul",
                                    viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     yield page
     context.close()

@@ -21,7 +21,7 @@ from app.guardians.assignments import accept_assignment, propose_assignment
 from tests.factories import DEFAULT_PASSWORD, Builder, consent_both
 from tests.guardians.conftest import make_eligible_guardian
 
-from .conftest import sign_in
+from .conftest import BROWSER_TIMEOUT_MS, sign_in
 
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -119,7 +119,7 @@ def axe_context(chromium):
         pytest.fail(f"{AXE} is missing: run scripts/setup (npm ci installs axe-core)")
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul",
                                    viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield context
     context.close()
 

@@ -17,7 +17,7 @@ from tests.factories import DEFAULT_PASSWORD, clear
 
 from tests.auth.test_totp import enrolled, person
 
-from .conftest import fresh_code, sign_in_with_code
+from .conftest import BROWSER_TIMEOUT_MS, fresh_code, sign_in_with_code
 
 LEAD_LOGIN = "park-lead"
 NEW_PASSWORD = "Maple-harbour-lantern-84"
@@ -86,7 +86,7 @@ def test_admin_creates_a_lead_who_changes_the_password_enrols_and_reaches_home(
 
     # the lead, in their own browser: temporary password -> new password -> enrolment -> home
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     lead = context.new_page()
     lead.on("console", lambda m: problems.append(f"lead console: {m.text}") if m.type == "error" else None)
     lead.goto(live_server("/login"))
@@ -145,7 +145,7 @@ def test_an_admin_password_reset_ends_the_users_open_session(live_server, browse
 
     # the teacher is signed in in another browser
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     other = context.new_page()
     other.goto(live_server("/login"))
     other.get_by_label("아이디").fill("lee-teacher")

@@ -4,6 +4,7 @@ keyboard; without script the menu stays open) and no two table cells overlap."""
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import BROWSER_TIMEOUT_MS
 from .test_accessibility import sign_in, world  # noqa: F401  (the shared data of every role)
 
 WIDTH, HEIGHT = 375, 812
@@ -43,7 +44,7 @@ OVERLAPS = """() => {
 def phone(chromium):
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul", is_mobile=True, has_touch=True,
                                    viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=2)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     yield context
     context.close()
 
@@ -115,7 +116,7 @@ def test_the_menu_button_works_with_the_keyboard(live_server, world, phone):  # 
 def test_without_script_the_menu_stays_open_below_the_header(live_server, world, chromium):  # noqa: F811
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul", java_script_enabled=False,
                                    viewport={"width": WIDTH, "height": HEIGHT})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     try:
         page = open_page(context, live_server, world, "lead-home")
         expect(page.get_by_role("button", name="메뉴")).to_be_hidden()

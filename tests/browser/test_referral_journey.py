@@ -10,7 +10,7 @@ from app.db import today_kst
 from app.extensions import db
 from tests.factories import Builder, consent_both
 
-from .conftest import sign_in
+from .conftest import BROWSER_TIMEOUT_MS, sign_in
 
 ADDRESS = "서울 마포구 비밀길 12"
 OUTCOME = "8회기 개별 상담 후 또래 관계 개선"
@@ -53,7 +53,7 @@ def test_referral_closed_loop(live_server, browser_page, chromium, screenshot):
 
     # 2. the agency coordinator, in their own browser session
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     agency_page = context.new_page()
     try:
         sign_in(agency_page, live_server, "han-agency", "/home/agency")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from tests.factories import Builder, consent_both
 
-from .conftest import sign_in
+from .conftest import BROWSER_TIMEOUT_MS, sign_in
 
 
 def tick(scope, name: str, value: str | None = None) -> None:
@@ -52,7 +52,7 @@ def test_transfer_journey(live_server, browser_page, chromium, screenshot):
 
     # 2. the new school's lead, in their own session: home, accept, the chronology
     context = chromium.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     new_page = context.new_page()
     try:
         sign_in(new_page, live_server, "new-lead", "/home/lead")

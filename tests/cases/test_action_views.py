@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
-from app.cases import services as s
+from app.cases import notes as case_notes, services as s
 from app.cases.models import (STATUSES, CaseEscalation, CaseEvent, CaseNote, CaseSelection, PlanAction,
                               SupportCase)
 from app.cases.plan import add_plan_action, set_action_status
@@ -358,8 +358,8 @@ def test_reply_to_an_escalation_of_another_case_is_404(app, build, db):
     school = build.school()
     lead = build.user("school_lead", organisation=school)
     case, other = build.case(school, status="in_support", lead=lead), build.case(school, status="in_support", lead=lead)
-    s.escalate_case(case, lead, reason="a")
-    foreign = s.escalate_case(other, lead, reason="b")
+    case_notes.escalate_case(case, lead, reason="a")
+    foreign = case_notes.escalate_case(other, lead, reason="b")
     db.session.commit()
     coordinator = build.user("district_coordinator", organisation=build.organisation("district_office"))
     response = sign_in(app, coordinator).post(f"/cases/{case.uid}/escalation/{foreign.uid}/reply",

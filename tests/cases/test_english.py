@@ -7,7 +7,7 @@ import re
 
 from freezegun import freeze_time
 
-from app.cases import services as s
+from app.cases import notes as case_notes, services as s
 from app.cases.consent import record_consent
 from app.cases.plan import add_plan_action
 from app.db import today_kst
@@ -32,7 +32,7 @@ def test_case_page_in_english(client, login, build, db):
     record_consent(case, lead, party="student", purposes=["guardian_matching"], given_on=dt.date(2026, 5, 9),
                    method="written")
     add_plan_action(case, lead, goal="Reading", action="weekly", due_on=dt.date(2026, 5, 7), owner_id=lead.id)
-    s.add_note(case, lead, kind="observation", body="typed note")
+    case_notes.add_note(case, lead, kind="observation", body="typed note")
     db.session.commit()
     login(lead)
     korean = client.get(f"/cases/{case.uid}").get_data(as_text=True)

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.cases import services as s
+from app.cases import notes as case_notes, services as s
 from app.cases.plan import add_plan_action
 from app.db import today_kst
 
@@ -56,7 +56,7 @@ def test_header_shows_student_status_risk_consent_due_and_escalation(app, db, bu
     add_plan_action(case, lead, goal="이른 목표", action="b", due_on=dt.date(2026, 4, 17))
     done = add_plan_action(case, lead, goal="끝난 목표", action="c", due_on=dt.date(2026, 4, 16))
     done.status = "done"
-    s.escalate_case(case, lead, reason="가정 방문이 필요함")
+    case_notes.escalate_case(case, lead, reason="가정 방문이 필요함")
     db.session.commit()
     login(staff)
     html = client.get(f"/cases/{case.uid}").get_data(as_text=True)
@@ -104,7 +104,7 @@ def _case_with_history(build, db):
     with at():
         add_plan_action(case, lead, goal="급식 지원 연계", action="복지실 상담")
     with at():
-        s.add_note(case, lead, kind="home_contact", body="어머니와 통화함")
+        case_notes.add_note(case, lead, kind="home_contact", body="어머니와 통화함")
     db.session.commit()
     return case, lead
 
@@ -219,7 +219,7 @@ def test_unknown_case_is_404_and_anonymous_is_sent_to_login(client, login, build
 def test_district_coordinator_sees_the_page_read_only_with_the_reply_form(app, db, build):
     case = build.case(status="in_support")
     lead = build.user("school_lead", organisation=case.school)
-    s.escalate_case(case, lead, reason="위기 개입 필요")
+    case_notes.escalate_case(case, lead, reason="위기 개입 필요")
     db.session.commit()
     coordinator = build.user("district_coordinator", organisation=build.organisation("district_office"))
     html = sign_in(app, coordinator).get(f"/cases/{case.uid}").get_data(as_text=True)
@@ -297,6 +297,6 @@ def test_page_queries_do_not_grow_with_history(client, login, build, db):
     for n in range(10):
         owner = build.user("school_staff", organisation=school, commit=False)
         add_plan_action(case, owner, goal=f"목표 {n}", action="x", owner_id=owner.id, need_id=case.needs[0].id)
-        s.add_note(case, owner, kind="other", body=f"기록 {n}")
+        case_notes.add_note(case, owner, kind="other", body=f"기록 {n}")
     db.session.commit()
     assert statements() == few

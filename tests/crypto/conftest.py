@@ -81,3 +81,16 @@ def stored(db, column: str) -> list[str | None]:
     """Raw stored values of one specimen column, in id order."""
     table = Specimen.__table__
     return list(db.session.execute(select(table.c[column]).order_by(table.c.id)).scalars())
+
+
+def start_app_with_ring(app, ring_file) -> None:
+    """Start another process's app on this test database with ``ring_file`` (its start-up checks run)."""
+    from app import create_app
+    from app.extensions import db as _db
+
+    from ..conftest import base_config
+    other = create_app(base_config(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], IEUM_KEYS=None,
+                                   IEUM_KEYS_FILE=str(ring_file)))
+    with other.app_context():
+        _db.session.remove()
+        _db.engine.dispose()  # no connection kept open: PostgreSQL drops the test database afterwards

@@ -7,7 +7,7 @@ import re
 import pytest
 from freezegun import freeze_time
 
-from app.cases import services as s
+from app.cases import notes as case_notes
 from app.cases.consent import active_consents, withdraw_consent
 from app.cases.plan import add_plan_action
 
@@ -81,12 +81,12 @@ def test_district_home_lists_escalations_and_overdue_actions_of_its_district(app
     near = build.case(near_school, status="in_support", lead=near_lead)
     answered = build.case(near_school, status="in_support", lead=near_lead)
     far = build.case(far_school, status="in_support", lead=far_lead)
-    escalation = s.escalate_case(answered, near_lead, reason="b")
+    escalation = case_notes.escalate_case(answered, near_lead, reason="b")
     for case, lead in ((near, near_lead), (far, far_lead)):
-        s.escalate_case(case, lead, reason="도움 요청")
+        case_notes.escalate_case(case, lead, reason="도움 요청")
         add_plan_action(case, lead, goal=f"목표 {case.id}", action="x", due_on=dt.date(2026, 5, 1))
     coordinator = build.user("district_coordinator", organisation=build.organisation("district_office", gu="마포구"))
-    s.reply_to_escalation(escalation, answered, coordinator, reply="회신함")
+    case_notes.reply_to_escalation(escalation, answered, coordinator, reply="회신함")
     db.session.commit()
     html = sign_in(app, coordinator).get("/home/district").get_data(as_text=True)
     escalated = panel(html, "p-escalated")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.agencies.referrals import create_referral, send_referral
-from app.cases import services as s
+from app.cases import notes as case_notes
 from app.cases.plan import add_plan_action
 from app.conferences import recording
 from app.conferences import services as cs
@@ -30,7 +30,7 @@ def _world(build, school, lead, coordinator, n: int):
         build.case(school, status="screening", lead=lead)  # waiting for selection
         late = build.case(school, status="in_support", lead=other)
         add_plan_action(late, other, goal=f"목표{i}", action="x", due_on=today - dt.timedelta(days=2))
-        s.escalate_case(build.case(school, status="in_support", lead=other), other, reason="도움 요청")
+        case_notes.escalate_case(build.case(school, status="in_support", lead=other), other, reason="도움 요청")
         referred = build.case(school, status="in_support", lead=other)
         consent_both(referred, other, purposes=("agency_referral",), agency_ids=[agency.id])
         referral = create_referral(referred, other, agency=agency, reason="상담", shared_items=["student_name"])

@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect, select
 from app.agencies import referrals as r
 from app.agencies.models import ServiceRecord
 from app.audit.models import AuditEvent
-from app.cases import services as case_services
+from app.cases import notes as case_notes
 from app.cases.plan import add_plan_action
 from app.cases.satisfaction import CaseSatisfaction
 from app.conferences import services as cs
@@ -110,10 +110,10 @@ def full_world(conference_world, make_conference, build):  # noqa: F811
     w = conference_world
     case = w.guardian_case
     add_plan_action(case, w.lead, goal="출석 안정", action="주 1회 상담")
-    case_services.add_note(case, w.lead, kind="counselling", body="상담함")
-    escalation = case_services.escalate_case(case, w.lead, reason="학교만으로 어려움")
+    case_notes.add_note(case, w.lead, kind="counselling", body="상담함")
+    escalation = case_notes.escalate_case(case, w.lead, reason="학교만으로 어려움")
     db.session.commit()
-    case_services.reply_to_escalation(escalation, case, w.coordinator, reply="센터가 함께 봅니다")
+    case_notes.reply_to_escalation(escalation, case, w.coordinator, reply="센터가 함께 봅니다")
     log_activity(w.assignment, w.guardian_user, occurred_on=today_kst(), minutes=40, kind="daily_life",
                  notes="함께 숙제", concern=True, concern_description="보호자가 자주 집을 비움")
     db.session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from app.audit.chain import verify_chain
 from app.audit.models import AuditEvent
 from app.audit.services import record
-from app.cases import services as s
+from app.cases import notes as case_notes
 from app.cases.models import SupportCase
 from app.conferences.amendments import amend_meeting
 from app.conferences.models import CaseReview, Conference, ConferenceAmendment
@@ -51,8 +51,8 @@ def rich(world, build, app):  # noqa: F811
     second student whose case shares a reviewed, amended conference with the first."""
     w = world
     student = w.case.student
-    s.add_note(w.case, w.lead, kind="counselling", body="상담 내용")
-    s.escalate_case(w.case, w.lead, reason="전문 상담 필요")
+    case_notes.add_note(w.case, w.lead, kind="counselling", body="상담 내용")
+    case_notes.escalate_case(w.case, w.lead, reason="전문 상담 필요")
     log_activity(w.assignment, w.guardian_user, occurred_on=today_kst(), minutes=60, kind="learning",
                  notes="만남", concern=True, concern_description="학생이 많이 지쳐 보였습니다. 확인이 필요합니다.")
     note = db.session.execute(select(Notification).where(Notification.case_id == w.case.id)).scalars().first()
@@ -63,7 +63,7 @@ def rich(world, build, app):  # noqa: F811
     old_hold.reason = "지난 절차"
     db.session.add(old_hold)
     w.other_case = build.case(w.school, status="planning", lead=w.lead)
-    s.add_note(w.other_case, w.lead, kind="observation", body="다른 학생 기록")
+    case_notes.add_note(w.other_case, w.lead, kind="observation", body="다른 학생 기록")
     db.session.commit()
     with freeze_time(utcnow() - dt.timedelta(hours=2)):
         shared = schedule_conference(w.lead, kind="school_meeting",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
-from app.reports import charts, charts_map
+from app.reports import charts, charts_lines, charts_map
 from app.reports.tables import COMPLEMENT, SMALL, Cell, CountTable, PublishedTable
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -170,7 +170,7 @@ def test_empty_tables_still_make_well_formed_charts():
 # ---- lines --------------------------------------------------------------------------------------
 def test_line_breaks_at_a_hidden_point_with_a_hollow_marker():
     table = line_table()
-    root = assert_safe(charts.line_chart(table))
+    root = assert_safe(charts_lines.line_chart(table))
     paths = [p for p in by_class(root, "line-seg") if p.get("data-col") == "0"]
     assert len(paths) == 2                      # March-June, then August-February
     assert [p.get("d").count("L") + 1 for p in paths] == [4, 7]
@@ -192,7 +192,7 @@ def test_line_breaks_at_a_hidden_point_with_a_hollow_marker():
 
 
 def test_line_ticks_are_nice():
-    root = parse(charts.line_chart(line_table()))
+    root = parse(charts_lines.line_chart(line_table()))
     assert charts.nice_ticks(23) == [0, 10, 20, 30]
     assert charts.nice_ticks(345) == [0, 100, 200, 300, 400]
     assert charts.nice_ticks(3) == [0, 1, 2, 3]

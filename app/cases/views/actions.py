@@ -14,7 +14,7 @@ from ...form_actions import save_or_show
 from ...permissions import can_edit_case, can_reply_escalation
 from ...words import particle
 from .. import bp
-from .. import services as s
+from .. import notes as case_notes, services as s
 from ..consent import record_consent, withdraw_consent
 from ..forms.actions import (PREFIXES, ButtonForm, EscalateForm, NoteForm, NotSelectForm, PlanStatusForm,
                              ReopenForm, ReplyForm, SelectForm, WithdrawRequestForm, close_choices,
@@ -214,7 +214,7 @@ def add_note_view(uid: str):
     case = load_case_or_404(uid)
     _require_edit(case)
     form = NoteForm(prefix=PREFIXES["note"])
-    return _apply(case, "note", form, lambda f: s.add_note(case, current_user, kind=f.kind.data, body=f.body.data),
+    return _apply(case, "note", form, lambda f: case_notes.add_note(case, current_user, kind=f.kind.data, body=f.body.data),
                   gettext("기록을 추가했습니다."))
 
 
@@ -225,7 +225,7 @@ def escalate(uid: str):
     case = load_case_or_404(uid)
     _require_edit(case)
     form = EscalateForm(prefix=PREFIXES["escalate"])
-    return _apply(case, "escalate", form, lambda f: s.escalate_case(case, current_user, reason=f.reason.data),
+    return _apply(case, "escalate", form, lambda f: case_notes.escalate_case(case, current_user, reason=f.reason.data),
                   gettext("교육지원청에 지원을 요청했습니다."))
 
 
@@ -238,7 +238,7 @@ def reply_escalation(uid: str, escalation_uid: str):
         abort(403)
     escalation = _part_of_case(CaseEscalation, escalation_uid, case)
     form = ReplyForm(prefix=PREFIXES["reply"])
-    return _apply(case, "reply", form, lambda f: s.reply_to_escalation(escalation, case, current_user,
+    return _apply(case, "reply", form, lambda f: case_notes.reply_to_escalation(escalation, case, current_user,
                                                                        reply=f.reply.data), gettext("회신을 기록했습니다."))
 
 

@@ -2,14 +2,15 @@
 
 Views load their object and call a check here before anything else; list queries start
 from a scope query here, never from a filter applied afterwards.  Feature issues add their
-scope queries (cases_visible_to, ...) and can_* checks to this module.
+scope queries (cases_visible_to, ...) and can_* checks to this package: the common rules and the
+case, guardian and referral checks here, statistics in ``reports``, the records feature in ``records``.
 """
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import abort
-from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
 SCHOOL_STAFF = "school_staff"
@@ -67,19 +68,23 @@ def roles_required(*roles: str):
 # Scope queries return SQL conditions, so list queries filter in the database and a foreign
 # object is simply "not found": a school never learns that another school's case exists.
 
-def _district_school_ids(user):
+def school_ids_of_office(office_code):
+    """SQL: the ids of the schools of one district office."""
     from sqlalchemy import select
 
-    from .auth.models import Organisation
-    return select(Organisation.id).where(Organisation.kind == "school",
-                                         Organisation.office_code == user.organisation.office_code)
+    from ..auth.models import Organisation
+    return select(Organisation.id).where(Organisation.kind == "school", Organisation.office_code == office_code)
+
+
+def _district_school_ids(user):
+    return school_ids_of_office(user.organisation.office_code)
 
 
 def case_scope(user):
     """SQL condition on SupportCase for the cases ``user`` may see (false for everyone else)."""
     from sqlalchemy import false
 
-    from .cases.models import SupportCase
+    from ..cases.models import SupportCase
     if not (user and user.is_authenticated and user.organisation_id):
         return false()
     if user.role in SCHOOL_ROLES:
@@ -93,7 +98,7 @@ def student_scope(user):
     """SQL condition on Student, by the same rule as cases."""
     from sqlalchemy import false
 
-    from .students.models import Student
+    from ..students.models import Student
     if not (user and user.is_authenticated and user.organisation_id):
         return false()
     if user.role in SCHOOL_ROLES:
@@ -107,7 +112,7 @@ def cases_visible_to(user):
     """The scope query every case list starts from."""
     from sqlalchemy import select
 
-    from .cases.models import SupportCase
+    from ..cases.models import SupportCase
     return select(SupportCase).where(case_scope(user))
 
 
@@ -157,7 +162,7 @@ def guardian_scope(user):
     """SQL condition on Guardian: a district coordinator's own office, false for everyone else."""
     from sqlalchemy import false
 
-    from .guardians.models import Guardian
+    from ..guardians.models import Guardian
     if not has_role(user, DISTRICT_COORDINATOR) or user.organisation is None or not user.organisation.office_code:
         return false()
     return Guardian.office_code == user.organisation.office_code
@@ -182,8 +187,8 @@ def guardian_for_user(user):
         return None
     from sqlalchemy import select
 
-    from .extensions import db
-    from .guardians.models import Guardian
+    from ..extensions import db
+    from ..guardians.models import Guardian
     return db.session.execute(select(Guardian).where(Guardian.user_id == user.id)).scalar_one_or_none()
 
 
@@ -195,8 +200,8 @@ def referral_scope(user):
     """SQL condition on Referral for the referrals ``user`` may see (false for everyone else)."""
     from sqlalchemy import false, select
 
-    from .agencies.models import Referral
-    from .cases.models import SupportCase
+    from ..agencies.models import Referral
+    from ..cases.models import SupportCase
     if not (user and user.is_authenticated and user.organisation_id):
         return false()
     if user.role in SCHOOL_ROLES or user.role == DISTRICT_COORDINATOR:
@@ -214,7 +219,7 @@ def referrals_visible_to(user):
     """The scope query every referral list starts from."""
     from sqlalchemy import select
 
-    from .agencies.models import Referral
+    from ..agencies.models import Referral
     return select(Referral).where(referral_scope(user))
 
 
@@ -229,109 +234,9 @@ def can_view_referral(user, referral) -> bool:
     return False
 
 
-# -- statistics ----------------------------------------------------------------------------
-#: which roles see which statistics page: the school team its school (small counts allowed),
-#: a coordinator its district, auditors and administrators the city (both de-identified)
-REPORT_LEVELS = {"school": SCHOOL_ROLES, "district": (DISTRICT_COORDINATOR,), "city": (AUDITOR, ADMIN)}
 
-
-def report_level_for(user) -> str | None:
-    """The statistics page ``user`` opens from the menu (None: no statistics for this role)."""
-    return next((level for level, roles in REPORT_LEVELS.items() if has_role(user, *roles)), None)
-
-
-def report_scope(user, level: str, group: str | None = None):
-    """The Scope (app/reports/tables.py) of ``level`` for ``user``, or None when not allowed: a
-    school's page is its own school's, a district page its own office's; the city page groups
-    by district office or by 자치구."""
-    from .reports.tables import Scope
-    if level not in REPORT_LEVELS or not has_role(user, *REPORT_LEVELS[level]) or not user.organisation_id:
-        return None
-    org = user.organisation
-    if level == "school":
-        return Scope("school", "school", school_id=org.id, office_code=org.office_code, name=org.name)
-    if level == "district":
-        return Scope("district", "school", office_code=org.office_code, name=org.name)
-    return Scope("city", "gu" if group == "gu" else "office", name=gettext("서울특별시교육청"))
-
-
-# -- e-mail alerts -------------------------------------------------------------------------
-
-def can_view_outbox(user) -> bool:
-    """메일 발송 현황 (the outbox's state, never a recipient or content): system administrators."""
-    return has_role(user, ADMIN)
-
-
-# -- records: transfers (전학) ------------------------------------------------------------------
-# A transfer is seen by the leads of the two schools it joins and the coordinators of their two
-# offices; the school staff, guardians, agencies, auditors and administrators never see one.
-
-def _school_ids_of_office(office_code):
-    from sqlalchemy import select
-
-    from .auth.models import Organisation
-    return select(Organisation.id).where(Organisation.kind == "school", Organisation.office_code == office_code)
-
-
-def transfer_scope(user):
-    """SQL condition on CaseTransfer for the transfers ``user`` may see (false for everyone else)."""
-    from sqlalchemy import false, or_
-
-    from .records.transfer_models import CaseTransfer
-    if not (user and user.is_authenticated and user.organisation_id):
-        return false()
-    if user.role == SCHOOL_LEAD:
-        return or_(CaseTransfer.from_school_id == user.organisation_id, CaseTransfer.to_school_id == user.organisation_id)
-    if user.role == DISTRICT_COORDINATOR and user.organisation is not None and user.organisation.office_code:
-        schools = _school_ids_of_office(user.organisation.office_code)
-        return or_(CaseTransfer.from_school_id.in_(schools), CaseTransfer.to_school_id.in_(schools))
-    return false()
-
-
-def can_view_transfer(user, transfer) -> bool:
-    """The lead of the sending or the receiving school, or a coordinator of either school's office."""
-    if not (user and user.is_authenticated) or transfer is None:
-        return False
-    if user.role == SCHOOL_LEAD:
-        return user.organisation_id in (transfer.from_school_id, transfer.to_school_id)
-    if user.role == DISTRICT_COORDINATOR and user.organisation is not None:
-        return user.organisation.office_code in (transfer.from_school.office_code, transfer.to_school.office_code)
-    return False
-
-
-def can_send_transfer(user, case) -> bool:
-    """Sending a case to another school is the case's school lead's decision (교감)."""
-    return has_role(user, SCHOOL_LEAD) and case is not None and user.organisation_id == case.school_id
-
-
-def can_answer_transfer(user, transfer) -> bool:
-    """The new school's lead accepts or returns it."""
-    return has_role(user, SCHOOL_LEAD) and transfer is not None and user.organisation_id == transfer.to_school_id
-
-
-def can_cancel_transfer(user, transfer) -> bool:
-    """The old school's lead may take it back while the new school has not answered."""
-    return has_role(user, SCHOOL_LEAD) and transfer is not None and user.organisation_id == transfer.from_school_id
-
-
-# -- records: retention -------------------------------------------------------------------
-
-def can_view_retention(user, student) -> bool:
-    """A student's retention date and holds: the school team of the student's school."""
-    return bool(user and user.is_authenticated and student is not None and user.role in SCHOOL_ROLES
-                and user.organisation_id == student.school_id)
-
-
-def can_manage_retention(user, student) -> bool:
-    """Legal holds and the 학업 중단 date: the school lead (교감) of the student's school."""
-    return bool(user and user.is_authenticated and student is not None and user.role == SCHOOL_LEAD
-                and user.organisation_id == student.school_id)
-
-
-# -- records: requests --------------------------------------------------------------------
-
-def can_handle_subject_requests(user, student) -> bool:
-    """열람·정정 requests about a student: the school lead (교감) of the student's school records,
-    answers and exports them (the school is the controller; one accountable person)."""
-    return bool(user and user.is_authenticated and student is not None and user.role == SCHOOL_LEAD
-                and user.organisation_id == student.school_id)
+# the rest of the checks, importable from here as before
+from .records import (can_answer_transfer, can_cancel_transfer, can_handle_subject_requests,  # noqa: E402,F401
+                      can_manage_retention, can_send_transfer, can_view_retention, can_view_transfer,
+                      transfer_scope)
+from .reports import REPORT_LEVELS, can_view_outbox, report_level_for, report_scope  # noqa: E402,F401
