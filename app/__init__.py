@@ -30,7 +30,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import errors, extensions, i18n, input_guard, models, navigation, profiling, security, transactions  # noqa: F401  (models: all tables)
+    from . import (errors, extensions, i18n, input_guard, models, navigation, profiling, security,  # noqa: F401  (models: all tables)
+                   submissions, transactions)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(app.root_path).parent / "migrations"),
                                 render_as_batch=True, compare_type=True)
@@ -43,6 +44,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     errors.init_app(app)
     profiling.init_app(app)
     transactions.init_app(app)  # after security and profiling: its 503 gets their headers
+    submissions.init_app(app)  # where a change's redirect went, kept for its repeats
     from .auth import account, handling, session as auth_session
     auth_session.init_app(app)
     account.init_app(app)  # after the session checks: a temporary password must be changed first

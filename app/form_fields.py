@@ -18,6 +18,7 @@ from flask_babel import gettext
 from flask_wtf import FlaskForm
 
 from .i18n import date_words
+from .submissions import new_token
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
@@ -48,7 +49,20 @@ def strip_controls(value):
 
 
 class BaseForm(FlaskForm):
-    """FlaskForm whose every field strips invisible control characters from its data."""
+    """FlaskForm whose every field strips invisible control characters from its data, and
+    whose every form sent by POST carries a one-time token so that it is acted on once
+    (app/submissions.py; ``once = False`` where a replay would hide what only the first answer
+    shows)."""
+
+    once = True
+    submission = wtforms.HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.once or getattr(type(self.meta), "csrf", None) is False:  # a GET search: no token in its URL
+            del self.submission
+        elif not self.submission.data:
+            self.submission.data = new_token()
 
     class Meta(FlaskForm.Meta):
         def bind_field(self, form, unbound_field, options):

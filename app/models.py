@@ -18,3 +18,4 @@ from .records.request_models import SubjectRequest  # noqa: F401,E402
 from .records.transfer_models import CaseTransfer  # noqa: F401,E402
 from .records.retention_models import (LegalHold, RetentionCaseFact, RetentionTombstone,  # noqa: F401,E402
                                        StudentRetention)
+from .submissions import FormSubmission  # noqa: F401,E402

@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
+from app.db import today_kst
 
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
 HANGUL_RUN = re.compile(r"[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]+")
@@ -257,7 +258,7 @@ def extra_pages(role: str, today=None) -> list[str]:
     """Key pages a role reaches often that are not in the menu (the audit search with results …)."""
     import datetime as dt
 
-    month_ago = ((today or dt.date.today()) - dt.timedelta(days=30)).isoformat()
+    month_ago = ((today or today_kst()) - dt.timedelta(days=30)).isoformat()
     pages = ["/account"]
     if role == "auditor":
         pages += ["/audit/?actor=demo-lead", f"/audit/?start={month_ago}", "/audit/?outcome=denied"]

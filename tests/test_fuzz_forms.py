@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
+from app.db import today_kst
 
 from .agencies.conftest import agency_with_service  # noqa: F401  (fixture)
 from .conferences.conftest import conference_world, make_conference  # noqa: F401  (fixtures)
@@ -86,7 +87,7 @@ CSV = ("이름,생년월일,학년,반,번호\n김퍼즈,2014-03-02,5,1,3\n".enc
 
 
 def plausible(spec):
-    today = dt.date.today()
+    today = today_kst()
     if spec.kind == "file":
         return st.sampled_from(CSV)
     options = [o for o in spec.options if o] or spec.options

@@ -46,6 +46,7 @@ def _reason(label: str = _l("사유"), required: bool = True):
 
 
 class UserCreateForm(BaseForm):
+    once = False  # a generated password is shown by the answer itself; a second account is refused by its login
     login = StringField(_l("아이디"), validators=[DataRequired(_l("아이디를 입력해 주세요.")), Length(max=64)],
                         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
     display_name = StringField(_l("이름"), validators=[DataRequired(_l("이름을 입력해 주세요.")), Length(max=100)])
@@ -75,6 +76,10 @@ class GrantForm(BaseForm):
 
 class ReasonForm(BaseForm):
     reason = _reason()
+
+
+class PasswordResetForm(ReasonForm):
+    once = False  # the new password is shown by the answer itself, never replayed away
 
 
 class OptionalReasonForm(BaseForm):

@@ -67,7 +67,7 @@ def organisations():
 
 
 def _fields(form) -> dict:
-    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    return {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "submission")}
 
 
 @bp.route("/organisations/new/<kind>", methods=["GET", "POST"])

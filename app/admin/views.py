@@ -22,7 +22,7 @@ from ..extensions import db
 from ..form_actions import save_or_show
 from ..navigation import add_nav
 from . import bp
-from .forms import GrantForm, OptionalReasonForm, ReasonForm, UserCreateForm, UserFilterForm
+from .forms import GrantForm, OptionalReasonForm, PasswordResetForm, ReasonForm, UserCreateForm, UserFilterForm
 from .services import admin_figures, create_account, lock_of, locked_keys
 
 PAGE_SIZE = 30
@@ -34,7 +34,7 @@ add_nav("admin.organisations", _l("기관"), p.ADMIN)
 
 #: the forms of the user page: name (also the field prefix) -> form class
 USER_FORMS = {"grant": GrantForm, "deactivate": ReasonForm, "reactivate": ReasonForm, "unlock": OptionalReasonForm,
-              "reset": ReasonForm, "totp": ReasonForm}
+              "reset": PasswordResetForm, "totp": ReasonForm}
 
 
 @bp.app_template_global("admin_home_figures")

@@ -12,6 +12,7 @@ from ..auth.models import Organisation
 from ..cases.chronology import case_events
 from ..cases.loaders import UID_MAX, deny_not_found, load_case_or_404
 from ..db import today_kst
+from .. import submissions
 from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
 from ..permissions import (DISTRICT_COORDINATOR, SCHOOL_LEAD, SCHOOL_ROLES, can_view_referral, referral_scope,
@@ -54,6 +55,7 @@ def _run(form, run) -> bool:
     """Run a service on a valid form and commit; a refused rule goes to the form (False)."""
     if not form.validate():
         return False
+    submissions.once(form)  # a repeat goes where the first went, changing nothing
     try:
         run(form)
     except NotPermitted:

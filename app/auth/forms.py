@@ -43,6 +43,8 @@ class SignInCodeForm(BaseForm):
 class TotpCodeForm(BaseForm):
     """A current 6-digit code from the app (enrolment, new recovery codes, turning 2FA off)."""
 
+    once = False  # recovery codes are shown by the answer itself; a used code is refused anyway
+
     code = StringField(_l("인증 코드"), validators=[DataRequired(_l("인증 앱에 표시된 6자리 숫자를 입력해 주세요.")),
                                             Length(max=16)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},

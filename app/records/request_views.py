@@ -19,6 +19,7 @@ from .. import permissions as p
 from ..audit.services import record
 from ..cases.loaders import UID_MAX, deny_not_found, load_student_or_404
 from ..db import today_kst
+from .. import submissions
 from ..domain import DomainError, NotPermitted, attach_to_form
 from ..extensions import db
 from ..navigation import add_nav
@@ -74,6 +75,7 @@ def new_subject_request(student_uid):
     if request.method == "GET":
         form.requested_on.data = today_kst()
     elif form.validate_on_submit():
+        submissions.once(form)  # a repeat goes where the first went, changing nothing
         try:
             made = svc.record_request(current_user, student, kind=form.kind.data, requested_by=form.requested_by.data,
                                       requested_on=form.requested_on.data, identity_method=form.identity_method.data,

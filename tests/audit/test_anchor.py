@@ -13,6 +13,7 @@ from app.audit.anchors import check_anchors, latest_anchor, read_anchors
 from app.audit.chain import purge_events
 from app.audit.export import write_export
 from app.audit.services import record
+from app.db import today_kst
 
 from . import fill_chain
 
@@ -77,7 +78,7 @@ def test_anchors_survive_a_retention_purge(app, db, anchor_file):
 def test_every_export_carries_the_newest_anchor(app, db, anchor_file, tmp_path):
     some(db)
     app.test_cli_runner().invoke(args=["audit", "anchor"])
-    today = dt.date.today()
+    today = today_kst()
     path = tmp_path / "out.sqlite"
     write_export("sqlite", today - dt.timedelta(days=1), today + dt.timedelta(days=1), path, "점검")
     meta = dict(sqlite3.connect(path).execute("SELECT key, value FROM metadata"))
@@ -96,7 +97,7 @@ def test_every_export_format_carries_the_newest_anchor(app, db, anchor_file, tmp
     some(db)
     app.test_cli_runner().invoke(args=["audit", "anchor"])
     newest = json.dumps(latest_anchor(), sort_keys=True, separators=(",", ":"))
-    today = dt.date.today()
+    today = today_kst()
     path = tmp_path / f"out.{fmt}"
     write_export(fmt, today - dt.timedelta(days=1), today + dt.timedelta(days=1), path, "점검")
     if fmt == "csv":

@@ -13,6 +13,7 @@ from app.audit.export import write_export
 from app.audit.models import AuditEvent
 from app.audit.services import keyring, mac_fields, record
 from app.audit.tombstones import tombstone_subject, unsealed_events
+from app.db import today_kst
 
 from . import is_postgres
 
@@ -72,7 +73,7 @@ def test_a_tombstoned_trail_exports_and_verifies_offline(trail, db, tmp_path):
     tombstone_subject(GONE, TOMB)
     db.session.commit()
     path = tmp_path / "out.sqlite"
-    today = dt.date.today()
+    today = today_kst()
     write_export("sqlite", today - dt.timedelta(days=1), today + dt.timedelta(days=1), path, "점검")
     out = sqlite3.connect(path)
     kid, key = keyring().audit_key()

@@ -14,6 +14,7 @@ from app.auth.handling import record_training
 from app.auth.models import GrantChange, User
 from app.extensions import db as _db
 from app.notifications.models import Notification
+from app.db import today_kst
 
 TRAINED = dt.date(2026, 3, 2)
 UNTIL = dt.date(2027, 3, 2)            # the last valid day (365 days)
@@ -125,7 +126,7 @@ def test_operator_commands(app, build):
     assert result.exit_code == 1 and "이미 취급승인된 계정입니다" in result.output
     result = runner.invoke(args=["users", "record-training", "kim-teacher", "--on", "2999-01-01"])
     assert result.exit_code == 1 and "교육 이수일은 오늘이나 그 전이어야 합니다." in result.output
-    day = dt.date.today() - dt.timedelta(days=2)
+    day = today_kst() - dt.timedelta(days=2)
     result = runner.invoke(args=["users", "record-training", "kim-teacher", "--on", day.isoformat()])
     assert result.exit_code == 0 and "유효기간" in result.output
     result = runner.invoke(args=["users", "withdraw-approval", "kim-teacher", "--reason", "전출"])

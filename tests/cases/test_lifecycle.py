@@ -9,12 +9,13 @@ from app.audit.models import AuditEvent
 from app.cases import services as s
 from app.cases.models import STATUSES, CaseEvent
 from app.domain import DomainError, NotPermitted
+from app.db import today_kst
 from tests.factories import PATH_TO, consent_both
 
 
 def run(name, case, actor):
     """Call the service of transition ``name`` with valid inputs."""
-    today = dt.date.today()
+    today = today_kst()
     if name == "select":
         return s.select_case(case, actor, meeting_on=today, members="교감, 담임", teacher_opinions="필요")
     if name == "not_select":
@@ -87,7 +88,7 @@ def test_in_support_needs_both_consents(build, db):
     case = build.case(school, status="planning", lead=lead)
     from app.cases.consent import record_consent
     record_consent(case, lead, party="student", purposes=["guardian_matching"],
-                   given_on=dt.date.today(), method="written")
+                   given_on=today_kst(), method="written")
     with pytest.raises(DomainError) as refused:
         s.start_support(case, lead)
     assert "보호자" in refused.value.message and case.status == "planning"
@@ -97,10 +98,10 @@ def test_selection_requires_evidence(build):
     case = build.case(status="screening")
     lead = build.user("school_lead", organisation=case.school)
     with pytest.raises(DomainError) as refused:
-        s.select_case(case, lead, meeting_on=dt.date.today(), members="", teacher_opinions="x")
+        s.select_case(case, lead, meeting_on=today_kst(), members="", teacher_opinions="x")
     assert refused.value.field == "members"
     with pytest.raises(DomainError) as refused:
-        s.select_case(case, lead, meeting_on=dt.date.today() + dt.timedelta(days=2), members="교감", teacher_opinions="x")
+        s.select_case(case, lead, meeting_on=today_kst() + dt.timedelta(days=2), members="교감", teacher_opinions="x")
     assert refused.value.field == "meeting_on"
     assert case.status == "screening"
 

@@ -14,6 +14,7 @@ from app.audit.models import AuditEvent
 from app.cases.models import CaseEvent
 from app.extensions import db
 from app.records.request_models import SubjectRequest
+from app.db import today_kst
 
 from .request_helpers import get, make_request, post, sign_in
 
@@ -122,7 +123,7 @@ def test_a_correction_goes_through_the_student_service_with_before_and_after(app
     chronicle = " ".join(lines(rw.case))
     assert "서울 마포구 옛길 1" in chronicle and "서울 마포구 새길 2" in chronicle and "주소" in chronicle
     done = post(client, f"/records/requests/{req.uid}/complete",
-                {"complete-completed_on": dt.date.today().isoformat()})
+                {"complete-completed_on": today_kst().isoformat()})
     assert done.status_code == 302
     db.session.refresh(req)
     assert req.status == "completed" and req.completed_by_id == rw.lead.id and req.completed_on is not None
@@ -135,7 +136,7 @@ def test_a_correction_goes_through_the_student_service_with_before_and_after(app
 def test_a_refusal_needs_and_keeps_its_reason(app, rw):
     req = make_request(rw.lead, rw.student, kind="correction")
     client = sign_in(app, rw.lead)
-    today = dt.date.today().isoformat()
+    today = today_kst().isoformat()
     empty = post(client, f"/records/requests/{req.uid}/refuse", {"refuse-reason": " ", "refuse-completed_on": today})
     assert empty.status_code == 400 and "거절 사유를 입력해 주세요" in empty.get_data(as_text=True)
     db.session.refresh(req)
@@ -153,7 +154,7 @@ def test_a_refusal_needs_and_keeps_its_reason(app, rw):
 def test_an_access_request_is_answered_only_once_a_copy_was_made(app, rw):
     req = make_request(rw.lead, rw.student, kind="access")
     client = sign_in(app, rw.lead)
-    today = dt.date.today().isoformat()
+    today = today_kst().isoformat()
     early = post(client, f"/records/requests/{req.uid}/complete", {"complete-completed_on": today})
     assert early.status_code == 400 and "사본을 먼저" in early.get_data(as_text=True)
     partly = post(client, f"/records/requests/{req.uid}/complete",
@@ -262,7 +263,7 @@ def test_a_correction_request_has_no_copy_and_refuses_a_future_answer_date(app, 
     client = sign_in(app, rw.lead)
     assert get(client, f"/records/requests/{req.uid}/copy").status_code == 404
     assert get(client, f"/records/requests/{req.uid}/copy.json").status_code == 404
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (today_kst() + dt.timedelta(days=3)).isoformat()
     response = post(client, f"/records/requests/{req.uid}/refuse", {"refuse-reason": "사유", "refuse-completed_on": future})
     assert response.status_code == 400 and "처리일은 요청일과 오늘 사이여야 합니다" in response.get_data(as_text=True)
     db.session.refresh(req)

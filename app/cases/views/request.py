@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ... import permissions as p
 from ... import searches
 from ...audit.services import record
+from ... import submissions
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
 from ...navigation import add_nav
@@ -100,6 +101,7 @@ def new():
             form.student_mode.data = "existing"
     elif request.method == "POST" and _student_errors(form, form.validate_on_submit()):
         inline = form.student_mode.data == "new"
+        submissions.once(form)  # a repeat goes where the first went, changing nothing
         try:
             student = (create_student(current_user, current_user.organisation, form.new_student_fields(),
                                       allow_duplicate=form.confirm_duplicate.data) if inline else picked)

@@ -16,6 +16,7 @@ from ...auth.models import User
 from ...cases.loaders import UID_MAX, deny_not_found
 from ...cases.models import OPEN_STATUSES, SupportCase
 from ...db import today_kst, utcnow
+from ... import submissions
 from ...domain import DomainError, NotPermitted, attach_to_form
 from ...extensions import db
 from ...navigation import add_nav
@@ -94,6 +95,7 @@ def new():
     if request.method == "POST":
         status = 400
         if form.validate():
+            submissions.once(form)  # a repeat goes where the first went, changing nothing
             try:
                 conference = s.schedule_conference(
                     current_user, kind=form.kind.data, starts_at=form.starts_at(), place=form.place.data or None,
