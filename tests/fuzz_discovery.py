@@ -34,6 +34,9 @@ class Discovery:
     #: POST endpoint -> the first GET route key showing its form (opened before posting, as a
     #: person does: some pages prepare their form, e.g. a second factor's new key)
     shown_on: dict = field(default_factory=dict)
+    #: POST endpoint -> (role, URL its form posts to, page URL) on the page of tests/fuzz_states.py
+    #: opened for it (its object in the state that shows the form): where it is fuzzed
+    targets: dict = field(default_factory=dict)
 
 
 def _add(fields: dict, name: str, kind: str, value: str | None = None, multiple: bool = False) -> None:
@@ -122,42 +125,58 @@ def _endpoint(adapter, action: str, method: str) -> str | None:
         return None
 
 
+def _visit(clients, adapter, key: str, role: str, url: str, extra: tuple | None = None) -> None:
+    """Open ``url`` (GET route ``key``) as ``role`` and collect its forms; ``extra``: a page of
+    tests/fuzz_states.py and the POST endpoints it is opened for (each must be there)."""
+    found, client = clients.found, clients.client(role)
+    g.pop("_login_user", None)
+    _Recording.asked = set()
+    response = client.get(url)
+    db.session.rollback()
+    endpoint = key[4:]
+    if response.status_code != 200 or "html" not in response.content_type:
+        assert extra is None, f"{key} {url} as {role}: {response.status_code}"
+        return
+    if extra is None:  # the lists are fuzzed at the table's URLs only (tests/test_fuzz_lists.py)
+        found.pages.setdefault(endpoint, role)
+        for name in _Recording.asked - {"next"}:
+            _add(found.lists.setdefault(endpoint, {}), name, "text")
+    parser = FormParser(url)
+    parser.feed(response.get_data(as_text=True))
+    for form in parser.all_forms():
+        method = "POST" if form["method"] == "post" else "GET"
+        target = _endpoint(adapter, form["action"], method)
+        if target is None or (extra is not None and (method == "GET" or target not in extra)):
+            continue
+        if extra is not None:
+            found.targets.setdefault(target, (role, form["action"], url))
+        elif method == "POST":
+            found.shown_on.setdefault(target, key)
+        table = found.posts if method == "POST" else found.lists
+        fields = table.setdefault(target, {})
+        for name, spec in form["fields"].items():
+            if name.endswith("csrf_token"):  # tests run without CSRF (TestConfig)
+                continue
+            for value in spec.options or [None]:
+                _add(fields, name, spec.kind, value, spec.multiple)
+    missing = [endpoint for endpoint in extra or () if endpoint not in found.targets]
+    assert not missing, f"{key} {url} as {role} shows no form of {missing}"
+
+
 def discover(clients) -> Discovery:
-    """Open every GET route of the table as each role allowed on it and collect its forms into
-    ``clients.found`` (``clients``: a fuzz_helpers.Fuzz, its clients signed in per role)."""
-    app, found = clients.app, clients.found
+    """Open every GET route of the table as each role allowed on it, then the extra pages of
+    tests/fuzz_states.py, and collect their forms into ``clients.found`` (``clients``: a
+    fuzz_helpers.Fuzz, its clients signed in per role)."""
+    from .fuzz_states import PAGES, page_url
+    app = clients.app
     adapter = app.url_map.bind("localhost")
     app.request_class, plain = _RecordingRequest, app.request_class
     try:
         for key in sorted(k for k in ROUTES if k.startswith("GET ")):
             for role in sorted(ROUTES[key].roles):
-                url, client = clients.url(key), clients.client(role)
-                g.pop("_login_user", None)
-                _Recording.asked = set()
-                response = client.get(url)
-                db.session.rollback()
-                endpoint = key[4:]
-                if response.status_code != 200 or "html" not in response.content_type:
-                    continue
-                found.pages.setdefault(endpoint, role)
-                for name in _Recording.asked - {"next"}:
-                    _add(found.lists.setdefault(endpoint, {}), name, "text")
-                parser = FormParser(url)
-                parser.feed(response.get_data(as_text=True))
-                for form in parser.all_forms():
-                    method = "POST" if form["method"] == "post" else "GET"
-                    target = _endpoint(adapter, form["action"], method)
-                    if target is None:
-                        continue
-                    if method == "POST":
-                        found.shown_on.setdefault(target, key)
-                    table = found.posts if method == "POST" else found.lists
-                    fields = table.setdefault(target, {})
-                    for name, spec in form["fields"].items():
-                        if name.endswith("csrf_token"):  # tests run without CSRF (TestConfig)
-                            continue
-                        for value in spec.options or [None]:
-                            _add(fields, name, spec.kind, value, spec.multiple)
+                _visit(clients, adapter, key, role, clients.url(key))
+        for role, key, args, routes in PAGES:
+            _visit(clients, adapter, key, role, page_url(app, clients.world, key, args), routes)
     finally:
         app.request_class = plain
-    return found
+    return clients.found

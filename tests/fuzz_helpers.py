@@ -7,6 +7,9 @@
 * ``discover`` (tests/fuzz_discovery.py): every form of every GET page, per allowed role, parsed with html.parser: the POST
   forms by endpoint and, per GET endpoint, its list parameters (its GET forms' fields and every
   query argument the view reads, recorded while the page renders: that is how ``page`` is found).
+* the second state (tests/fuzz_states.py): objects in the states that show the other forms
+  (a case in screening, a referral waiting for an answer, a locked account, ...), added to the
+  world before the snapshot; discovery opens their pages too, and ``Fuzz.target`` posts there.
 * ``fingerprint``: a hash of every table (ordered by primary key) and of the audit events that
   are not a view, read or refusal: what a refused submission must leave as it was.
 """
@@ -27,6 +30,7 @@ from app.extensions import db
 from .conftest import PG_URL, FreshRequestClient, base_config
 from .route_table import ANON
 from .fuzz_discovery import Discovery, discover
+from .fuzz_states import CLIENTS, add_states
 from .test_route_matrix import USERS, _url
 from .test_view_audit import sign_in
 
@@ -137,15 +141,27 @@ class Fuzz:
     clients: dict = field(default_factory=dict)
 
     def client(self, role: str):
-        """A client signed in as the world's user of ``role`` (ANON: signed out), kept."""
+        """A client signed in as the world's user of ``role`` (ANON: signed out; or a browser of
+        tests/fuzz_states.CLIENTS, e.g. half-way through a second-factor sign-in), kept."""
         if role not in self.clients:
             self.clients[role] = (self.app.test_client() if role == ANON
-                                  else sign_in(self.app, getattr(self.world, USERS[role])))
+                                  else sign_in(self.app, getattr(self.world, USERS[role])) if role in USERS
+                                  else CLIENTS[role](self.app, self.world))
             db.session.rollback()
         return self.clients[role]
 
     def url(self, key: str) -> str:
         return _url(self.app, self.world, key)
+
+    def target(self, key: str, role: str) -> tuple[str, str, str | None]:
+        """(role, URL, page to open first) of POST route ``key``: its table URL as ``role``, or,
+        for a route of tests/fuzz_states.PAGES, the URL its form there posts to (its object in the
+        state that shows the form), as who opened that page."""
+        endpoint = key[5:]
+        if endpoint in self.found.targets:
+            return self.found.targets[endpoint]
+        page = self.found.shown_on.get(endpoint)
+        return role, self.url(key), page and self.url(page)
 
 
 @pytest.fixture
@@ -153,7 +169,9 @@ def fuzz(request, fuzz_store, database, keys_json):
     """A ``Fuzz`` (app, world, discovery) on a fresh copy of the one world of this process."""
     if "found" not in _STORE:
         source = request.getfixturevalue("app")
-        world = _light(request.getfixturevalue("mworld"))
+        full = request.getfixturevalue("mworld")
+        add_states(full, request.getfixturevalue("build"), source)  # the second state (fuzz_states)
+        world = _light(full)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()  # PostgreSQL copies a database nobody is connected to

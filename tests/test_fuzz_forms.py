@@ -2,7 +2,9 @@
 allowed on it, submissions built from the fields its pages really show (tests/fuzz_helpers.py):
 each field plausible (one of its options, a real date, a number), hostile (NUL, direction
 overrides, 10,000 characters, numbers past 2^63, impossible dates, markup, SQL quotes, emoji),
-missing, or sent twice, plus unknown fields.
+missing, or sent twice, plus unknown fields.  A form shown only on an object in another state (a
+case in screening, a referral waiting for an answer, a locked account, a second factor pending, ...)
+is fuzzed on such an object of tests/fuzz_states.py, as who sees it there.
 
 Whatever is sent: never a 500 (a 503 only with Retry-After); and a submission that was refused
 (neither a redirect nor a download) changed nothing: every table and every audit event but
@@ -23,6 +25,7 @@ from app.db import today_kst
 from .agencies.conftest import agency_with_service  # noqa: F401  (fixture)
 from .conferences.conftest import conference_world, make_conference  # noqa: F401  (fixtures)
 from .fuzz_helpers import HOSTILE, changed, fingerprint, fuzz, fuzz_store, refused  # noqa: F401  (fixtures)
+from .fuzz_states import PAGES
 from .guardians.conftest import coordinator, eligible_guardian  # noqa: F401  (fixtures)
 from .route_table import ANON, ROUTES
 from .test_route_matrix import USERS, mworld  # noqa: F401  (fixture)
@@ -31,50 +34,21 @@ from .test_view_audit import world  # noqa: F401  (fixture)
 #: POST routes not fuzzed at all, and why
 EXCLUDED: dict[str, str] = {}
 
-#: POST routes whose form no page of the world shows (the world lacks the state that shows it):
-#: fuzzed with unknown and hostile fields only; a route that starts showing its form fails
-#: test_every_post_route_is_fuzzed, so it moves to the full fuzz
+#: POST routes whose form no page of the world shows (neither the table's pages nor those of the
+#: objects in other states, tests/fuzz_states.py): fuzzed with unknown and hostile fields only; a
+#: route that starts showing its form fails test_every_post_route_is_fuzzed, so it moves to the full fuzz
 NOT_SHOWN: dict[str, str] = {
-    "POST auth.login_code": "only while a second factor is pending",
-    "POST auth.totp_recovery_codes": "only with a second factor enrolled",
-    "POST auth.totp_disable": "only with a second factor enrolled",
-    "POST auth.handling_approve": "the spare user is already approved",
-    "POST admin.approve": "the spare user is already approved",
-    "POST guardians.handling_approve": "the guardian's login is already approved",
-    "POST notifications.remove_mail_address": "only with a verified address",
-    "POST records.correct_subject_request": "only on a correction request (the world's is an access request)",
-    "POST cases.find_student": "a button of the new-case form posting by script",
-    "POST cases.select": "only on a case in screening",
-    "POST cases.not_select": "only on a case in screening",
-    "POST cases.reopen": "only on a closed case",
-    "POST cases.withdraw_request": "only on a requested case",
-    "POST cases.escalate": "only while no escalation is open (the world's case has one)",
-    "POST cases.record_satisfaction_view": "only on a closed case",
-    "POST agencies.send_referral": "only on a draft the staff may send (the world's draft lacks consent)",
-    "POST records.accept_transfer": "only on an incoming transfer page, which the table does not open",
-    "POST records.return_transfer": "only on an incoming transfer page, which the table does not open",
-    "POST agencies.inbox_accept": "only on a referral waiting for an answer",
-    "POST agencies.inbox_decline": "only on a referral waiting for an answer",
-    "POST agencies.inbox_outcome": "only on a referral in service",
-    "POST conferences.action_status": "only on the item conference's page, which the table does not open",
-    "POST guardians.check_result": "only on a pending record check",
-    "POST guardians.create_login": "the guardian already has a login",
-    "POST guardians.vet_activate": "only on a guardian in training",
-    "POST guardians.reactivate": "only on a suspended assignment",
-    "POST guardians.accept": "only on a proposed assignment",
-    "POST guardians.decline": "only on a proposed assignment",
-    "POST admin.reactivate": "only on a deactivated user",
-    "POST admin.unlock": "only on a locked user",
-    "POST admin.reset_totp": "only on a user with a second factor",
-    "POST admin.reactivate_organisation": "only on a deactivated organisation",
+    "POST cases.find_student": "no page's form posts to it: the new-case form's 찾기 button posts the whole "
+                               "form to cases.new (name=action, value=find)",
 }
 #: routes whose success is a page, not a redirect (shown once, never in a URL): how to tell it
 SUCCESS_PAGES = {
     "POST admin.reset_password": 'data-testid="password-once"',
     "POST admin.new_user": 'data-testid="password-once"',
 }
-#: tables a refused submission writes by design: failed sign-ins are counted
-REFUSAL_WRITES = {"POST auth.login": frozenset({"login_throttle"})}
+#: tables a refused submission writes by design: failed sign-ins (passwords and codes) are counted
+REFUSAL_WRITES = {"POST auth.login": frozenset({"login_throttle"}),
+                  "POST auth.login_code": frozenset({"login_throttle"})}
 
 POSTS = sorted(k for k in ROUTES if k.startswith("POST ") and k not in EXCLUDED)
 #: drawn submissions per route (IEUM_FUZZ_EXAMPLES=200 for a deep local run), after EXTREMES
@@ -152,16 +126,20 @@ def test_every_post_route_is_fuzzed(fuzz):
     stale = [k for k in NOT_SHOWN if k in found]
     assert not stale, f"NOT_SHOWN routes whose form a page now shows (remove them from NOT_SHOWN): {stale}"
     assert set(EXCLUDED) | set(NOT_SHOWN) <= set(ROUTES)
+    # the routes fuzzed on an object in another state: each found on its page (discovery checks it)
+    moved = {f"POST {endpoint}" for *_, endpoints in PAGES for endpoint in endpoints}
+    assert moved <= set(POSTS) and moved == {f"POST {endpoint}" for endpoint in fuzz.found.targets}
 
 
 @pytest.mark.parametrize("key", POSTS)
 def test_no_500_and_a_refusal_changes_nothing(fuzz, key):
     fields = fuzz.found.posts.get(key[5:], {})
-    role, url, skip = role_for(key), fuzz.url(key), REFUSAL_WRITES.get(key, frozenset())
+    role, url, page = fuzz.target(key, role_for(key))
+    skip = REFUSAL_WRITES.get(key, frozenset())
     state = {"print": None}
     seen = []
-    if key[5:] in fuzz.found.shown_on:
-        fuzz.client(role).get(fuzz.url(fuzz.found.shown_on[key[5:]]))
+    if page:
+        fuzz.client(role).get(page)
         db.session.rollback()
 
     @settings(derandomize=True, database=None, deadline=None, max_examples=EXAMPLES,

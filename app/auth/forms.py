@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(BaseForm):
+    once = False  # signing in changes nothing that a repeat could duplicate
     login = StringField(_l("아이디"), validators=[DataRequired(_l("아이디를 입력해 주세요.")), Length(max=64)],
                         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
     password = PasswordField(_l("비밀번호"), validators=[DataRequired(_l("비밀번호를 입력해 주세요.")), Length(max=200)],
@@ -32,6 +33,8 @@ class PasswordChangeForm(BaseForm):
 
 class SignInCodeForm(BaseForm):
     """The second sign-in step: a code from the authenticator app, or one recovery code."""
+
+    once = False  # a used code is refused anyway; signing in duplicates nothing
 
     code = StringField(_l("인증 코드"), validators=[DataRequired(_l("인증 코드를 입력해 주세요.")), Length(max=32)],
                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters",
