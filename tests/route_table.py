@@ -124,7 +124,6 @@ ROUTES: dict[str, Route] = {
     "POST cases.index": R(READERS, False),
     "GET cases.new": R(SCHOOL, True),
     "POST cases.new": R(SCHOOL, True),
-    "POST cases.find_student": R(SCHOOL, False),
     "GET cases.view": case(READERS),
     # lifecycle steps: a wrong role is refused before the (wrong) status is looked at
     "POST cases.transition": case(SCHOOL, fixed={"name": "start_screening"}),

@@ -37,10 +37,7 @@ EXCLUDED: dict[str, str] = {}
 #: POST routes whose form no page of the world shows (neither the table's pages nor those of the
 #: objects in other states, tests/fuzz_states.py): fuzzed with unknown and hostile fields only; a
 #: route that starts showing its form fails test_every_post_route_is_fuzzed, so it moves to the full fuzz
-NOT_SHOWN: dict[str, str] = {
-    "POST cases.find_student": "no page's form posts to it: the new-case form's 찾기 button posts the whole "
-                               "form to cases.new (name=action, value=find)",
-}
+NOT_SHOWN: dict[str, str] = {}
 #: routes whose success is a page, not a redirect (shown once, never in a URL): how to tell it
 SUCCESS_PAGES = {
     "POST admin.reset_password": 'data-testid="password-once"',

@@ -159,8 +159,8 @@ def test_lists_and_search_stay_in_the_school(app, build, db, world):
     assert own.uid in students and other.uid not in students and far.student.uid not in students
     for q in (other.name, other.neis_number):
         for url in ("/cases/", "/students/", "/cases/new"):
-            search = "/cases/new/find-student" if url == "/cases/new" else url
-            page = client.post(search, data={"q": q}, follow_redirects=True).get_data(as_text=True)
+            data = {"q": q, "action": "find"} if url == "/cases/new" else {"q": q}  # the form's 찾기 button
+            page = client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
             assert other.uid not in page and world["cases"]["neighbour"].uid not in page
             # the name is only ever in the search box it was typed into and (where the page has one)
             # the "no student named …" line

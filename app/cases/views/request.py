@@ -7,7 +7,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import permissions as p
-from ... import searches
 from ...audit.services import record
 from ... import submissions
 from ...domain import DomainError, NotPermitted, attach_to_form
@@ -87,13 +86,11 @@ def new():
         form.student_mode.data, form.student.data = "existing", request.form["use_existing"]
     uid = form.student.data if request.method == "POST" else request.args.get("student")
     picked = load_student_or_404(uid) if uid else None  # another school's uid: audited 404
-    # the search text comes back only as an opaque token (find_student): never a name in the URL;
-    # the 찾기 button of the form itself posts it with everything typed so far
-    token = request.args.get(searches.ARG) or ""
+    # the search text is only ever posted (the 찾기 button sends it with everything typed so far):
+    # never a name in a URL
     action = request.form.get("action") if request.method == "POST" else None
     finding = action in (FIND, STAY)
-    q = ((request.form.get("q") or "").strip()[:50] if request.method == "POST"
-         else searches.recall("case_request", token))
+    q = (request.form.get("q") or "").strip()[:50] if request.method == "POST" else ""
     duplicates: list[Student] = []
     open_case = None
     if finding:  # nothing is saved or checked: the form comes back with the picker searched
@@ -146,16 +143,7 @@ def new():
            details={"screen": "case_request", "searched": bool(q), "shown": len(choices)})
     html = render_template("cases/new.html", form=form, duplicates=duplicates, q=q, more=more, open_case=open_case,
                            found=found, finding=finding,
-                           page_args={searches.ARG: token} if q else {},
                            domains=[(d, label, desc_field(d)) for d, label in DOMAINS.items()])
     db.session.commit()
     return html, (400 if form.errors else 200)
 
-
-@bp.post("/new/find-student")
-@school_team
-def find_student():
-    """The picker's search box: keep the posted name or number in the session and show the request
-    screen with only its token in the URL."""
-    q = (request.form.get("q") or "").strip()[:50]
-    return redirect(url_for("cases.new", **({searches.ARG: searches.remember("case_request", q)} if q else {})))
