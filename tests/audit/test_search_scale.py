@@ -25,14 +25,15 @@ def trail(build):
     bob = build.user("school_staff", login="scale-bob")
     expected = []
     base = dt.datetime(2026, 5, 1, 1, 0)
-    for i, j in itertools.product(range(12), range(5)):
-        when = base + dt.timedelta(minutes=(i if i < 10 else 20 - i))  # 11 before 10
-        actor = alice if j % 2 else bob
-        action = "case_viewed" if j < 3 else "student_viewed"
-        outcome = "denied" if j == 4 else "allowed"
-        with freeze_time(when):
+    with freeze_time(base) as clock:  # moved, not re-entered: each freeze patches every loaded module
+        for i, j in itertools.product(range(12), range(5)):
+            when = base + dt.timedelta(minutes=(i if i < 10 else 20 - i))  # 11 before 10
+            actor = alice if j % 2 else bob
+            action = "case_viewed" if j < 3 else "student_viewed"
+            outcome = "denied" if j == 4 else "allowed"
+            clock.move_to(when)
             e = record(action, actor=actor, subject=f"subj-{j % 2}", outcome=outcome)
-        expected.append((when, e.id, actor.login, action, outcome, f"subj-{j % 2}"))
+            expected.append((when, e.id, actor.login, action, outcome, f"subj-{j % 2}"))
     db.session.commit()
     return expected
 
