@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +22,7 @@ from app.guardians.models import ActivityLog
 from app.records.request_models import SubjectRequest
 from app.submissions import FormSubmission
 
+from .concurrency import at_once
 from .guardians.conftest import coordinator, eligible_guardian  # noqa: F401  (fixtures)
 from .guardians.test_portal import pair  # noqa: F401  (fixture)
 from .records.request_helpers import sign_in
@@ -223,19 +223,12 @@ def test_two_identical_submissions_at_the_same_moment_save_one(app, build, round
     clients = [sign_in(app, scene.user), sign_in(app, scene.user)]
     data = {**scene.data, "note-submission": token_on(clients[0], scene.page, "note-submission")}
     db.session.rollback()  # the test's own session must not hold SQLite's write lock meanwhile
-    barrier, answers = threading.Barrier(2, timeout=60), [None, None]
 
-    def post(k: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            answers[k] = clients[k].post(scene.url, data=data)
-            db.session.remove()
+    def post(k: int, ready):
+        ready()
+        return clients[k].post(scene.url, data=data)
 
-    threads = [threading.Thread(target=post, args=(k,)) for k in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    answers = at_once(app, post)
     assert sorted(a.status_code for a in answers) == [302, 303], [a.get_data(as_text=True)[:300] for a in answers]
     assert len({a.location for a in answers}) == 1 and answers[0].location.startswith(scene.page)
     assert count(CaseNote) == 1 and count(FormSubmission) == 1

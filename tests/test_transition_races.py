@@ -58,6 +58,7 @@ from app.locking import ChangedMeanwhile
 from .agencies.conftest import agency_with_service  # noqa: F401  (fixture)
 from .agencies.test_referrals import draft, make_world
 from .conferences.conftest import conference_world, make_conference  # noqa: F401  (fixtures)
+from .concurrency import at_once
 from .conftest import PG_URL
 from .factories import consent_both
 from .guardians.conftest import coordinator, eligible_guardian  # noqa: F401  (fixtures)
@@ -77,36 +78,21 @@ def race(app, load: Callable[[int], SimpleNamespace], act: list[Callable[[Simple
     """Run ``act[0]`` and ``act[1]`` at the same moment in two threads, each on the objects its own
     session loaded with ``load(k)``; returns "ok" or the refusal's message for each, in order."""
     _db.session.rollback()  # the test's own session must not hold SQLite's write lock meanwhile
-    barrier, outcomes = threading.Barrier(2, timeout=60), [None, None]
 
-    def attempt(k: int) -> None:
-        with app.app_context():
-            try:
-                objects = load(k)
-                if mode == "serialised":
-                    _db.session.rollback()  # end the loading transaction (SQLite holds its write lock)
-                barrier.wait()
-                act[k](objects)
-                _db.session.commit()
-                outcomes[k] = "ok"
-            except DomainError as error:
-                _db.session.rollback()
-                outcomes[k] = f"refused: {error.message}"
-            except Exception as error:  # noqa: BLE001 - reported by the assertions
-                _db.session.rollback()
-                barrier.abort()  # never leave the other thread waiting for the whole timeout
-                outcomes[k] = repr(error)
-            finally:
-                _db.session.remove()
+    def attempt(k: int, ready) -> str:
+        objects = load(k)
+        if mode == "serialised":
+            _db.session.rollback()  # end the loading transaction (SQLite holds its write lock)
+        ready()
+        try:
+            act[k](objects)
+            _db.session.commit()
+            return "ok"
+        except DomainError as error:
+            _db.session.rollback()
+            return f"refused: {error.message}"
 
-    threads = [threading.Thread(target=attempt, args=(k,)) for k in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not any(thread.is_alive() for thread in threads), "a racer is still waiting"
-    _db.session.expire_all()
-    return outcomes
+    return at_once(app, attempt)
 
 
 def events(obj, action: str) -> list[AuditEvent]:

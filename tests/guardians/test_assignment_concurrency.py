@@ -2,8 +2,6 @@
 (real threads, one session each, on the test database — SQLite or PostgreSQL)."""
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 import app.guardians.match_views  # noqa: F401  (routes registered before the first app)
@@ -13,6 +11,8 @@ from app.domain import DomainError
 from app.extensions import db as _db
 from app.guardians.assignments import propose_assignment
 from app.guardians.models import Assignment, Guardian
+
+from ..concurrency import at_once
 
 
 def test_last_place_taken_once(app, db, build, coordinator, eligible_guardian):
@@ -24,32 +24,21 @@ def test_last_place_taken_once(app, db, build, coordinator, eligible_guardian):
     db.session.commit()
     ids = (guardian.id, [coordinator.id, second_coordinator.id])
     db.session.rollback()  # the test's own session must not hold SQLite's write lock meanwhile
-    barrier, outcomes = threading.Barrier(2, timeout=30), []
 
-    def attempt(k: int) -> None:
-        with app.app_context():
-            try:
-                case = _db.session.get(SupportCase, cases[k])
-                target, actor = _db.session.get(Guardian, ids[0]), _db.session.get(User, ids[1][k])
-                _db.session.rollback()  # end the loading transaction (SQLite holds its write lock)
-                barrier.wait()
-                propose_assignment(case, target, actor)
-                _db.session.commit()
-                outcomes.append("ok")
-            except DomainError as error:
-                _db.session.rollback()
-                outcomes.append(error.message)
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                _db.session.rollback()
-                outcomes.append(repr(error))
-            finally:
-                _db.session.remove()
+    def attempt(k: int, ready) -> str:
+        case = _db.session.get(SupportCase, cases[k])
+        target, actor = _db.session.get(Guardian, ids[0]), _db.session.get(User, ids[1][k])
+        _db.session.rollback()  # end the loading transaction (SQLite holds its write lock)
+        ready()
+        try:
+            propose_assignment(case, target, actor)
+            _db.session.commit()
+            return "ok"
+        except DomainError as error:
+            _db.session.rollback()
+            return error.message
 
-    threads = [threading.Thread(target=attempt, args=(k,)) for k in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = at_once(app, attempt)
     assert len(outcomes) == 2, outcomes
     assert outcomes.count("ok") == 1 and "담당 가능 인원" in [o for o in outcomes if o != "ok"][0]
     db.session.expire_all()
