@@ -136,9 +136,13 @@ def monthly_access_summary(month: str | dt.date) -> list[AccessRow]:
     query = (select(stats.c.actor_id, newest.actor_login, newest.role, stats.c.events, stats.c.subjects,
                     stats.c.exports, stats.c.denials, stats.c.after_hours)
              .join(newest, newest.id == stats.c.last_id))
-    rows = [AccessRow(actor_id, login, role, int(n), int(subjects), int(exports or 0),
-                      int(denials or 0), int(after or 0))
-            for actor_id, login, role, n, subjects, exports, denials, after in db.session.execute(query)]
+    return flagged([AccessRow(actor_id, login, role, int(n), int(subjects), int(exports or 0),
+                              int(denials or 0), int(after or 0))
+                    for actor_id, login, role, n, subjects, exports, denials, after in db.session.execute(query)])
+
+
+def flagged(rows: list[AccessRow]) -> list[AccessRow]:
+    """The rows with the month's unusual-volume flag set, flagged and busiest users first."""
     rule = volume_rule(rows)
     for row in rows:
         row.unusual = row.events > rule.threshold

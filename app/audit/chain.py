@@ -16,6 +16,7 @@ from ..extensions import db
 from ..i18n import date_words
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 from .raw import canonical_sql, fetch_one, read_connection  # noqa: F401
+from .review_totals import forget_months_before
 from .seal import checkpoint_problem, forged_checkpoint, sign_checkpoint, unkeyed_problem
 from .services import _lock_chain_and_read_head, record  # noqa: F401
 from .tombstones import subject_seal_problem
@@ -227,4 +228,5 @@ def purge_events(before: dt.date, actor=None, *, progress: Progress | None = Non
                               .execution_options(synchronize_session=False)).rowcount
     if removed != count:  # cannot happen under the chain lock; refuse rather than guess
         raise DomainError(_("삭제 중 이벤트 수가 달라졌습니다. 다시 시도해 주세요."), field="before")
+    forget_months_before(purged_before)
     return checkpoint

@@ -1,4 +1,4 @@
-"""flask audit verify | anchor | purge | export: the audit trail from the command line."""
+"""flask audit verify | anchor | summarise | purge | export: the audit trail from the command line."""
 from __future__ import annotations
 
 import getpass
@@ -19,9 +19,10 @@ from ..i18n import date_words
 from .anchors import anchor_path, check_anchors, write_anchor
 from .chain import purge_events, verify_chain
 from .export import EXPORT_FORMATS, write_export
+from .review_totals import settled_months_to_store, store_month
 
-audit = AppGroup("audit", help="접속기록: 해시 체인 검증(verify), 앵커 기록(anchor), 보존기한 삭제(purge), "
-                               "내보내기(export)")
+audit = AppGroup("audit", help="접속기록: 해시 체인 검증(verify), 앵커 기록(anchor), 지난달 점검 집계(summarise), "
+                               "보존기한 삭제(purge), 내보내기(export)")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -90,6 +91,19 @@ def anchor_command():
     except (KeyRingError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(anchor, sort_keys=True, separators=(",", ":")))
+
+
+@audit.command("summarise")
+def summarise_command():
+    """Store the access-review figures of every ended month not stored yet (run hourly)."""
+    months = settled_months_to_store()
+    stored = 0
+    with progress_bar(_("접속기록 점검 집계")) as update:
+        for done, first in enumerate(months, start=1):
+            stored += store_month(first, actor=cli_actor())
+            db.session.commit()  # one month at a time: the write lock is held briefly
+            update(done, len(months))
+    click.echo(_("집계한 달: %(count)d", count=stored))
 
 
 @audit.command("purge")

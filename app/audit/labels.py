@@ -192,6 +192,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("audit_overrides_viewed", N_("동의 예외 의뢰 목록 열람")),
         ("access_review_viewed", N_("접속기록 점검 열람")),
         ("access_review_marked", N_("접속기록 점검 완료 표시")),
+        ("access_review_summarised", N_("지난달 접속기록 점검 집계")),
         ("integrity_alarm", N_("데이터 무결성 경보")),
     )),
     (N_("통계"), (

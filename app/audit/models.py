@@ -109,3 +109,34 @@ class AuditReview(db.Model):
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
     reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
     comment: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class AuditMonthSummary(db.Model):
+    """A settled month's access-review figures were stored (once, by the first review of it).
+
+    A month's events never change once it has ended (events are appended with the time they
+    happen; a tombstone keeps one reference per subject), so its per-user figures are read back
+    instead of aggregated again over hundreds of thousands of events (app/audit/review_totals.py)."""
+
+    __tablename__ = "audit_month_summary"
+    #: the KST month, 'YYYY-MM'
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    users: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class AuditMonthUser(db.Model):
+    """One user's figures in a stored month (actor_id NULL: events without a signed-in user)."""
+
+    __tablename__ = "audit_month_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(ForeignKey("audit_month_summary.month", ondelete="CASCADE"),
+                                       nullable=False, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(Integer)  # no FK: events outlive users
+    actor_login: Mapped[Optional[str]] = mapped_column(String(64))
+    role: Mapped[Optional[str]] = mapped_column(String(32))
+    events: Mapped[int] = mapped_column(Integer, nullable=False)
+    subjects: Mapped[int] = mapped_column(Integer, nullable=False)
+    exports: Mapped[int] = mapped_column(Integer, nullable=False)
+    denials: Mapped[int] = mapped_column(Integer, nullable=False)
+    after_hours: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -20,6 +20,7 @@ from ..navigation import add_nav
 from . import bp
 from . import access_review as ar
 from . import review as rv
+from . import review_totals
 from .forms import AuditSearchForm, ExportForm, MarkReviewForm, ReviewMonthForm, SubjectLookupForm
 from .labels import OUTCOME_LABELS
 from .presenting import present
@@ -152,7 +153,7 @@ def _default_month():
 def _render_review(first, month_form: ReviewMonthForm, mark_form: MarkReviewForm, status: int = 200):
     """Summarise the month, record that the auditor viewed it, and render the page."""
     key = first.strftime("%Y-%m")
-    rows = ar.monthly_access_summary(first)
+    rows = review_totals.month_rows(first)
     rule = ar.volume_rule(rows)
     attention_only = bool(month_form.attention.data)
     shown = [r for r in rows if r.needs_attention] if attention_only else rows

@@ -158,3 +158,21 @@ def test_refused_in_production_and_with_a_weak_password(make_app, tmp_path):
         assert db.session.execute(select(func.count()).select_from(User)).scalar() == 0
         assert db.session.execute(select(func.count()).select_from(Organisation)
                                   .where(Organisation.kind == "school")).scalar() == 0
+
+
+def test_every_ended_month_has_its_review_figures_stored_as_the_timer_would(built, app, db, tmp_path):
+    """The review of last month (the benchmark's review_month) reads stored figures, equal to the live ones."""
+    import datetime as dt
+
+    from app.audit import access_review as ar
+    from app.audit import review_totals
+    from app.audit.models import AuditMonthSummary
+
+    month = json.loads((tmp_path / "scale-logins.json").read_text())["targets"]["review_month"]
+    first = dt.date(int(month[:4]), int(month[5:]), 1)
+    assert db.session.get(AuditMonthSummary, month) is not None
+    assert review_totals.settled_months_to_store() == []
+    stored = {(r.actor_id, r.events, r.subjects, r.exports, r.denials, r.after_hours)
+              for r in review_totals.month_rows(first)}
+    assert stored and stored == {(r.actor_id, r.events, r.subjects, r.exports, r.denials, r.after_hours)
+                                 for r in ar.monthly_access_summary(first)}
