@@ -1,6 +1,6 @@
-"""audit_month_summary, audit_month_user: a settled month's access-review figures per user, stored by the
-first review of that month and read back by every later one (issue 13: the review of an ended month no
-longer aggregates its ~375,000 events each time).
+"""audit_month_summary, audit_month_user: a settled month's access-review figures per user, stored by
+the hourly `flask audit summarise` and read back by every later review (issue 13: the review of an ended
+month no longer aggregates its ~375,000 events each time).
 
 Revision ID: 0021
 Revises: 0020
