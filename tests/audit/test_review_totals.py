@@ -72,6 +72,27 @@ def test_a_stored_month_reads_back_the_live_figures_without_the_events(march, db
 
 
 @freeze_time(NOW)
+def test_a_stored_month_is_read_as_rows_not_orm_objects(march, db):
+    # a busy month has ~10,000 users: building an ORM object for each cost 0.3-1 s at Seoul scale
+    assert totals.store_month(dt.date(2026, 3, 1)) is True
+    db.session.commit()
+    db.session.expunge_all()
+    loaded = []
+
+    def on_load(target, _context):
+        loaded.append(target)
+    event.listen(AuditMonthUser, "load", on_load)
+    try:
+        rows = totals.month_rows(dt.date(2026, 3, 1))
+    finally:
+        event.remove(AuditMonthUser, "load", on_load)
+    assert len(rows) == 3 and all(isinstance(r, ar.AccessRow) for r in rows)
+    assert loaded == []
+    stored = db.session.execute(select(AuditMonthUser.actor_id)).scalars().all()
+    assert {r.actor_id for r in rows} == set(stored) and len(stored) == 3
+
+
+@freeze_time(NOW)
 def test_a_month_not_stored_yet_is_aggregated_live(march, db):
     alice, _bob = march
     assert figures(totals.month_rows(dt.date(2026, 3, 1)))[alice.id][2] == 9
