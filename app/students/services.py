@@ -6,7 +6,7 @@ import datetime as dt
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ..audit.services import record
+from ..audit.services import record, record_each
 from ..auth.models import Organisation
 from ..db import blind_index_matches, today_kst
 from ..domain import DomainError, NotPermitted
@@ -128,8 +128,7 @@ def create_students(actor, school: Organisation, rows: list[dict]) -> list[Stude
         students.append(student)
     db.session.add_all(students)
     db.session.flush()
-    for student in students:
-        record("student_created", obj=student, subject=student, actor=actor, details={"duplicate_confirmed": True})
+    record_each("student_created", students, actor=actor, details={"duplicate_confirmed": True})
     return students
 
 

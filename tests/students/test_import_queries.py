@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db as _db
 from app.students.importer import parse_class_list
 from app.students.models import Student
-from tests.querycount import counting, statements
+from tests.querycount import counting, is_audit_append, statements
 
 HEADER = "이름,생년월일,학년,반,번호\n"
 
@@ -78,3 +78,21 @@ def test_confirm_matches_again_inside_the_write(db, build, client, school, teach
     from app.audit.models import AuditEvent
     created = _db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="student_created"))
     assert created == 5  # the one registered meanwhile, and four by the import
+
+
+def confirm_statements(client, raw: bytes) -> list[str]:
+    page = client.post("/students/import", **upload(raw)).get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
+    _db.session.commit()
+    _db.session.expunge_all()
+    with counting() as seen:
+        response = client.post("/students/import", data={"payload": payload, "filename": "list.csv"})
+    assert response.status_code == 302
+    return seen
+
+
+def test_saving_appends_the_audit_events_of_30_new_students_as_one_statement(db, client, school, teacher):
+    # the write lock is held while they run: one audit INSERT for all students, not one per row
+    for seen in (confirm_statements(client, csv(3)), confirm_statements(client, csv(30, start=100))):
+        assert len([s for s in seen if is_audit_append(s)]) == 2  # the students' events, then the import's
+    assert _db.session.scalar(select(func.count(Student.id))) == 33
