@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 from flask import abort, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
+from . import cpu_share
 from .form_fields import BaseForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField
@@ -41,6 +42,7 @@ def csv_rows(text: str) -> Iterator[list[str]]:
             raise DomainError(_("CSV 형식을 읽을 수 없습니다 (%(row)d행). 엑셀에서 CSV로 다시 저장해 주세요.", row=row),
                               "file") from None
         yield cells
+        cpu_share.give_way()  # a 2,000-row file is parsed while pages of this process wait
 
 
 def csv_file_field(label: str) -> FileField:

@@ -23,6 +23,8 @@ import re
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from . import cpu_share
+
 #: characters XML 1.0 does not allow (and C0/C1 controls other than tab, LF, CR, which the guard handles)
 ILLEGAL_CHARACTERS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 #: what a spreadsheet runs as a formula (or hides behind): = + - @ and their full-width and small
@@ -200,6 +202,7 @@ class _Counter:
         return self
 
     def __next__(self):
+        cpu_share.give_way()  # between rows: an export of days of events runs beside pages
         row = next(self.rows)
         self.count += 1
         return row

@@ -16,6 +16,8 @@ import zipfile
 from typing import Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
+from . import cpu_share
+
 #: rows rendered between two hand-overs of the compressed bytes
 ROWS_PER_CHUNK = 2_000
 #: deflate level: exports are CPU-bound in a web worker; level 1 costs a fifth of level 6
@@ -128,6 +130,7 @@ class XlsxStream:
                 refs.append(column_letters(len(refs)))
             cells = "".join(_cell(f"{refs[i]}{number}", safe(v)) for i, v in enumerate(row))
             buffer.append(f'<row r="{number}">{cells}</row>')
+            cpu_share.give_way()
             if len(buffer) >= ROWS_PER_CHUNK:
                 yield "".join(buffer)
                 buffer = []
