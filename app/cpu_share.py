@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 #: Linux and macOS have sched_yield; elsewhere a zero sleep also releases the lock (slower)
 _yield = getattr(os, "sched_yield", None) or (lambda: time.sleep(0))
@@ -25,3 +28,15 @@ def give_way() -> None:
     """Let a thread of this process that waits for the interpreter lock run now."""
     _yield()
 
+
+
+def giving_way(rows: Iterable[T]) -> Iterator[T]:
+    """``rows``, giving way after each one: the ``giving_way`` template filter for the loop of a
+    page that lists thousands of rows (a class list's preview renders 2,000)."""
+    for row in rows:
+        yield row
+        give_way()
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["giving_way"] = giving_way

@@ -88,8 +88,11 @@ def test_an_import_gives_way_only_before_it_takes_the_write_lock(db, build, clie
     login(teacher)
     lines = [f"학생{i},2014-01-{1 + i % 28:02d},5,1,{1 + i}" for i in range(20)]
     raw = (HEADER + "\n".join(lines) + "\n").encode()
+    ways.clear()
     page = client.post("/students/import", data={"file": (io.BytesIO(raw), "5-1.csv")},
                        content_type="multipart/form-data").get_data(as_text=True)
+    assert page.count('data-testid="import-row"') == 20
+    assert len(ways) >= 40  # reading the file, then rendering its preview (the giving_way filter)
     payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
     ways.clear()
     response = client.post("/students/import", data={"payload": payload, "filename": "5-1.csv"})
