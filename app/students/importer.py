@@ -21,7 +21,7 @@ from ..db_setup import begin_write
 from ..domain import DomainError
 from ..extensions import db
 from .models import Student
-from .services import _require_school_member, create_students, update_student, validate_student_fields
+from .services import _require_school_member, create_students, new_students, update_student, validate_student_fields
 
 #: the columns of a class list, in order: field -> (Korean header, English header); the downloadable
 #: template and the import page's help list these
@@ -238,6 +238,9 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     preview = parse_class_list(raw, school)
     if not preview.ok:
         raise DomainError(gettext("오류가 있는 행이 %(n)d개 있어 저장하지 않았습니다.", n=len(preview.errors)), "file")
+    # encrypted before the write lock; none of them is in the session, so begin_write leaves them be
+    adding = [i for i in range(len(preview.rows)) if i not in preview.matches]
+    built = dict(zip(adding, new_students(actor, school, [preview.rows[i] for i in adding])))
     begin_write()
     # a student registered meanwhile is matched now: updated, never registered twice
     fresh, errors = match_registered(school, [(i + 2, i, row) for i, row in enumerate(preview.rows)])
@@ -246,7 +249,7 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     preview.matches = fresh
     updated = 0
     with db.session.begin_nested():
-        create_students(actor, school, [row for i, row in enumerate(preview.rows) if i not in preview.matches])
+        create_students(actor, [student for i, student in built.items() if i not in preview.matches])
         for index, student in preview.matches.items():
             changed = preview.changes(index)
             if changed:

@@ -115,10 +115,9 @@ def create_student(actor, school: Organisation, fields: dict, allow_duplicate: b
     return student
 
 
-def create_students(actor, school: Organisation, rows: list[dict]) -> list[Student]:
-    """Register many students of ``school`` at once (an import whose duplicates were checked):
-    the same rules and audit events as ``create_student(..., allow_duplicate=True)`` per row,
-    but one flush for all rows, so the write transaction stays short."""
+def new_students(actor, school: Organisation, rows: list[dict]) -> list[Student]:
+    """Validated, encrypted students of ``school``, not yet saved: an import builds them before
+    it takes the write lock, so encryption and blind indexes are not computed under it."""
     _require_school_member(actor, school)
     students = []
     for fields in rows:
@@ -126,6 +125,13 @@ def create_students(actor, school: Organisation, rows: list[dict]) -> list[Stude
         student = Student(school_id=school.id)
         _assign(student, fields)
         students.append(student)
+    return students
+
+
+def create_students(actor, students: list[Student]) -> list[Student]:
+    """Register students built by ``new_students`` (an import whose duplicates were checked):
+    the same rows and audit events as ``create_student(..., allow_duplicate=True)`` per row,
+    but one flush and one audit append for all, so the write transaction stays short."""
     db.session.add_all(students)
     db.session.flush()
     record_each("student_created", students, actor=actor, details={"duplicate_confirmed": True})
