@@ -112,6 +112,14 @@ Receivers return an ``app.lifecycle.PageSection`` (a template and its context) o
 page includes them in ``order``.  Listeners: guardians (assignments, concerns), agencies (referrals).
 """)
 
+students_registered = _signals.signal("students-registered", doc="""
+Sender: the School (an Organisation) whose students a class-list import registered at once with
+one INSERT, outside the ORM's unit of work (``students.services.create_students``), so no flush
+hook saw them.  Kwargs: ``students`` (the new Student rows, with their ids).  Receivers add what
+every new student needs, in the same transaction.  Listeners: records (each student's retention
+row, as its before_flush hook adds it for a student registered one at a time).
+""")
+
 student_transferred = _signals.signal("student-transferred", doc="""
 Sender: the SupportCase, after ``records.transfer_services.accept_transfer`` moved it (and its
 student) to the new school with consent: ``case.school_id`` is already the new school.

@@ -1,5 +1,6 @@
 """Retention on other pages: the school lead's home counts the students due within 90 days (no
-names, so nothing to count as shown) and those with no date (확인 필요), linking to the list."""
+names, so nothing to count as shown) and those with no date (확인 필요), linking to the list;
+and the retention rows of students an import registered at once."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,13 @@ from ..lifecycle import PageSection
 from ..permissions import SCHOOL_LEAD
 from ..students.models import Student
 from .retention_models import StudentRetention
-from .retention_services import DUE_WINDOW_DAYS, active_hold_condition
+from .retention_services import DUE_WINDOW_DAYS, active_hold_condition, keep_retention_of_registered
+
+
+@signals.students_registered.connect
+def retention_of_registered(school, students, **_kwargs):
+    """Each student a class-list import registered gets its retention row, as one registered by hand."""
+    keep_retention_of_registered(school, students)
 
 
 @signals.home_sections.connect

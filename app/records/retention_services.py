@@ -2,8 +2,10 @@
 
 The date (retention_rules) is kept in ``student_retention`` by a flush hook rather than by calls
 in the students feature: any path that creates a student or changes the grade, the school (a
-transfer) or the birth date — form, class-list import, CLI, another feature — recomputes it in the
-same flush, and records stays the only feature that knows about retention.  The birth date is
+transfer) or the birth date — form, CLI, another feature — recomputes it in the same flush, and
+records stays the only feature that knows about retention.  A class-list import inserts its new
+students in one statement, outside the flush: ``students_registered`` brings them here instead
+(``keep_retention_of_registered``, same transaction).  The birth date is
 decrypted only for a student who left school (the only rule that needs it).
 
 Students that existed before this feature have no row: ``refresh_missing`` (``flask retention
@@ -16,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, event, exists, not_, select
+from sqlalchemy import and_, event, exists, insert, not_, select
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
@@ -73,6 +75,19 @@ def _keep_retention(session, _context, _instances) -> None:
             elif _changed(student, "grade"):
                 row.grade_year = this_year
             compute(row, student, session)
+
+
+def keep_retention_of_registered(school: Organisation, students: list[Student]) -> None:
+    """The rows the flush hook would have added for ``students``, registered at once by an
+    import (new students: no leaving date, so the birth date is not needed), in one INSERT."""
+    this_year, now = school_year(today_kst()), utcnow()
+    rows = []
+    for student in students:
+        result = retention_for(level=school.school_level, grade=student.grade, grade_year=this_year,
+                               left_school_on=None, birth_date=None)
+        rows.append({"student_id": student.id, "rule": result.rule, "until": result.until, "missing": result.missing,
+                     "grade_year": this_year, "left_school_on": None, "computed_at": now})
+    db.session.execute(insert(StudentRetention.__table__), rows)
 
 
 def retention_of(student: Student) -> StudentRetention:

@@ -249,7 +249,7 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     preview.matches = fresh
     updated = 0
     with db.session.begin_nested():
-        create_students(actor, [student for i, student in built.items() if i not in preview.matches])
+        create_students(actor, school, [student for i, student in built.items() if i not in preview.matches])
         for index, student in preview.matches.items():
             changed = preview.changes(index)
             if changed:

@@ -115,3 +115,19 @@ def test_refresh_computes_students_from_before_the_feature(app, build):
     assert (row(student).rule, row(student).until) == ("completion", D(2029, 2, 28))
     assert refresh_missing() == 0
     assert len(db.session.execute(select(StudentRetention)).all()) == 1
+
+
+@freeze_time("2026-12-01 03:00:00")
+def test_students_an_import_registers_at_once_get_the_dates_of_students_registered_one_by_one(app, build):
+    from app.students.importer import import_class_list
+    school = build.school(school_level="middle")
+    lead = build.user("school_lead", organisation=school)
+    by_hand = [build.student(school, actor=lead, grade=g) for g in (2, 3)]
+    raw = "이름,생년월일,학년,반,번호\n가나다,2013-05-05,2,1,1\n라마바,2012-06-06,3,1,2\n".encode()
+    import_class_list(lead, school, raw)
+    db.session.commit()
+    imported = db.session.execute(select(StudentRetention).where(
+        StudentRetention.student_id.not_in([s.id for s in by_hand])).order_by(StudentRetention.student_id)).scalars().all()
+    assert [(r.rule, r.until, r.missing, r.grade_year) for r in imported] == \
+           [(row(s).rule, row(s).until, row(s).missing, row(s).grade_year) for s in by_hand]
+    assert [(r.rule, r.until) for r in imported] == [("completion", D(2031, 2, 28)), ("completion", D(2030, 2, 28))]

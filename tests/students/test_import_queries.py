@@ -96,3 +96,19 @@ def test_saving_appends_the_audit_events_of_30_new_students_as_one_statement(db,
     for seen in (confirm_statements(client, csv(3)), confirm_statements(client, csv(30, start=100))):
         assert len([s for s in seen if is_audit_append(s)]) == 2  # the students' events, then the import's
     assert _db.session.scalar(select(func.count(Student.id))) == 33
+
+
+def test_new_students_go_in_with_one_insert_and_read_back_as_registered_by_hand(db, client, school, teacher):
+    for n, start in ((3, 0), (30, 100)):
+        seen = confirm_statements(client, csv(n, start=start))
+        inserts = [" ".join(s.split())[:26] for s in seen if s.lstrip().upper().startswith("INSERT")]
+        assert inserts.count("INSERT INTO student (schoo") == 1 and inserts.count("INSERT INTO student_retent") == 1
+    school_id = _db.session.merge(school).id
+    _db.session.expunge_all()
+    stored = _db.session.execute(select(Student).filter_by(school_id=school_id).order_by(Student.id)).scalars().all()
+    assert len(stored) == 33 and len({s.uid for s in stored}) == 33
+    first = stored[0]  # every encrypted value decrypts under its own row's uid
+    assert (first.name, first.birth_date, first.grade, first.class_no, first.number) == ("학생0", dt.date(2014, 1, 1), 5, 1, 1)
+    assert first.migrant_background is False and first.created_at is not None
+    from app.students.services import find_duplicates
+    assert find_duplicates(_db.session.merge(school), "학생105", dt.date(2014, 10, 22)) == [stored[8]]  # blind index stored too
