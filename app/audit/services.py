@@ -188,13 +188,15 @@ def record(action: str, *, session=None, **fields: Any) -> AuditEvent:
 
 
 def record_each(action: str, subjects: list, *, actor: Any = None, details: dict | None = None,
-                session=None) -> int:
-    """One event per object that is its own data subject (the students an import registers):
-    the rows ``record(action, obj=x, subject=x, ...)`` would write for each, appended with one
-    chain lock and one INSERT, so a 2,000-row import holds the write lock for far less time.
+                details_each: list[dict] | None = None, session=None) -> int:
+    """One event per object that is its own data subject (the students an import registers or
+    moves to a new class): the rows ``record(action, obj=x, subject=x, ...)`` would write for
+    each, with ``details`` for all or ``details_each[i]`` for the i-th, appended with one chain
+    lock and one INSERT, so a 2,000-row import holds the write lock for far less time.
     Returns how many events were appended; no ORM objects are made for them."""
     session = _plain(session or db.session)
-    rows = [event_values(action, obj=x, subject=x, actor=actor, details=details) for x in subjects]
+    each = details_each if details_each is not None else [details] * len(subjects)
+    rows = [event_values(action, obj=x, subject=x, actor=actor, details=d) for x, d in zip(subjects, each, strict=True)]
     pending = g.get(PENDING_KEY) if has_request_context() else None
     if pending is not None and session is db.session():
         pending.extend(rows)

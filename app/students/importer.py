@@ -21,7 +21,7 @@ from ..db_setup import begin_write
 from ..domain import DomainError
 from ..extensions import db
 from .models import Student
-from .services import _require_school_member, create_students, new_students, update_student, validate_student_fields
+from .services import _require_school_member, create_students, new_students, update_students, validate_student_fields
 
 #: the columns of a class list, in order: field -> (Korean header, English header); the downloadable
 #: template and the import page's help list these
@@ -247,14 +247,11 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     if errors:
         raise DomainError(gettext("그사이에 같은 학생이 등록되었습니다. 파일을 다시 확인해 주세요."), "file")
     preview.matches = fresh
-    updated = 0
     with db.session.begin_nested():
         create_students(actor, school, [student for i, student in built.items() if i not in preview.matches])
-        for index, student in preview.matches.items():
-            changed = preview.changes(index)
-            if changed:
-                update_student(actor, student, {key: preview.rows[index][key] for key in changed})
-                updated += 1
+        changes = [(student, {key: preview.rows[index][key] for key in preview.changes(index)})
+                   for index, student in preview.matches.items() if preview.changes(index)]
+        updated = update_students(actor, school, changes)
     record("students_imported", object_type="organisation", object_id=school.uid, actor=actor,
            details={"rows": len(preview.rows), "added": preview.added, "updated": updated})
     return ImportResult(added=preview.added, updated=updated)

@@ -154,6 +154,28 @@ def update_student(actor, student: Student, fields: dict, allow_duplicate: bool 
     """Change a student's details; the audit event names the fields, never their values
     (``reason``: why, e.g. a 정정 request, kept as the event's reason)."""
     _require_school_member(actor, student.school)
+    changed = _checked_change(student, fields, allow_duplicate)
+    _assign(student, fields)
+    record("student_updated", obj=student, subject=student, actor=actor, details={"fields": changed}, reason=reason)
+    return student
+
+
+def update_students(actor, school: Organisation, changes: list[tuple[Student, dict]]) -> int:
+    """Change many registered students of ``school`` at once (an import's new classes in March):
+    the rules and audit events of ``update_student`` for each, one audit append for all."""
+    _require_school_member(actor, school)
+    students, details = [], []
+    for student, fields in changes:
+        if student.school_id != school.id:  # the same refusal as for one student of another school
+            _require_school_member(actor, student.school)
+        details.append({"fields": _checked_change(student, fields)})
+        _assign(student, fields)
+        students.append(student)
+    return record_each("student_updated", students, actor=actor, details_each=details)
+
+
+def _checked_change(student: Student, fields: dict, allow_duplicate: bool = False) -> list[str]:
+    """The fields ``fields`` would change, after checking the result (DomainError otherwise)."""
     merged = {key: getattr(student, key) for key in STUDENT_FIELDS}
     merged.update(fields)
     validate_student_fields(merged, student.school)
@@ -161,10 +183,7 @@ def update_student(actor, student: Student, fields: dict, allow_duplicate: bool 
         others = [s for s in find_duplicates(student.school, merged["name"], merged["birth_date"]) if s.id != student.id]
         if others:
             raise DuplicateStudent(others)
-    changed = [k for k in STUDENT_FIELDS if k in fields and fields[k] != getattr(student, k)]
-    _assign(student, fields)
-    record("student_updated", obj=student, subject=student, actor=actor, details={"fields": changed}, reason=reason)
-    return student
+    return [k for k in STUDENT_FIELDS if k in fields and fields[k] != getattr(student, k)]
 
 
 def _insert_values(student: Student, now) -> dict:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.students.importer import parse_class_list
+from app.audit.models import AuditEvent
 from app.students.models import Student
 from tests.querycount import counting, is_audit_append, statements
 
@@ -112,3 +113,14 @@ def test_new_students_go_in_with_one_insert_and_read_back_as_registered_by_hand(
     assert first.migrant_background is False and first.created_at is not None
     from app.students.services import find_duplicates
     assert find_duplicates(_db.session.merge(school), "학생105", dt.date(2014, 10, 22)) == [stored[8]]  # blind index stored too
+
+
+def test_moving_every_registered_student_to_a_new_class_is_one_audit_insert(db, build, client, school, teacher):
+    # March: the whole school re-uploaded with new classes; the write lock waits for no per-row append
+    registered(build, school, teacher, [(f"학생{i}", dt.date(2014, 1 + i % 12, 1 + i % 28)) for i in range(12)])
+    _db.session.commit()
+    moved = HEADER + "".join(f"학생{i},2014-{1 + i % 12:02d}-{1 + i % 28:02d},6,{1 + i % 9},{1 + i % 30}\n" for i in range(12))
+    seen = confirm_statements(client, moved.encode())
+    assert len([s for s in seen if is_audit_append(s)]) == 2  # the twelve students' events, then the import's
+    events = _db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="student_updated"))
+    assert events == 12

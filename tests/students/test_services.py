@@ -184,3 +184,36 @@ def test_a_name_twice_registered_needs_the_neis_number(build, db):
         create_student(teacher, school, {"name": "김하늘", "birth_date": dt.date(2014, 5, 1)}, allow_duplicate=True)
     preview = parse_class_list((CSV_HEADER + "김하늘,2014-05-01,6,1,1,,,,\n").encode(), school)
     assert not preview.ok and "학생개인번호 열을 채워 주세요" in preview.errors[0][2]
+
+
+def test_many_class_changes_are_audited_per_student_with_the_fields_they_changed(build, db):
+    from app.audit.chain import verify_chain
+    from app.audit.models import AuditEvent
+    from app.students.services import update_students
+    school = build.school()
+    teacher = build.user("school_staff", organisation=school)
+    moved = [build.student(school, grade=5, class_no=2, number=n) for n in (1, 2, 3)]
+    db.session.commit()
+    changes = [(moved[0], {"grade": 6, "class_no": 1}), (moved[1], {"number": 9}), (moved[2], {"grade": 6, "class_no": 2})]
+    assert update_students(teacher, school, changes) == 3
+    db.session.commit()
+    events = db.session.execute(select(AuditEvent).filter_by(action="student_updated").order_by(AuditEvent.id)).scalars().all()
+    assert [(e.subject_ref, e.details) for e in events] == [
+        (moved[0].uid, '{"fields":["grade","class_no"]}'), (moved[1].uid, '{"fields":["number"]}'),
+        (moved[2].uid, '{"fields":["grade"]}')]  # class 2 was already class 2
+    assert [(s.grade, s.class_no, s.number) for s in moved] == [(6, 1, 1), (5, 2, 9), (6, 2, 3)]
+    assert verify_chain().ok
+
+
+def test_many_class_changes_refuse_a_student_of_another_school(build, db):
+    from app.audit.models import AuditEvent
+    from app.students.services import update_students
+    school, other = build.school(), build.school()
+    teacher = build.user("school_staff", organisation=school)
+    ours, theirs = build.student(school, grade=5), build.student(other, grade=5)
+    db.session.commit()
+    before = db.session.scalar(select(func.count(AuditEvent.id)))
+    with pytest.raises(NotPermitted):
+        update_students(teacher, school, [(ours, {"grade": 6}), (theirs, {"grade": 6})])
+    db.session.rollback()
+    assert (ours.grade, theirs.grade) == (5, 5) and db.session.scalar(select(func.count(AuditEvent.id))) == before
