@@ -28,7 +28,7 @@ from typing import Callable
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from .audit.services import PENDING_KEY, append_values
+from .audit.services import PENDING_KEY, append_many
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ def begin_write(session=None) -> None:
     session.expire_all()  # what was read before must be read again inside the write transaction
     if has_request_context():
         g.pop(_READ_KEY, None)
-        for values in g.pop(PENDING_KEY, None) or ():
-            append_values(session, values)
+        append_many(session, g.pop(PENDING_KEY, None) or [])
 
 
 def abandon_request() -> None:
@@ -97,8 +96,7 @@ def _append_kept_events(response):
         return response
     try:
         db.session.commit()  # ends the read snapshot
-        for values in pending:
-            append_values(db.session, values)
+        append_many(db.session, pending)  # one INSERT, however many events the page recorded
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
