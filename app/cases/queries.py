@@ -130,8 +130,9 @@ def my_open_cases(user, limit: int = 10) -> list[SupportCase]:
     return list(db.session.execute(query).unique().scalars())
 
 
-def overdue_actions(user, limit: int = 10) -> list[tuple[PlanAction, SupportCase]]:
-    """Open plan actions past their due date in the user's cases (theirs first), oldest first."""
+def overdue_actions(user, limit: int = 10, with_school: bool = False) -> list[tuple[PlanAction, SupportCase]]:
+    """Open plan actions past their due date in the user's cases (theirs first), oldest first;
+    ``with_school``: each case's school loaded with it (a district's panel names the school)."""
     day = today_kst()
     overdue = (select(PlanAction.id).join(SupportCase, PlanAction.case_id == SupportCase.id)
                .where(case_scope(user), SupportCase.status.in_(OPEN_STATUSES), PlanAction.status == "open",
@@ -145,7 +146,8 @@ def overdue_actions(user, limit: int = 10) -> list[tuple[PlanAction, SupportCase
     ids = list(dict.fromkeys([*own, *others]))[:limit]
     rows = db.session.execute(
         select(PlanAction, SupportCase).join(SupportCase, PlanAction.case_id == SupportCase.id)
-        .where(PlanAction.id.in_(ids)).options(joinedload(SupportCase.student))).unique().all()
+        .where(PlanAction.id.in_(ids)).options(joinedload(SupportCase.student),
+                                               *([joinedload(SupportCase.school)] if with_school else []))).unique().all()
     position = {action_id: i for i, action_id in enumerate(ids)}
     return sorted(rows, key=lambda row: position[row[0].id])
 

@@ -1,11 +1,9 @@
 """Role home pages: / sends each user to the page of their role."""
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from .. import permissions as p
 from ..audit.services import record
-from ..auth.models import Organisation
 from ..cases import queries as q
 from ..db import today_kst
 from ..extensions import db
@@ -49,12 +47,8 @@ def _school_panels() -> dict:
 
 def _district_panels() -> dict:
     """Open concerns, escalated cases, overdue plan actions and referrals, guardian figures."""
-    overdue = q.overdue_actions(current_user)
-    school_ids = {case.school_id for _action, case in overdue}
-    if school_ids:  # one query for the school names the panel shows, not one per line
-        db.session.execute(select(Organisation).where(Organisation.id.in_(school_ids))).scalars().all()
     return {"concerns": open_concerns(current_user), "escalated": q.escalated_cases(current_user),
-            "overdue": overdue, "overdue_referrals": overdue_referrals_for(current_user),
+            "overdue": q.overdue_actions(current_user, with_school=True), "overdue_referrals": overdue_referrals_for(current_user),
             "guardian_figures": guardian_figures(current_user), "today": today_kst(), **_alerts()}
 
 

@@ -91,3 +91,25 @@ def test_lead_coordinator_and_staff_homes_do_not_grow(app, build):
     district = pages["/home/district"][1]
     assert _panel(district, "p-referrals").count("<li>") == 5  # the panel's limit, oldest deadline first
     assert _panel(district, "p-escalated").count('href="/cases/') == 14
+
+
+def test_the_district_overdue_panel_loads_each_school_with_its_action(app, build):
+    """Overdue plan actions in one school or in five: the panel names each school without a
+    query per line (the schools come with the actions, not from a list nobody kept)."""
+    coordinator = build.user("district_coordinator", organisation=build.organisation("district_office", "마포구"))
+    day = today_kst() - dt.timedelta(days=3)
+
+    def late_in_new_school(i: int) -> str:
+        school = build.school(name=f"망원{i}초등학교")
+        lead = build.user("school_lead", organisation=school)
+        add_plan_action(build.case(school, status="in_support", lead=lead), lead, goal=f"목표{i}", action="x", due_on=day)
+        db.session.commit()
+        return school.name
+
+    first = late_in_new_school(0)
+    one, _html = _statements(app, coordinator, "/home/district")
+    names = [first] + [late_in_new_school(i) for i in range(1, 5)]
+    five, html = _statements(app, coordinator, "/home/district")
+    assert five == one
+    overdue = _panel(html, "p-overdue_actions")
+    assert all(name in overdue for name in names) and overdue.count("<li>") == 5
