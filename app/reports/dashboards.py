@@ -53,6 +53,16 @@ class Dashboard:
     counted_at: dt.datetime          #: when the figures were counted (UTC): the page says so
     sections: list[tuple[str, list[Panel]]] = field(default_factory=list)
     statistics: list[Statistic] = field(default_factory=list)
+    #: HTML rendered from these figures, kept with them while the page is cached (a district's
+    #: ~16 tables of up to ~200 schools took ~35 ms to render on every view)
+    rendered: dict[str, Markup] = field(default_factory=dict, compare=False, repr=False)
+
+    def rendered_once(self, name: str, render) -> Markup:
+        """``render()`` the first time, the same HTML afterwards (two threads may both render)."""
+        html = self.rendered.get(name)
+        if html is None:
+            html = self.rendered[name] = Markup(render())
+        return html
 
     def panel(self, key: str) -> Panel | None:
         return next((p for _title, panels in self.sections for p in panels if p.table.source.key == key), None)

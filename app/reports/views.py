@@ -64,7 +64,8 @@ def index():
 def page(level: str):
     """A statistics page: charts first, every number one click away as a table."""
     dashboard, form = _dashboard(level)
-    html = render_template("reports/dashboard.html", dashboard=dashboard, form=form, level=level,
+    sections = dashboard.rendered_once("sections", lambda: render_template("reports/_sections.html", dashboard=dashboard))
+    html = render_template("reports/dashboard.html", dashboard=dashboard, form=form, level=level, sections_html=sections,
                            title=LEVEL_TITLES[level], groups=GROUPS, periods=PERIOD_KINDS,
                            cell_text=cell_text, statistic_text=statistic_text, args=_link_args(dashboard))
     _audit("report_viewed", dashboard)

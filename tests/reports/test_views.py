@@ -129,3 +129,26 @@ def test_the_printed_report_has_a_summary_charts_and_tables(app, people, distric
         "/reports/district/report?period=semester&year=2026&semester=1").get_data(as_text=True)
     assert "2026학년도 1학기 지원 요청" in html and "<svg" in html and "<table" in html
     assert "print.css" in html and "<nav" not in html
+
+
+def test_a_cached_district_page_renders_its_tables_once_per_language(app, build, people, district):
+    """The ~16 tables of a district page are rendered once for the cached figures: a second view,
+    by another coordinator of the office, reuses that HTML; another language renders its own."""
+    from flask import template_rendered
+    from .test_english import english
+    app.config["REPORT_CACHE_SECONDS"] = 600
+    colleague = build.user("district_coordinator", organisation=district.office)
+    rendered = []
+
+    def seen(_sender, template, **_extra):
+        rendered.append(template.name)
+    url = "/reports/district?period=semester&year=2026&semester=1"
+    with template_rendered.connected_to(seen, app):
+        first = sign_in(app, people["coordinator"]).get(url).get_data(as_text=True)
+        second = sign_in(app, colleague).get(url).get_data(as_text=True)
+        in_english = english(sign_in(app, colleague)).get(url).get_data(as_text=True)
+    assert rendered.count("reports/_sections.html") == 2 and rendered.count("reports/dashboard.html") == 3
+    sections = first[first.index('<section class="ieum-report-section"'):first.rindex("</section>")]
+    assert sections and sections in second and sections not in in_english
+    assert "Cases" in in_english[in_english.index('<section class="ieum-report-section"'):]
+    assert len(events("report_viewed")) == 3  # every view is audited, cached or not
