@@ -365,3 +365,22 @@ def test_database_errors_do_not_carry_values(app, db):
                            {"c": "SEOBU", "k": "비밀값-홍길동", "e": "x"})
     db.session.rollback()
     assert "비밀값-홍길동" not in str(error.value) and "hidden" in str(error.value)
+
+
+def test_the_wsgi_entry_point_freezes_what_start_up_made(tmp_path):
+    """Issue 13: gunicorn's workers keep the start-up objects out of every full collection."""
+    import subprocess
+    import sys
+    folder = tmp_path / "instance"
+    folder.mkdir(mode=0o700)
+    KeyRing.generate(folder / "keys.json").save()
+    (folder / "keys.json").chmod(0o600)
+    env = {**os.environ, "IEUM_INSTANCE_PATH": str(folder), "IEUM_SECRET_KEY": "x",
+           "IEUM_KEYS_FILE": str(folder / "keys.json"), "DATABASE_URL": f"sqlite:///{folder / 'ieum.db'}"}
+    env.pop("IEUM_KEYS", None)
+    probe = "import gc, wsgi; print(gc.get_freeze_count(), wsgi.app.name)"
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    frozen, name = done.stdout.split()
+    assert int(frozen) > 50_000 and name == "app"
