@@ -30,8 +30,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import (cpu_share, errors, extensions, i18n, input_guard, models, navigation, profiling,  # noqa: F401  (models: all tables)
-                   security, submissions, transactions)
+    from . import (cpu_share, errors, extensions, form_fields, i18n, input_guard, models, navigation,  # noqa: F401  (models: all tables)
+                   profiling, security, submissions, transactions)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(app.root_path).parent / "migrations"),
                                 render_as_batch=True, compare_type=True)
@@ -41,6 +41,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     security.init_app(app)
     input_guard.init_app(app)  # a NUL anywhere in a request: a Korean 400 before any view
     navigation.init_app(app)
+    form_fields.init_app(app)
     cpu_share.init_app(app)
     errors.init_app(app)
     profiling.init_app(app)

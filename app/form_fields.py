@@ -16,6 +16,7 @@ import re
 import wtforms
 from flask_babel import gettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 
 from .i18n import date_words
 from .submissions import new_token
@@ -68,3 +69,30 @@ class BaseForm(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             filters = [*unbound_field.kwargs.get("filters", ()), strip_controls]
             return unbound_field.bind(form=form, filters=filters, **options)
+
+
+def choice_controls(field) -> Markup:
+    """The checkboxes or radio buttons of a choice field, each ``<input> <label>`` in a
+    ``krds-form-check`` div: the HTML of ``{% for choice in field %}{{ choice() }} {{ choice.label() }}``
+    without binding one wtforms field per choice (a case page's consent form lists the ~170
+    agencies of its office: binding them was a third of the page's rendering at Seoul scale).
+    A field with render arguments of its own goes the wtforms way."""
+    choices = list(field.iter_choices())
+    if field.render_kw or any(len(choice) == 4 and choice[3] for choice in choices):
+        return Markup("").join(Markup('<div class="krds-form-check">%s %s</div>') % (option(), option.label())
+                               for option in field)
+    kind = field.option_widget.input_type
+    flags = " ".join(name for name in ("disabled",) if field.flags.disabled)
+    required = " required" if field.flags.required else ""
+    name = escape(field.name)
+    parts = []
+    for i, (value, label, checked, *_kw) in enumerate(choices):
+        ident = escape(f"{field.id}-{i}")
+        parts.append(f'<div class="krds-form-check"><input {"checked " if checked else ""}{flags + " " if flags else ""}'
+                     f'id="{ident}" name="{name}"{required} type="{kind}" value="{escape(value)}"> '
+                     f'<label for="{ident}">{escape(label)}</label></div>')
+    return Markup("".join(parts))
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["choice_controls"] = choice_controls

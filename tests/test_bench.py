@@ -196,3 +196,14 @@ def test_concurrent_summary_counts_failed_requests_and_5xx():
     assert summary["pages"]["agency_inbox"]["errors"] == 1 and not summary["pages"]["agency_inbox"]["ok"]
     assert summary["pages"]["staff_home"]["errors"] == 1  # a lapsed session measures nothing
     assert summary["errors"] == 4
+
+
+def test_concurrent_summary_tells_pages_beside_a_long_request_from_the_others():
+    from benchlib.concurrent import Recorder, summarize_concurrent
+    recorder = Recorder()
+    recorder.busy.append((10.0, 12.0))  # an export ran from 10 s to 12 s
+    for started, total in ((1.0, 30), (9.99, 40), (11.0, 400), (12.5, 20)):  # the 2nd ends inside the export
+        recorder.add("lead_home", Result(200, {}, b"x", total / 2, total, started))
+    row = summarize_concurrent(recorder, {}, 3.0, 4, 3.0)["pages"]["lead_home"]
+    assert row["beside_long_requests"] == 2
+    assert row["p95_beside_ms"] > 300 and row["p95_alone_ms"] < 30

@@ -23,6 +23,8 @@ class Result:
     body: bytes
     ttfb_ms: float
     total_ms: float
+    #: time.perf_counter() when the request was sent
+    started: float = 0.0
 
     @property
     def server_ms(self) -> float | None:
@@ -84,7 +86,7 @@ class Session:
             total = time.perf_counter()
             self._keep_cookies(response)
             headers_in = {k.lower(): v for k, v in response.getheaders()}
-            return Result(response.status, headers_in, data, (ttfb - started) * 1000, (total - started) * 1000)
+            return Result(response.status, headers_in, data, (ttfb - started) * 1000, (total - started) * 1000, started)
         finally:
             conn.close()
 

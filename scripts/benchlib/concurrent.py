@@ -20,6 +20,8 @@ class Recorder:
         self.lock = threading.Lock()
         self.by_page: dict[str, list[Result]] = defaultdict(list)
         self.failures: dict[str, list[str]] = defaultdict(list)
+        #: (start, end) of each long request, to tell the pages it slowed from the others
+        self.busy: list[tuple[float, float]] = []
 
     def add(self, key: str, result: Result) -> None:
         with self.lock:
@@ -50,7 +52,16 @@ def _timed(name: str, recorder: Recorder, out: dict, run) -> None:
     except Exception as error:  # reported, never raised: the other users keep going
         recorder.fail(name, error)
         out[name] = {"error": f"{type(error).__name__}: {error}"}
-    out[name]["seconds"] = round(time.perf_counter() - started, 3)
+    ended = time.perf_counter()
+    out[name]["seconds"] = round(ended - started, 3)
+    with recorder.lock:
+        recorder.busy.append((started, ended))
+
+
+def _overlaps(result: Result, busy: list[tuple[float, float]]) -> bool:
+    """Did the request run while a long request (export, import) was running?"""
+    end = result.started + result.total_ms / 1000
+    return any(start < end and result.started < stop for start, stop in busy)
 
 
 def audit_export(session: Session, path: str, day: str, fmt: str) -> dict:
@@ -114,8 +125,12 @@ def summarize_concurrent(recorder: Recorder, side: dict, elapsed: float, users: 
         errors += len(bad) + len(failures)
         total += len(results)
         p95 = percentile([r.total_ms for r in results], 95)
+        beside = [r.total_ms for r in results if _overlaps(r, recorder.busy)]
+        alone = [r.total_ms for r in results if not _overlaps(r, recorder.busy)]
         pages[key] = {"requests": len(results), "p50_ms": percentile([r.total_ms for r in results], 50),
                       "p95_ms": p95, "server_p95_ms": percentile([r.server_ms for r in results if r.server_ms], 95),
+                      "beside_long_requests": len(beside), "p95_beside_ms": percentile(beside, 95),
+                      "p95_alone_ms": percentile(alone, 95),
                       "errors": len(bad) + len(failures), "error_statuses": sorted(set(bad)),
                       "failures": failures[:5], "ok": p95 is not None and p95 <= CONCURRENT_TARGET_MS and not bad}
     background_failures = {k: v for k, v in recorder.failures.items() if k in side}

@@ -83,13 +83,16 @@ def concurrent_table(result: dict) -> str:
     lines = [f"concurrent run: {result['users']} users, {result['elapsed_s']} s, {result['requests']} requests "
              f"({result['throughput_rps']} req/s), errors: {result['errors']}"]
     width = max([len(k) for k in result["pages"]] + [4])
-    lines.append(f"{'page'.ljust(width)}  {'n':>5}  {'p50':>7}  {'p95':>7}  {'srv p95':>7}  err  target")
+    lines.append(f"{'page'.ljust(width)}  {'n':>5}  {'p50':>7}  {'p95':>7}  {'srv p95':>7}  {'beside':>6}  "
+                 f"{'p95 b.':>7}  {'p95 a.':>7}  err  target")
     for key, row in result["pages"].items():
         mark = "OK" if row["ok"] else ("ERR" if row["errors"] else "MISS")
         lines.append(f"{key.ljust(width)}  {row['requests']:>5}  {_ms(row['p50_ms']):>7}  {_ms(row['p95_ms']):>7}  "
-                     f"{_ms(row['server_p95_ms']):>7}  {row['errors']:>3}  ≤{CONCURRENT_TARGET_MS:.0f} {mark}"
+                     f"{_ms(row['server_p95_ms']):>7}  {row['beside_long_requests']:>6}  {_ms(row['p95_beside_ms']):>7}  "
+                     f"{_ms(row['p95_alone_ms']):>7}  {row['errors']:>3}  ≤{CONCURRENT_TARGET_MS:.0f} {mark}"
                      + (f"  statuses {row['error_statuses']}" if row["error_statuses"] else "")
                      + (f"  {row['failures'][0]}" if row["failures"] else ""))
+    lines.append("  beside: requests that ran while the export or the import ran; p95 b. / a.: beside them / alone")
     for name, info in result["background"].items():
         lines.append(f"  alongside: {name}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
     for name, failures in result.get("background_failures", {}).items():

@@ -75,8 +75,9 @@ def agency_choices(office_code: str | None) -> list[tuple[int, str]]:
                               .where(Organisation.kind == "agency", Organisation.active.is_(True),
                                      Organisation.office_code == office_code)
                               .order_by(Organisation.name)).all()
-    return [(row.id, f"{row.name} ({AGENCY_KIND_LABELS.get(row.agency_kind, row.agency_kind)})" if row.agency_kind
-             else row.name) for row in rows]
+    kinds = {kind: str(AGENCY_KIND_LABELS.get(kind, kind)) for kind in {row.agency_kind for row in rows} if kind}
+    # each kind's label translated once, not once per agency (~170 in a district office)
+    return [(row.id, f"{row.name} ({kinds[row.agency_kind]})" if row.agency_kind else row.name) for row in rows]
 
 
 def consent_form(case, formdata=None) -> ConsentForm:
