@@ -113,13 +113,20 @@ class EncryptedField:
         return value
 
     def _decrypt(self, obj: Any, stored: str) -> Any:
-        """The value, or an Unreadable stand-in (with an integrity alarm) when it fails."""
-        table = obj.__tablename__
+        return self.read(type(obj), obj.uid, stored)
+
+    def read(self, owner: type, uid: str, stored: str | None) -> Any:
+        """The value of ``stored``, this field's column of the ``owner`` row ``uid``, or an Unreadable
+        stand-in (with an integrity alarm) when it fails: for plain query rows, where loading whole
+        objects to read one field would cost more than the page (``Student.name.read(Student, uid, enc)``)."""
+        if stored is None:
+            return None
+        table = owner.__tablename__
         try:
-            return self.load(keyring().decrypt(stored, table, self.column, obj.uid))
+            return self.load(keyring().decrypt(stored, table, self.column, uid))
         except (DecryptionError, ValueError):  # ValueError: authentic text that does not load
-            raise_integrity_alarm(table, self.column, obj.uid)
-            return self.stand_in(table, obj.uid)
+            raise_integrity_alarm(table, self.column, uid)
+            return self.stand_in(table, uid)
 
     def stand_in(self, table: str, uid: str) -> Unreadable:
         """What a failed read shows (display only: it is refused on write)."""

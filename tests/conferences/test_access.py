@@ -136,8 +136,8 @@ def test_home_reads_are_scoped(db, conference_world, make_conference):
     assert a.my_action_items(w.other_lead, today_kst()) == []
     later = soon + dt.timedelta(days=1)
     assert [m.overdue for m in a.my_action_items(w.staff, later)] == [True]
-    assert [r[0].case_id for r in a.my_upcoming_reviews(w.staff, today_kst())] == [w.guardian_case.id]
-    assert [r[0].case_id for r in a.my_upcoming_reviews(w.coordinator, today_kst())] == [w.guardian_case.id]
+    assert [r.case_id for r in a.my_upcoming_reviews(w.staff, today_kst())] == [w.guardian_case.id]
+    assert [r.case_id for r in a.my_upcoming_reviews(w.coordinator, today_kst())] == [w.guardian_case.id]
     assert a.my_upcoming_reviews(w.guardian_user, today_kst()) == []
     assert a.my_upcoming_reviews(w.other_lead, today_kst()) == []
     assert a.my_upcoming_reviews(w.staff, today_kst(), within=2) == []

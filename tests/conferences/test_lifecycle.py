@@ -80,7 +80,7 @@ def test_closing_a_case_ends_its_action_items_and_takes_them_off_every_list(app,
     # off the home reads, the reviews and the daily reminder
     assert a.my_action_items(w.agent, today) == [] and a.my_action_items(w.staff, today) == []
     assert descriptions(a.my_action_items(w.guardian_user, today)) == {"가정 방문"}
-    assert {r[0].case_id for r in a.my_upcoming_reviews(w.staff, today)} == {w.guardian_case.id}
+    assert {r.case_id for r in a.my_upcoming_reviews(w.staff, today)} == {w.guardian_case.id}
     assert ("item", items["학교 회의"].id) not in due_work(today)
     with pytest.raises(DomainError, match="사례 종결로 끝난"):
         cs.set_action_item_status(items["학교 회의"], w.staff, "open")
