@@ -124,3 +124,17 @@ def test_moving_every_registered_student_to_a_new_class_is_one_audit_insert(db, 
     assert len([s for s in seen if is_audit_append(s)]) == 2  # the twelve students' events, then the import's
     events = _db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="student_updated"))
     assert events == 12
+
+
+def test_the_save_reuses_the_blind_indexes_its_own_check_computed(db, client, school, teacher, monkeypatch):
+    # the save matches again under the write lock; 2,000 rows' HMACs cost ~50 ms of that lock
+    import app.students.importer as importer
+    page = client.post("/students/import", **upload(csv(7))).get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
+    computed = []
+    original = importer._duplicate_keys
+    monkeypatch.setattr(importer, "_duplicate_keys", lambda row: computed.append(row["name"]) or original(row))
+    response = client.post("/students/import", data={"payload": payload, "filename": "list.csv"})
+    assert response.status_code == 302
+    assert sorted(computed) == sorted(f"학생{i}" for i in range(7))  # once per row, not once per match
+    assert _db.session.scalar(select(func.count(Student.id))) == 7
