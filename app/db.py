@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -56,14 +58,27 @@ class IdMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+def new_uid() -> str:
+    """A new public id: a UUID laid out as version 7 (RFC 9562), the creation time in
+    milliseconds first, then 74 random bits.  New rows land at the end of every uid index and,
+    as data subjects, at the end of the audit trail's subject indexes: with random (version 4)
+    ids, the 2,000 events of a class-list import went to random places of two 5,000,000-entry
+    indexes, ~0.4-1 s of the write lock at Seoul scale against ~50 ms at the end.  74 random
+    bits keep an id unguessable; what it tells is when its row was made, which every reader
+    of the row may see anyway."""
+    millis = time.time_ns() // 1_000_000 & (1 << 48) - 1
+    rand_a, rand_b = secrets.randbits(12), secrets.randbits(62)
+    return str(uuid.UUID(int=millis << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b))
+
+
 class UidMixin(IdMixin):
-    """A public UUID: used in URLs and as associated data of encrypted fields."""
+    """A public UUID (``new_uid``): used in URLs and as associated data of encrypted fields."""
 
     uid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
 
     def __init__(self, **kwargs: Any) -> None:
         # the uid must exist before any encrypted field is assigned
-        self.uid = kwargs.pop("uid", None) or str(uuid.uuid4())
+        self.uid = kwargs.pop("uid", None) or new_uid()
         super().__init__(**kwargs)
 
 
