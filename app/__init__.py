@@ -54,7 +54,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     with app.app_context():
         from .db_setup import configure_engine, secure_instance_folder
         secure_instance_folder(app.instance_path)  # 0700 whoever starts the app, whatever the umask
-        configure_engine(extensions.db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])  # SQLite files 0600 likewise
+        configure_engine(extensions.db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"],  # SQLite files 0600 likewise
+                         app.config["SQLITE_CACHE_KIB"])
         _refuse_a_ring_that_does_not_fit(app)
     from .integrity import flush_integrity_alarms
     app.teardown_request(flush_integrity_alarms)  # undecryptable values read in this request

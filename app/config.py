@@ -71,6 +71,8 @@ class Config:
     IEUM_REQUEST_STATS = False
     #: how long a SQLite writer waits for the lock before the request answers 503
     SQLITE_BUSY_TIMEOUT_MS = 10_000
+    #: SQLite's page cache per connection, in KiB (db_setup.configure_engine)
+    SQLITE_CACHE_KIB = 16_384
     #: seconds a client is told to wait (Retry-After) when the database stayed locked (SQLite)
     LOCKED_RETRY_AFTER = 2
     #: e-mail alerts (app/mail.py); without MAIL_HOST and MAIL_SENDER nothing is queued and the

@@ -384,3 +384,14 @@ def test_the_wsgi_entry_point_freezes_what_start_up_made(tmp_path):
     assert done.returncode == 0, done.stderr
     frozen, name = done.stdout.split()
     assert int(frozen) > 50_000 and name == "app"
+
+
+@pytest.mark.skipif(bool(os.environ.get("IEUM_TEST_DATABASE_URL")), reason="a SQLite connection setting")
+def test_every_sqlite_connection_gets_the_configured_page_cache(make_app):
+    # 2 MB (SQLite's default) made a 2,000-row import spill pages under the write lock
+    from app.extensions import db
+    for kib, app in ((16_384, make_app()), (4_096, make_app(SQLITE_CACHE_KIB=4_096))):
+        with app.app_context():
+            db.engine.dispose()  # new connections, made with this app's settings
+            with db.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -kib

@@ -15,6 +15,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 
+from ..bulk import insert_rows
 from ..db import utcnow
 from ..extensions import db
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
@@ -194,9 +195,30 @@ def record_each(action: str, subjects: list, *, actor: Any = None, details: dict
     each, with ``details`` for all or ``details_each[i]`` for the i-th, appended with one chain
     lock and one INSERT, so a 2,000-row import holds the write lock for far less time.
     Returns how many events were appended; no ORM objects are made for them."""
-    session = _plain(session or db.session)
+    return append_rows(sealed_rows(action, subjects, actor=actor, details=details, details_each=details_each),
+                       session=session)
+
+
+def sealed_rows(action: str, subjects: list, *, actor: Any = None, details: dict | None = None,
+                details_each: list[dict] | None = None) -> list[dict[str, Any]]:
+    """The events ``record_each`` appends, made ahead: their columns and subject seals, all
+    but the chain.  A bulk save builds them before it takes the write lock, so only the hashes,
+    which need the chain's head, are computed under it (``append_rows``)."""
+    kid, key = keyring().audit_key()
     each = details_each if details_each is not None else [details] * len(subjects)
-    rows = [event_values(action, obj=x, subject=x, actor=actor, details=d) for x, d in zip(subjects, each, strict=True)]
+    rows = []
+    for subject, detail in zip(subjects, each, strict=True):
+        values = event_values(action, obj=subject, subject=subject, actor=actor, details=detail)
+        values["key_id"] = kid
+        values["subject_seal"] = subject_seal(key, values["subject_ref"])
+        rows.append(values)
+    return rows
+
+
+def append_rows(rows: list[dict[str, Any]], session=None) -> int:
+    """Append events made by ``event_values`` or ``sealed_rows`` with one chain lock and one
+    INSERT (kept aside instead while a request is in its read phase); returns how many."""
+    session = _plain(session or db.session)
     pending = g.get(PENDING_KEY) if has_request_context() else None
     if pending is not None and session is db.session():
         pending.extend(rows)
@@ -247,11 +269,13 @@ def append_many(session, rows: list[dict[str, Any]]) -> None:
     now = utcnow()  # read under the lock, once: occurred_at never decreases with id
     stored = []
     for values in rows:
+        sealed = values.get("key_id") == kid and "subject_seal" in values  # by sealed_rows, same key
         values = dict(values, occurred_at=now, prev_hash=prev, key_id=kid)
-        values["subject_seal"] = subject_seal(key, values.get("subject_ref"))
+        if not sealed:
+            values["subject_seal"] = subject_seal(key, values.get("subject_ref"))
         values["hash"] = prev = chain_hash(prev, values, kid, key)
         stored.append(values)
-    session.connection().execute(_INSERT, stored)
+    insert_rows(session.connection(), AuditEvent.__table__, stored)
     session.info[_HEAD_KEY] = prev
 
 

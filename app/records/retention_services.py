@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, event, exists, insert, not_, select
+from sqlalchemy import and_, event, exists, not_, select
 from sqlalchemy.orm import Session
 
 from ..audit.services import record
+from ..bulk import insert_rows
 from ..auth.models import Organisation
 from ..db import today_kst, utcnow
 from ..domain import DomainError, NotPermitted
@@ -81,13 +82,16 @@ def keep_retention_of_registered(school: Organisation, students: list[Student]) 
     """The rows the flush hook would have added for ``students``, registered at once by an
     import (new students: no leaving date, so the birth date is not needed), in one INSERT."""
     this_year, now = school_year(today_kst()), utcnow()
+    by_grade: dict = {}  # the rule depends on the grade alone here: computed once per grade
     rows = []
     for student in students:
-        result = retention_for(level=school.school_level, grade=student.grade, grade_year=this_year,
-                               left_school_on=None, birth_date=None)
+        result = by_grade.get(student.grade)
+        if result is None:
+            result = by_grade[student.grade] = retention_for(level=school.school_level, grade=student.grade,
+                                                             grade_year=this_year, left_school_on=None, birth_date=None)
         rows.append({"student_id": student.id, "rule": result.rule, "until": result.until, "missing": result.missing,
                      "grade_year": this_year, "left_school_on": None, "computed_at": now})
-    db.session.execute(insert(StudentRetention.__table__), rows)
+    insert_rows(db.session.connection(), StudentRetention.__table__, rows)
 
 
 def retention_of(student: Student) -> StudentRetention:

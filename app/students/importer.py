@@ -246,7 +246,8 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     preview = parse_class_list(raw, school)
     if not preview.ok:
         raise DomainError(gettext("오류가 있는 행이 %(n)d개 있어 저장하지 않았습니다.", n=len(preview.errors)), "file")
-    # encrypted before the write lock; none of them is in the session, so begin_write leaves them be
+    # encrypted, with their rows and audit events, before the write lock; none of them is in the
+    # session, so begin_write leaves them be
     adding = [i for i in range(len(preview.rows)) if i not in preview.matches]
     built = dict(zip(adding, new_students(actor, school, [preview.rows[i] for i in adding])))
     begin_write()
@@ -256,7 +257,7 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
         raise DomainError(gettext("그사이에 같은 학생이 등록되었습니다. 파일을 다시 확인해 주세요."), "file")
     preview.matches = fresh
     with db.session.begin_nested():
-        create_students(actor, school, [student for i, student in built.items() if i not in preview.matches])
+        create_students(school, [new for i, new in built.items() if i not in preview.matches])
         changes = [(student, {key: preview.rows[index][key] for key in preview.changes(index)})
                    for index, student in preview.matches.items() if preview.changes(index)]
         updated = update_students(actor, school, changes)

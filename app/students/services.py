@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from flask_babel import gettext
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
 
 from .. import signals
-from ..audit.services import record, record_each
+from ..bulk import insert_rows
+from ..audit.services import append_rows, record, record_each, sealed_rows
 from ..auth.models import Organisation
 from ..db import blind_index_matches, today_kst, utcnow
 from ..domain import DomainError, NotPermitted
@@ -117,9 +119,17 @@ def create_student(actor, school: Organisation, fields: dict, allow_duplicate: b
     return student
 
 
-def new_students(actor, school: Organisation, rows: list[dict]) -> list[Student]:
-    """Validated, encrypted students of ``school``, not yet saved: an import builds them before
-    it takes the write lock, so encryption and blind indexes are not computed under it."""
+class NewStudent(NamedTuple):
+    """A student an import will register, made ahead of the write lock (``new_students``)."""
+    student: Student
+    values: dict  # its row, as the unit of work would insert it
+    event: dict  # its ``student_created`` event, sealed (audit.services.sealed_rows)
+
+
+def new_students(actor, school: Organisation, rows: list[dict]) -> list[NewStudent]:
+    """Validated, encrypted students of ``school``, not yet saved, with their rows and audit
+    events: an import makes all of it before it takes the write lock, so encryption, blind
+    indexes and event seals are not computed under it (``create_students`` saves them)."""
     _require_school_member(actor, school)
     students = []
     for fields in rows:
@@ -127,25 +137,28 @@ def new_students(actor, school: Organisation, rows: list[dict]) -> list[Student]
         student = Student(school_id=school.id)
         _assign(student, fields)
         students.append(student)
-    return students
+    now = utcnow()
+    events = sealed_rows("student_created", students, actor=actor, details={"duplicate_confirmed": True})
+    return [NewStudent(student, _insert_values(student, now), event) for student, event in zip(students, events)]
 
 
-def create_students(actor, school: Organisation, students: list[Student]) -> list[Student]:
-    """Register students built by ``new_students`` (an import whose duplicates were checked):
+def create_students(school: Organisation, new: list[NewStudent]) -> list[Student]:
+    """Register students made by ``new_students`` (an import whose duplicates were checked):
     the same rows and audit events as ``create_student(..., allow_duplicate=True)`` per row,
     but one INSERT (executemany) and one audit append for all, without the unit of work's
     per-object cost, so the write transaction stays short.  What other features add for a new
     student (records: its retention row) follows the ``students_registered`` signal."""
-    if not students:
-        return students
-    table, now = Student.__table__, utcnow()
-    db.session.execute(insert(table), [_insert_values(student, now) for student in students])
+    if not new:
+        return []
+    table = Student.__table__
+    insert_rows(db.session.connection(), table, [n.values for n in new])
+    students = [n.student for n in new]
     ids = dict(db.session.execute(select(table.c.uid, table.c.id).where(table.c.uid.in_([s.uid for s in students]))).all())
-    for student in students:
-        student.id, student.created_at, student.updated_at = ids[student.uid], now, now
-        make_transient_to_detached(student)  # saved: adding it to a session later does not insert it again
+    for n in new:
+        n.student.id, n.student.created_at, n.student.updated_at = ids[n.student.uid], n.values["created_at"], n.values["updated_at"]
+        make_transient_to_detached(n.student)  # saved: adding it to a session later does not insert it again
     signals.students_registered.send(school, students=students)
-    record_each("student_created", students, actor=actor, details={"duplicate_confirmed": True})
+    append_rows([n.event for n in new])
     return students
 
 

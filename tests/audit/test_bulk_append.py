@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.audit.chain import verify_chain
 from app.audit.models import AuditEvent
-from app.audit.services import PENDING_KEY, SAME_AS_SUBJECT, record, record_each
+from app.audit.services import PENDING_KEY, SAME_AS_SUBJECT, append_rows, keyring, record, record_each, sealed_rows, subject_seal
 from tests.querycount import counting, is_audit_append
 
 #: the columns that say what happened (the chain columns differ by position, by design)
@@ -98,3 +98,40 @@ def test_a_read_phase_keeps_them_for_after_the_page(app, db, build):
         kept = g.get(PENDING_KEY)
     assert seen == [] and [v["subject_ref"] for v in kept] == [s.uid for s in students]
     assert rows(db, "kept_aside") == []
+
+
+def test_events_sealed_ahead_are_appended_without_sealing_again(db, build, monkeypatch):
+    # a bulk save seals its events before it takes the write lock: under it only the hashes
+    import app.audit.services as services
+    school = build.school()
+    actor = build.user("school_staff", organisation=school)
+    students = [build.student(school, actor=actor) for _ in range(5)]
+    db.session.commit()
+    ahead = sealed_rows("sealed_ahead", students, actor=actor, details={"duplicate_confirmed": True})
+    sealed_under_lock = []
+    original = services.subject_seal
+    monkeypatch.setattr(services, "subject_seal", lambda key, ref: sealed_under_lock.append(ref) or original(key, ref))
+    assert append_rows(ahead) == 5
+    record_each("sealed_now", students, actor=actor, details={"duplicate_confirmed": True})
+    db.session.commit()
+    assert sealed_under_lock == [s.uid for s in students]  # record_each's own rows only
+    ahead_events, now_events = rows(db, "sealed_ahead"), rows(db, "sealed_now")
+    assert [[getattr(e, c) for c in WHAT if c != "action"] + [e.subject_seal] for e in ahead_events] == \
+           [[getattr(e, c) for c in WHAT if c != "action"] + [e.subject_seal] for e in now_events]
+    assert verify_chain().ok
+
+
+def test_events_sealed_before_the_audit_key_changed_are_sealed_with_the_new_key(db, build):
+    school = build.school()
+    students = [build.student(school) for _ in range(3)]
+    db.session.commit()
+    ahead = sealed_rows("sealed_before_rotation", students)
+    assert keyring().add_audit_key() == "a2"  # rotated between the check and the save
+    append_rows(ahead)
+    db.session.commit()
+    events = rows(db, "sealed_before_rotation")
+    assert {e.key_id for e in events} == {"a2"}
+    # the seal is what a search by subject computes under the event's key
+    _kid, key = keyring().audit_key("a2")
+    assert [e.subject_seal for e in events] == [subject_seal(key, s.uid) for s in students]
+    assert verify_chain().ok

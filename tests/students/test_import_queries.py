@@ -138,3 +138,26 @@ def test_the_save_reuses_the_blind_indexes_its_own_check_computed(db, client, sc
     assert response.status_code == 302
     assert sorted(computed) == sorted(f"학생{i}" for i in range(7))  # once per row, not once per match
     assert _db.session.scalar(select(func.count(Student.id))) == 7
+
+
+def test_the_save_makes_its_new_students_rows_and_events_before_the_write_lock(db, client, school, teacher, monkeypatch):
+    # everything but the chain hashes is made before begin_write: other writers wait for the lock
+    import app.audit.services as audit_services
+    import app.students.importer as importer
+    import app.students.services as student_services
+    page = client.post("/students/import", **upload(csv(9))).get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]*)"', page).group(1)
+    locked, under_lock = [], []
+    original_begin, original_seal, original_values = importer.begin_write, audit_services.subject_seal, student_services._insert_values
+    monkeypatch.setattr(importer, "begin_write", lambda *a: locked.append(True) or original_begin(*a))
+    monkeypatch.setattr(audit_services, "subject_seal",
+                        lambda key, ref: (locked and under_lock.append(("seal", ref))) or original_seal(key, ref))
+    monkeypatch.setattr(student_services, "_insert_values",
+                        lambda student, now: (locked and under_lock.append(("row", student.uid))) or original_values(student, now))
+    response = client.post("/students/import", data={"payload": payload, "filename": "list.csv"})
+    assert response.status_code == 302 and locked
+    new_uids = set(_db.session.execute(select(Student.uid)).scalars())
+    assert len(new_uids) == 9
+    assert [entry for entry in under_lock if entry[1] in new_uids] == []
+    events = _db.session.execute(select(AuditEvent).filter_by(action="student_created")).scalars().all()
+    assert {e.subject_ref for e in events} == new_uids and all(e.subject_seal for e in events)
