@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import insert, select, text
 
-from app.bulk import insert_rows
+from app.bulk import inserted_ids, insert_rows
 from app.db import new_uid
 from app.records.retention_models import StudentRetention
 from app.students.models import Student
+from tests.conftest import PG_URL
 from tests.querycount import counting
 
 #: every column but the ids, to compare a row written each way
@@ -85,3 +87,38 @@ def test_a_failed_insert_leaves_none_of_its_rows(db, build):
     else:
         raise AssertionError("a repeated uid was accepted")
     assert db.session.execute(select(Student.id).where(Student.uid == uid)).first() is None
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite's multi-row VALUES lists")
+def test_sqlite_takes_the_rows_as_values_lists_up_to_its_variable_limit(db, build, monkeypatch):
+    # one statement (one step of the driver, one hand-over of the interpreter lock) per list
+    import app.bulk as bulk
+    school = build.school()
+    db.session.commit()
+    rows = [student_row(school, built_student(school, f"학생{i}")) for i in range(10)]
+    width = len(rows[0])
+    monkeypatch.setattr(bulk, "variable_limit", lambda connection: width * 3 + 1)  # 3 rows a statement
+    connection = db.session.connection()
+    with counting() as seen:
+        insert_rows(connection, Student.__table__, rows)
+    assert len(seen) == 4 and [s.count("), (") for s in seen] == [2, 2, 2, 0]
+    saved = db.session.execute(select(Student.uid).where(Student.school_id == school.id).order_by(Student.id)).scalars().all()
+    assert saved == [row["uid"] for row in rows]  # ids follow the list across statements
+
+
+def test_the_ids_of_rows_just_inserted_are_one_aggregate_row(db, build):
+    school = build.school()
+    db.session.commit()
+    rows = [student_row(school, built_student(school, f"학생{i}")) for i in range(6)]
+    connection = db.session.connection()
+    insert_rows(connection, Student.__table__, rows)
+    uids = [row["uid"] for row in rows]
+    expected = dict(db.session.execute(select(Student.uid, Student.id).where(Student.uid.in_(uids))).all())
+    with counting() as seen:
+        assert inserted_ids(connection, Student.__table__, uids) == expected
+    assert len(seen) == 1 and "count(" in seen[0]
+    # rows whose ids are not one run (the 1st, 3rd and 6th): every id read, still right
+    some = [uids[0], uids[2], uids[5]]
+    with counting() as seen:
+        assert inserted_ids(connection, Student.__table__, some) == {uid: expected[uid] for uid in some}
+    assert len(seen) == 2

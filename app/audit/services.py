@@ -46,7 +46,10 @@ BATCH = 20_000
 #: one-shot HMAC in C (OpenSSL) where available: verify maps it over whole batches
 hmac_digest = getattr(_hashlib, "hmac_digest", None) or hmac.digest
 #: OpenSSL's HMAC object built in one C call (key, message, digest): with hexdigest mapped over a
-#: batch, the fastest HMAC the standard library offers (faster than digest + bytes.hex)
+#: batch, the fastest HMAC the standard library offers (faster than digest + bytes.hex).  Unlike
+#: ``hmac_digest``, which lets go of the GIL at every call, it keeps the GIL for a short message:
+#: 2,000 events hashed under the write lock beside a busy thread of the same worker took 1.4 ms
+#: each (that thread's switch interval) with ``hmac_digest``, 2 µs with this
 hmac_object = getattr(_hashlib, "hmac_new", None) or hmac.new
 
 
@@ -71,7 +74,7 @@ def chain_hash(prev_hash: str, values: dict[str, Any], key_id: str | None = None
     message = canonical(prev_hash, values, key_id).encode("utf-8")
     if key is None:
         return hashlib.sha256(message).hexdigest()
-    return hmac_digest(key, message, "sha256").hex()
+    return hmac_object(key, message, "sha256").hexdigest()
 
 
 def keyring():
@@ -96,7 +99,7 @@ def subject_seal(key: bytes, subject_ref: str | None) -> str | None:
 
 def mac_fields(key: bytes, *fields: Any) -> str:
     """HMAC-SHA256 hex of a canonical JSON array: checkpoints and anchors are signed this way."""
-    return hmac_digest(key, encode_canonical(list(fields)).encode("utf-8"), "sha256").hex()
+    return hmac_object(key, encode_canonical(list(fields)).encode("utf-8"), "sha256").hexdigest()
 
 
 def _lock_chain_and_read_head(session) -> str:

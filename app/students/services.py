@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
 
 from .. import signals
-from ..bulk import insert_rows
+from ..bulk import inserted_ids, insert_rows
 from ..audit.services import append_rows, record, record_each, sealed_rows
 from ..auth.models import Organisation
 from ..db import blind_index_matches, today_kst, utcnow
@@ -153,7 +153,7 @@ def create_students(school: Organisation, new: list[NewStudent]) -> list[Student
     table = Student.__table__
     insert_rows(db.session.connection(), table, [n.values for n in new])
     students = [n.student for n in new]
-    ids = dict(db.session.execute(select(table.c.uid, table.c.id).where(table.c.uid.in_([s.uid for s in students]))).all())
+    ids = inserted_ids(db.session.connection(), table, [s.uid for s in students])
     for n in new:
         n.student.id, n.student.created_at, n.student.updated_at = ids[n.student.uid], n.values["created_at"], n.values["updated_at"]
         make_transient_to_detached(n.student)  # saved: adding it to a session later does not insert it again
