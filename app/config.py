@@ -71,6 +71,9 @@ class Config:
     IEUM_REQUEST_STATS = False
     #: how long a SQLite writer waits for the lock before the request answers 503
     SQLITE_BUSY_TIMEOUT_MS = 10_000
+    #: how long a worker's thread may keep the GIL while others wait for it (wsgi.py; Python's
+    #: default is 5 ms): a thread back from a SQL statement waits this long at most
+    THREAD_SWITCH_INTERVAL_MS = 1.0
     #: SQLite's page cache per connection, in KiB (db_setup.configure_engine)
     SQLITE_CACHE_KIB = 16_384
     #: seconds a client is told to wait (Retry-After) when the database stayed locked (SQLite)

@@ -368,7 +368,8 @@ def test_database_errors_do_not_carry_values(app, db):
 
 
 def test_the_wsgi_entry_point_freezes_what_start_up_made(tmp_path):
-    """Issue 13: gunicorn's workers keep the start-up objects out of every full collection."""
+    """Issue 13: gunicorn's workers keep the start-up objects out of every full collection, and
+    hand the GIL over every millisecond."""
     import subprocess
     import sys
     folder = tmp_path / "instance"
@@ -378,12 +379,13 @@ def test_the_wsgi_entry_point_freezes_what_start_up_made(tmp_path):
     env = {**os.environ, "IEUM_INSTANCE_PATH": str(folder), "IEUM_SECRET_KEY": "x",
            "IEUM_KEYS_FILE": str(folder / "keys.json"), "DATABASE_URL": f"sqlite:///{folder / 'ieum.db'}"}
     env.pop("IEUM_KEYS", None)
-    probe = "import gc, wsgi; print(gc.get_freeze_count(), wsgi.app.name)"
+    probe = "import gc, sys, wsgi; print(gc.get_freeze_count(), wsgi.app.name, sys.getswitchinterval())"
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
-    frozen, name = done.stdout.split()
+    frozen, name, interval = done.stdout.split()
     assert int(frozen) > 50_000 and name == "app"
+    assert float(interval) == 0.001  # a thread back from SQL gets the GIL within 1 ms, not 5
 
 
 @pytest.mark.skipif(bool(os.environ.get("IEUM_TEST_DATABASE_URL")), reason="a SQLite connection setting")
