@@ -109,6 +109,7 @@ def test_other_schools_and_other_roles_are_refused(app, build, closed):
 
 def test_the_survey_day_is_kst(app, closed):
     case, lead = closed
+    case.closed_on = dt.date(2026, 12, 1)  # before the frozen day, whatever day the suite runs on
     with freeze_time("2026-12-02 15:30:00"):  # already 3 December in Seoul
         survey = record_satisfaction(case, lead, party="student", score=4)
     assert survey.surveyed_on == dt.date(2026, 12, 3)
