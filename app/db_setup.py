@@ -3,6 +3,7 @@ and the file modes of the instance folder and SQLite files, whatever the startin
 import logging
 import os
 import stat
+import time
 from pathlib import Path
 
 from sqlalchemy import event
@@ -109,7 +110,41 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000, cache_kib: i
             # upgrade to a writer while another holds the lock, it fails at once.  Reads of a
             # page (GET, and POSTs marked read_first until begin_write) run deferred and never
             # block anyone; their audit events are appended afterwards (app/transactions.py).
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+            if wants_write_lock():
+                begin_immediate(conn, busy_timeout_ms)
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+
+#: the longest pause between two tries for the write lock (SQLite's own handler sleeps up to 100 ms)
+LOCK_POLL_MAX_S = 0.002
+
+
+def begin_immediate(conn, busy_timeout_ms: int) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock in pauses of at most 2 ms.
+
+    SQLite's busy handler sleeps 1, 2, 5 … 25, 50, 100 ms between tries: a writer that queued
+    behind a 256 ms save got the lock at 333 ms, every page behind an import up to 100 ms late.
+    The connection's own timeout is off while this loop tries (its tries are plain statements),
+    and back on for anything else that may meet a busy database.  Past ``busy_timeout_ms`` the
+    "database is locked" error goes up as before (the request answers 503)."""
+    from sqlalchemy.exc import OperationalError
+    raw = conn.connection.dbapi_connection
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, pause = time.monotonic() + busy_timeout_ms / 1000, 0.0002
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                busy = getattr(error.orig, "sqlite_errorname", "SQLITE_BUSY").startswith("SQLITE_BUSY")
+                if not busy or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, LOCK_POLL_MAX_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 # after commit or rollback the cached audit chain head is stale: another writer may go next

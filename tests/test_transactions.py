@@ -8,6 +8,7 @@ import io
 import re
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -213,3 +214,36 @@ def test_an_import_preview_reads_while_another_writer_holds_the_lock(scene):
     assert saved.status_code == 302
     db.session.rollback()
     assert db.session.execute(select(func.count(Student.id))).scalar() >= 300
+
+
+@sqlite_only
+def test_a_writer_queued_behind_the_lock_tries_again_every_few_milliseconds(scene, monkeypatch):
+    """SQLite's own busy handler sleeps up to 100 ms between tries, so a page queued behind an
+    import got the lock up to 100 ms after it was free; the app tries again after ≤ 2 ms."""
+    import app.db_setup as db_setup
+    client, case = scene
+    pauses: list[float] = []
+    release = threading.Event()
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:  # the other writer lets go after the 5th pause
+        pauses.append(seconds)
+        if len(pauses) == 5:
+            release.set()
+        real_sleep(seconds)
+    monkeypatch.setattr(db_setup.time, "sleep", sleep)
+    db.session.rollback()
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None, timeout=0, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    letting_go = threading.Thread(target=lambda: (release.wait(30), other.execute("ROLLBACK")))
+    letting_go.start()
+    try:
+        response = client.post(f"/cases/{case.uid}/notes", data={"note-kind": "counselling", "note-body": "상담 내용"})
+    finally:
+        release.set()
+        letting_go.join()
+        other.close()
+    assert response.status_code == 302  # saved once the other writer let go
+    assert len(pauses) >= 5 and max(pauses) <= db_setup.LOCK_POLL_MAX_S
+    with db.engine.connect() as connection:  # the connection's own timeout is back for other waits
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
