@@ -17,6 +17,7 @@ from ..auth.models import Organisation
 from ..crypto import normalise
 from ..csv_import import csv_rows
 from ..db import index_parts, keyring
+from ..cpu_share import go_first
 from ..db_setup import begin_write
 from ..domain import DomainError
 from ..extensions import db
@@ -255,6 +256,7 @@ def import_class_list(actor, school: Organisation, raw: bytes) -> ImportResult:
     fresh, errors = match_registered(school, [(i + 2, i, row) for i, row in enumerate(preview.rows)], preview.keys)
     if errors:
         raise DomainError(gettext("그사이에 같은 학생이 등록되었습니다. 파일을 다시 확인해 주세요."), "file")
+    go_first(db.session)  # the write lock is ours now: this worker's pages wait for the save, not beside it
     preview.matches = fresh
     with db.session.begin_nested():
         create_students(school, [new for i, new in built.items() if i not in preview.matches])
