@@ -216,8 +216,10 @@ class PlanAction(UidMixin, TimestampMixin, db.Model):
 
     need: Mapped[Optional[CaseNeed]] = relationship()
     owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
-    #: the overdue filter and flags: open actions of a case past their due day (0009)
-    __table_args__ = (Index("ix_plan_action_case_status_due", "case_id", "status", "due_on"),)
+    #: the overdue filter and flags: open actions of a case past their due day (0009); a district's
+    #: oldest open overdue actions, walked in due order across the city (0022)
+    __table_args__ = (Index("ix_plan_action_case_status_due", "case_id", "status", "due_on"),
+                      Index("ix_plan_action_status_due", "status", "due_on"))
     owner_agency: Mapped[Optional[Organisation]] = relationship(foreign_keys=[owner_agency_id])
 
     @property

@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from ..db import blind_index_matches, today_kst
 from ..extensions import db
-from ..permissions import case_scope, cases_visible_to
+from ..permissions import DISTRICT_COORDINATOR, case_scope, cases_visible_to
 from ..students.models import Student
 from ..pagination import page_arg
 from .models import CONSENT_PARTIES, DOMAINS, OPEN_STATUSES, RISK_LEVELS, STATUSES, CaseNeed, Consent, PlanAction, SupportCase
@@ -134,7 +134,13 @@ def overdue_actions(user, limit: int = 10, with_school: bool = False) -> list[tu
     """Open plan actions past their due date in the user's cases (theirs first), oldest first;
     ``with_school``: each case's school loaded with it (a district's panel names the school)."""
     day = today_kst()
-    overdue = (select(PlanAction.id).join(SupportCase, PlanAction.case_id == SupportCase.id)
+    # a district holds ~1/11 of the city's open overdue actions: walking them in due order
+    # (ix_plan_action_status_due) finds its oldest ten after ~100 rows, where probing each of its
+    # ~9,000 cases cost 4.5 ms at Seoul scale.  "+ 0" keeps the join off the case_id index, so
+    # the plan does not depend on the statistics (after ANALYZE SQLite went back to the probes).
+    # A school has few cases: probing them stays the better plan there.
+    case_id = PlanAction.case_id + 0 if user.role == DISTRICT_COORDINATOR else PlanAction.case_id
+    overdue = (select(PlanAction.id).join(SupportCase, case_id == SupportCase.id)
                .where(case_scope(user), SupportCase.status.in_(OPEN_STATUSES), PlanAction.status == "open",
                       PlanAction.due_on < day)
                .order_by(PlanAction.due_on, PlanAction.id).limit(limit))
