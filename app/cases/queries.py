@@ -134,21 +134,23 @@ def overdue_actions(user, limit: int = 10, with_school: bool = False) -> list[tu
     """Open plan actions past their due date in the user's cases (theirs first), oldest first;
     ``with_school``: each case's school loaded with it (a district's panel names the school)."""
     day = today_kst()
-    # a district holds ~1/11 of the city's open overdue actions: walking them in due order
-    # (ix_plan_action_status_due) finds its oldest ten after ~100 rows, where probing each of its
-    # ~9,000 cases cost 4.5 ms at Seoul scale.  "+ 0" keeps the join off the case_id index, so
-    # the plan does not depend on the statistics (after ANALYZE SQLite went back to the probes).
-    # A school has few cases: probing them stays the better plan there.
-    case_id = PlanAction.case_id + 0 if user.role == DISTRICT_COORDINATOR else PlanAction.case_id
-    overdue = (select(PlanAction.id).join(SupportCase, case_id == SupportCase.id)
-               .where(case_scope(user), SupportCase.status.in_(OPEN_STATUSES), PlanAction.status == "open",
-                      PlanAction.due_on < day)
-               .order_by(PlanAction.due_on, PlanAction.id).limit(limit))
     # ids on narrow rows first, the user's own then everyone's, each in due order: ordering by
     # "mine first" made the database sort a district's ~1,600 overdue actions joined to their
     # students (20 ms at Seoul scale); then only the chosen rows are loaded
-    own = db.session.execute(overdue.where(PlanAction.owner_id == user.id)).scalars().all()
-    others = db.session.execute(overdue).scalars().all()
+    overdue = (select(PlanAction.id).where(case_scope(user), SupportCase.status.in_(OPEN_STATUSES), PlanAction.due_on < day)
+               .order_by(PlanAction.due_on, PlanAction.id).limit(limit))
+    # the user's own: the few rows of their owner_id ("|| ''" keeps the planner off the status
+    # index, whose walk in due order would pass every open overdue action of the city first)
+    own = db.session.execute(overdue.join(SupportCase, PlanAction.case_id == SupportCase.id).where(
+        PlanAction.owner_id == user.id, PlanAction.status + "" == "open")).scalars().all()
+    # everyone's: a district holds ~1/11 of the city's open overdue actions, so walking them in
+    # due order (ix_plan_action_status_due) finds its oldest ten after ~100 rows, where probing
+    # each of its ~9,000 cases cost 4.5 ms at Seoul scale.  "+ 0" keeps the join off the case_id
+    # index, so the plan does not depend on the statistics (after ANALYZE SQLite went back to
+    # the probes).  A school has few cases: probing them stays the better plan there.
+    case_id = PlanAction.case_id + 0 if user.role == DISTRICT_COORDINATOR else PlanAction.case_id
+    others = db.session.execute(overdue.join(SupportCase, case_id == SupportCase.id)
+                                .where(PlanAction.status == "open")).scalars().all()
     ids = list(dict.fromkeys([*own, *others]))[:limit]
     rows = db.session.execute(
         select(PlanAction, SupportCase).join(SupportCase, PlanAction.case_id == SupportCase.id)
