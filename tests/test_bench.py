@@ -150,6 +150,15 @@ def _has_scale_command(env) -> bool:
     return " scale " in done.stdout or "\n  scale" in done.stdout
 
 
+def _students_of(instance, logins) -> dict:
+    """Students registered at the school of each of the logins' school leads (raw SQL: no app here)."""
+    import sqlite3
+    with sqlite3.connect(instance / "ieum.db") as connection:
+        return {name: connection.execute(
+            "SELECT count(*) FROM student WHERE school_id = (SELECT organisation_id FROM user_account WHERE login = ?)",
+            (logins[name]["login"],)).fetchone()[0] for name in ("importer", "school_lead")}
+
+
 @pytest.mark.slow
 def test_bench_runs_end_to_end_on_a_tiny_scale_database(tmp_path):
     instance = tmp_path / "instance"
@@ -163,6 +172,8 @@ def test_bench_runs_end_to_end_on_a_tiny_scale_database(tmp_path):
     _flask(env, "db", "upgrade")
     _flask(env, "demo", "scale", "--scale", "0.002", timeout=900)
     assert (instance / "scale-logins.json").exists()
+    logins = json.loads((instance / "scale-logins.json").read_text())["users"]
+    before = _students_of(instance, logins)
     out = tmp_path / "bench.json"
     done = subprocess.run([str(ROOT / "scripts" / "bench"), "--requests", "3", "--concurrent-seconds", "3",
                            "--users", "4", "--import-rows", "200", "--json", str(out)],
@@ -173,7 +184,11 @@ def test_bench_runs_end_to_end_on_a_tiny_scale_database(tmp_path):
     assert all(row["errors"] == 0 and row["requests"] == 3 for row in data["pages"])
     assert all(row["queries_min"] is not None for row in data["pages"])
     assert data["concurrent"]["errors"] == 0 and data["concurrent"]["requests"] > 0
-    assert data["concurrent"]["background"]["class_list_import"]["save_status"] == 302
+    imported = data["concurrent"]["background"]["class_list_import"]
+    assert imported["save_status"] == 302 and imported["login"] == logins["importer"]["login"]
+    # the import grows a school no page measures, never the measured lead's
+    after = _students_of(instance, logins)
+    assert after["importer"] == before["importer"] + 200 and after["school_lead"] == before["school_lead"]
     assert data["errors"] == 0
     assert "page" in done.stdout and "bare hello" in done.stdout
     # the rates the tests may not time: counted, and the chain verified

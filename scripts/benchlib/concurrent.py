@@ -72,12 +72,12 @@ def audit_export(session: Session, path: str, day: str, fmt: str) -> dict:
             "bytes": len(result.body), "format": fmt}
 
 
-def class_list_import(session: Session, path: str, csv_bytes: bytes) -> dict:
+def class_list_import(session: Session, path: str, csv_bytes: bytes, login: str = "") -> dict:
     """Upload (preview of every row), then confirm (save all): the two requests a lead makes."""
     form = session.get(path)
     preview = session.post(path, {"csrf_token": csrf_token(form.text())},
                            files={"file": ("class-list.csv", csv_bytes, "text/csv")})
-    out = {"preview_status": preview.status, "preview_ms": round(preview.total_ms, 1)}
+    out = {"login": login, "preview_status": preview.status, "preview_ms": round(preview.total_ms, 1)}
     if preview.status != 200:
         return out
     confirm_fields = hidden_fields(preview.text(), _confirm_form_index(preview.text()))

@@ -113,7 +113,11 @@ def main(argv=None) -> int:
     print(f"database: {dialect} {url or 'sqlite (instance)'}; rows: {sizes}; scale {logins.get('scale')}")
     log = Path(tempfile.gettempdir()) / f"ieum-bench-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
     env = server_env(instance, url)
-    roles = sorted({p.role for p in pages} | ({pg.LEAD, pg.AUDITOR} if args.concurrent_seconds else set()))
+    importer = pg.IMPORTER if pg.IMPORTER in logins["users"] else pg.LEAD
+    if args.concurrent_seconds and importer == pg.LEAD:
+        print("warning: scale-logins.json names no importer: the class-list import goes to the measured lead's "
+              "school, which grows by --import-rows students a run (rebuild with `flask demo scale`)")
+    roles = sorted({p.role for p in pages} | ({importer, pg.AUDITOR} if args.concurrent_seconds else set()))
     out = {"started": dt.datetime.now(dt.timezone.utc).isoformat(), "db": args.db, "instance": instance,
            "scale": logins.get("scale"), "rows": sizes, "workers": args.workers, "threads": args.threads, "requests": args.requests,
            "server_log": str(log), "skipped": skipped}
@@ -141,7 +145,8 @@ def main(argv=None) -> int:
             background = {
                 "audit_export": lambda: audit_export(sessions[pg.AUDITOR].copy(), export_path,
                                                      args.targets["audit_day"], args.export_format),
-                "class_list_import": lambda: class_list_import(sessions[pg.LEAD].copy(), import_path, csv_bytes),
+                "class_list_import": lambda: class_list_import(sessions[importer].copy(), import_path, csv_bytes,
+                                                               logins["users"][importer]["login"]),
             }
             print(f"concurrent run: {args.users} users for {args.concurrent_seconds:.0f} s …", flush=True)
             out["concurrent"] = run_concurrent(sessions, ordinary, users=args.users, seconds=args.concurrent_seconds,

@@ -98,9 +98,10 @@ def test_logins_file_follows_the_contract_and_its_accounts_sign_in(built, app, d
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["scale"] == float(SCALE) and data["seed"] == 1 and data["password"] == PASSWORD
-    assert set(data["users"]) == set(ROLES) and set(data["targets"]) == TARGETS
+    assert set(data["users"]) == set(ROLES) | {"importer"} and set(data["targets"]) == TARGETS
     assert all(data["targets"].values()), data["targets"]
-    for role, info in data["users"].items():
+    for name, info in data["users"].items():
+        role = "school_lead" if name == "importer" else name
         user = db.session.execute(select(User).filter_by(login=info["login"])).scalar_one()
         assert user.role == role and user.active and not user.password_temporary
         assert user.handling_approved_at is not None and user.training_on is not None
@@ -119,6 +120,22 @@ def test_logins_file_follows_the_contract_and_its_accounts_sign_in(built, app, d
     case = db.session.execute(select(SupportCase).filter_by(uid=data["targets"]["case_long_chronology"])).scalar_one()
     assert db.session.execute(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)
                               ).scalar() >= 100
+
+
+def test_the_benchmarks_imports_go_to_a_school_no_measured_page_counts(built, db, tmp_path):
+    """Each benchmark run imports 2,000 new students: into the measured lead's school they made
+    every run's lead home slower than the last."""
+    users = json.loads((tmp_path / "scale-logins.json").read_text(encoding="utf-8"))["users"]
+
+    def organisation(name):
+        return db.session.get(Organisation, db.session.execute(
+            select(User.organisation_id).filter_by(login=users[name]["login"])).scalar_one())
+    importer, lead, district = organisation("importer"), organisation("school_lead"), \
+        organisation("district_coordinator")
+    assert importer.kind == "school" and importer.id != lead.id
+    assert importer.office_code != district.office_code
+    cases = dict(db.session.execute(select(SupportCase.school_id, func.count()).group_by(SupportCase.school_id)).all())
+    assert cases.get(importer.id, 0) <= cases[lead.id]
 
 
 def test_a_second_run_refuses(built, app, db):
