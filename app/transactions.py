@@ -28,7 +28,8 @@ from typing import Callable
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from .audit.services import PENDING_KEY, append_many
+from .audit.bulk_append import append_many
+from .audit.services import PENDING_KEY
 from .extensions import db
 
 log = logging.getLogger(__name__)

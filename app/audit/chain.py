@@ -18,7 +18,7 @@ from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 from .raw import canonical_sql, fetch_one, read_connection  # noqa: F401
 from .review_totals import forget_months_before
 from .seal import checkpoint_problem, forged_checkpoint, sign_checkpoint, unkeyed_problem
-from .services import _lock_chain_and_read_head, record  # noqa: F401
+from .services import lock_chain_and_read_head, record  # noqa: F401
 from .tombstones import subject_seal_problem
 # the walk lives in walk.py; its names stay importable from here
 from .walk import RangeResult, audit_keys, check_batch, check_range, join_ranges  # noqa: F401
@@ -199,7 +199,7 @@ def purge_events(before: dt.date, actor=None, *, progress: Progress | None = Non
     if not checked.ok:
         raise DomainError(_("해시 체인 검증에 실패하여 삭제하지 않았습니다. %(why)s", why=checked.message), field="before")
     session = db.session
-    _lock_chain_and_read_head(session)
+    lock_chain_and_read_head(session)
     purged_before = dt.datetime.combine(before, dt.time()) - KST
     after_id = session.execute(select(func.max(AuditCheckpoint.last_event_id))).scalar() or 0
     first_kept = session.execute(select(func.min(AuditEvent.id)).where(

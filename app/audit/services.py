@@ -15,14 +15,13 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 
-from ..bulk import insert_rows
 from ..db import utcnow
 from ..extensions import db
 from .models import GENESIS_HASH, AuditCheckpoint, AuditEvent
 
 #: a constant advisory-lock key for the chain on PostgreSQL ("ieumaudt")
 PG_CHAIN_LOCK = 0x6965756D61756474
-_HEAD_KEY = "ieum_audit_head"
+HEAD_KEY = "ieum_audit_head"
 _UNSAVED_KEY = "ieum_audit_unsaved"
 #: g: audit values of a request's read phase, appended after rendering (app/transactions.py)
 PENDING_KEY = "ieum_audit_pending"
@@ -102,9 +101,9 @@ def mac_fields(key: bytes, *fields: Any) -> str:
     return hmac_object(key, encode_canonical(list(fields)).encode("utf-8"), "sha256").hexdigest()
 
 
-def _lock_chain_and_read_head(session) -> str:
+def lock_chain_and_read_head(session) -> str:
     """Serialise appends: only one transaction at a time may extend the chain."""
-    cached = session.info.get(_HEAD_KEY)
+    cached = session.info.get(HEAD_KEY)
     if cached:  # this transaction already holds the lock and knows the head
         return cached
     conn = session.connection()  # Core on the session's connection: this runs on every request
@@ -123,7 +122,7 @@ def hold_chain_lock(session=None) -> None:
     row lock: every transition then locks in one order — chain, then rows — and two of them
     (closing a case, answering one of its referrals) cannot deadlock."""
     session = session or db.session
-    _lock_chain_and_read_head(_plain(session))
+    lock_chain_and_read_head(plain(session))
 
 
 def _checkpoint_hash(session) -> str | None:
@@ -180,7 +179,7 @@ def record(action: str, *, session=None, **fields: Any) -> AuditEvent:
     ``obj`` names the object (its table and uid); ``subject`` is the data subject, a student
     (or anything with a ``uid``).  ``details`` must never hold decrypted personal values.
     """
-    session = _plain(session or db.session)
+    session = plain(session or db.session)
     values = event_values(action, **fields)
     pending = g.get(PENDING_KEY) if has_request_context() else None
     if pending is not None and session is db.session():
@@ -191,55 +190,16 @@ def record(action: str, *, session=None, **fields: Any) -> AuditEvent:
     return append_values(session, values)
 
 
-def record_each(action: str, subjects: list, *, actor: Any = None, details: dict | None = None,
-                details_each: list[dict] | None = None, session=None) -> int:
-    """One event per object that is its own data subject (the students an import registers or
-    moves to a new class): the rows ``record(action, obj=x, subject=x, ...)`` would write for
-    each, with ``details`` for all or ``details_each[i]`` for the i-th, appended with one chain
-    lock and one INSERT, so a 2,000-row import holds the write lock for far less time.
-    Returns how many events were appended; no ORM objects are made for them."""
-    return append_rows(sealed_rows(action, subjects, actor=actor, details=details, details_each=details_each),
-                       session=session)
-
-
-def sealed_rows(action: str, subjects: list, *, actor: Any = None, details: dict | None = None,
-                details_each: list[dict] | None = None) -> list[dict[str, Any]]:
-    """The events ``record_each`` appends, made ahead: their columns and subject seals, all
-    but the chain.  A bulk save builds them before it takes the write lock, so only the hashes,
-    which need the chain's head, are computed under it (``append_rows``)."""
-    kid, key = keyring().audit_key()
-    each = details_each if details_each is not None else [details] * len(subjects)
-    rows = []
-    for subject, detail in zip(subjects, each, strict=True):
-        values = event_values(action, obj=subject, subject=subject, actor=actor, details=detail)
-        values["key_id"] = kid
-        values["subject_seal"] = subject_seal(key, values["subject_ref"])
-        rows.append(values)
-    return rows
-
-
-def append_rows(rows: list[dict[str, Any]], session=None) -> int:
-    """Append events made by ``event_values`` or ``sealed_rows`` with one chain lock and one
-    INSERT (kept aside instead while a request is in its read phase); returns how many."""
-    session = _plain(session or db.session)
-    pending = g.get(PENDING_KEY) if has_request_context() else None
-    if pending is not None and session is db.session():
-        pending.extend(rows)
-        return len(rows)
-    append_many(session, rows)
-    return len(rows)
-
-
-def _plain(session):
+def plain(session):
     return session() if isinstance(session, scoped_session) else session
 
 
 def append_values(session, values: dict[str, Any]) -> AuditEvent:
     """Extend the chain by one event in the session's transaction (the caller commits)."""
-    session = _plain(session)
+    session = plain(session)
     values = dict(values)
     kid, key = keyring().audit_key()  # before the lock: a ring without an audit key refuses early
-    prev = _lock_chain_and_read_head(session)
+    prev = lock_chain_and_read_head(session)
     # the clock is read under the lock, so occurred_at grows with id on one host
     values["occurred_at"] = utcnow()
     values["prev_hash"] = prev
@@ -252,39 +212,15 @@ def append_values(session, values: dict[str, Any]) -> AuditEvent:
     event = AuditEvent(**values)
     make_transient_to_detached(event)
     session.add(event)
-    session.info[_HEAD_KEY] = values["hash"]
+    session.info[HEAD_KEY] = values["hash"]
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_UNSAVED_KEY, []).append((transaction, event))
     return event
 
 
-def append_many(session, rows: list[dict[str, Any]]) -> None:
-    """Extend the chain by several events in order (the caller commits): each hash covers the
-    one before, exactly as that many ``append_values`` calls would, but the rows go in as one
-    DBAPI executemany, which inserts them one after another in list order, so their ids follow
-    the chain (no RETURNING: SQLAlchemy would then send one statement per row on SQLite to keep
-    the order).  The events are not added to the session."""
-    if not rows:
-        return
-    session = _plain(session)
-    kid, key = keyring().audit_key()
-    prev = _lock_chain_and_read_head(session)
-    now = utcnow()  # read under the lock, once: occurred_at never decreases with id
-    stored = []
-    for values in rows:
-        sealed = values.get("key_id") == kid and "subject_seal" in values  # by sealed_rows, same key
-        values = dict(values, occurred_at=now, prev_hash=prev, key_id=kid)
-        if not sealed:
-            values["subject_seal"] = subject_seal(key, values.get("subject_ref"))
-        values["hash"] = prev = chain_hash(prev, values, kid, key)
-        stored.append(values)
-    insert_rows(session.connection(), AuditEvent.__table__, stored)
-    session.info[_HEAD_KEY] = prev
-
-
 def forget_head(session, *args) -> None:
     """After commit or rollback the cached head is stale (another writer may go next)."""
-    session.info.pop(_HEAD_KEY, None)
+    session.info.pop(HEAD_KEY, None)
 
 
 def _forget_unsaved(session, rolled_back) -> None:

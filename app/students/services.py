@@ -10,7 +10,8 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from .. import signals
 from ..bulk import inserted_ids, insert_rows
-from ..audit.services import append_rows, record, record_each, sealed_rows
+from ..audit.bulk_append import append_rows, record_each, sealed_rows
+from ..audit.services import record
 from ..auth.models import Organisation
 from ..db import blind_index_matches, today_kst, utcnow
 from ..domain import DomainError, NotPermitted
@@ -123,7 +124,7 @@ class NewStudent(NamedTuple):
     """A student an import will register, made ahead of the write lock (``new_students``)."""
     student: Student
     values: dict  # its row, as the unit of work would insert it
-    event: dict  # its ``student_created`` event, sealed (audit.services.sealed_rows)
+    event: dict  # its ``student_created`` event, sealed (audit.bulk_append.sealed_rows)
 
 
 def new_students(actor, school: Organisation, rows: list[dict]) -> list[NewStudent]:

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app.audit.chain import verify_chain
 from app.audit.models import AuditEvent
-from app.audit.services import PENDING_KEY, SAME_AS_SUBJECT, append_rows, keyring, record, record_each, sealed_rows, subject_seal
+from app.audit.bulk_append import append_rows, record_each, sealed_rows
+from app.audit.services import PENDING_KEY, SAME_AS_SUBJECT, keyring, record, subject_seal
 from tests.querycount import counting, is_audit_append
 
 #: the columns that say what happened (the chain columns differ by position, by design)
@@ -102,7 +103,7 @@ def test_a_read_phase_keeps_them_for_after_the_page(app, db, build):
 
 def test_events_sealed_ahead_are_appended_without_sealing_again(db, build, monkeypatch):
     # a bulk save seals its events before it takes the write lock: under it only the hashes
-    import app.audit.services as services
+    import app.audit.bulk_append as services
     school = build.school()
     actor = build.user("school_staff", organisation=school)
     students = [build.student(school, actor=actor) for _ in range(5)]
