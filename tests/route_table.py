@@ -190,6 +190,7 @@ ROUTES: dict[str, Route] = {
     # -- conferences (``live``: a started school meeting of the lead's school; participants:
     #    staff, guardian, agency, coordinator; ``held``: recorded and amended once) ----------------
     "GET conferences.index": R({S, L, D, G, A}, False),
+    "GET conferences.my_work": R({S, L, D, G, A}, True),
     "GET conferences.new": R(READERS, True),
     "POST conferences.new": R(READERS, True),
     "GET conferences.view": R({S, L, D, G, A}, True, "conference", uid="live"),

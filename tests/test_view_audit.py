@@ -100,6 +100,7 @@ AUDITED = {
     "cases.new": Audited("staff", list_action="student_list_viewed"),
     "cases.view": Audited("staff", lambda w: {"uid": w.referral_case.uid}, _student("referral_case")),
     "conferences.new": Audited("lead", subject=_student("guardian_case")),
+    "conferences.my_work": Audited("lead", lambda w: {"show": "reviews"}, list_action="conference_work_viewed"),
     "conferences.view": Audited("lead", lambda w: {"uid": w.live.uid}, _student("guardian_case")),
     "conferences.print_view": Audited("lead", lambda w: {"uid": w.live.uid}, _student("guardian_case")),
     "conferences.record_meeting": Audited("lead", lambda w: {"uid": w.live.uid}, _student("guardian_case")),

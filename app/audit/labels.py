@@ -109,6 +109,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("conference_case_viewed", N_("사례회의 안건 열람")),
         ("conference_minutes_viewed", N_("사례회의 회의록 열람")),
         ("conference_version_viewed", N_("사례회의 이전 기록 열람")),
+        ("conference_work_viewed", N_("내 실행 과제·점검 예정 열람")),
         ("conference_action_status", N_("회의 후속 조치 상태 변경")),
         ("conference_reminders_sent", N_("사례회의 알림 발송")),
         ("conference_sharing_stopped", N_("사례회의 공유 중단")),

@@ -1,12 +1,13 @@
-"""The conference reads of the home pages: my open action items and the case reviews coming up,
-each started from the user's own scope (their items, their school's or office's cases) and read
-with the student and school each line shows, in a constant number of queries."""
+"""The conference reads of the home pages and the my-work page: my open action items and the
+case reviews coming up, each started from the user's own scope (their items, their school's or
+office's cases) and read with the student and school each line shows, in a constant number of
+queries."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case as sql_case, exists, false, select, union_all
+from sqlalchemy import and_, case as sql_case, exists, false, func, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from ..agencies.models import Referral
@@ -32,6 +33,8 @@ class MyItem:
     student: str | None = None
 
 
+#: reviews this many days ahead (and every past one) count as coming up
+REVIEW_WINDOW_DAYS = 14
 #: an open item, written as "none of the finished statuses": the same rows (the statuses are a
 #: closed list), but a condition no plan can start from, so each owner's own index leads even
 #: where SQLite has no statistics (an equality on status would walk every open item in the city)
@@ -51,22 +54,33 @@ def _owned_item_ids(user):
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def my_action_items(user, day: dt.date, limit: int = 50) -> list[MyItem]:
+def _my_items_query(user, day: dt.date):
+    overdue = and_(ActionItem.due_on.is_not(None), ActionItem.due_on < day)
+    return (select(ActionItem, Conference, SupportCase)
+            .join(Conference, ActionItem.conference_id == Conference.id)
+            .join(SupportCase, ActionItem.case_id == SupportCase.id)
+            .where(ActionItem.id.in_(_owned_item_ids(user)), SupportCase.status.not_in(FINISHED_CASES))
+            .order_by(sql_case((overdue, 0), else_=1), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id))
+
+
+def my_action_items(user, day: dt.date, limit: int = 50, offset: int = 0) -> list[MyItem]:
     """Open items the user owns (or their school team or agency owns), overdue first."""
     if not (user and user.is_authenticated):
         return []
-    overdue = and_(ActionItem.due_on.is_not(None), ActionItem.due_on < day)
-    rows = db.session.execute(
-        select(ActionItem, Conference, SupportCase)
-        .join(Conference, ActionItem.conference_id == Conference.id)
-        .join(SupportCase, ActionItem.case_id == SupportCase.id)
-        .where(ActionItem.id.in_(_owned_item_ids(user)), SupportCase.status.not_in(FINISHED_CASES))
-        .options(joinedload(SupportCase.student), joinedload(SupportCase.school))
-        .order_by(sql_case((overdue, 0), else_=1), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-        .limit(limit)).all()
+    rows = db.session.execute(_my_items_query(user, day)
+                              .options(joinedload(SupportCase.student), joinedload(SupportCase.school))
+                              .limit(limit).offset(offset)).all()
     names = student_labels(user, [case for _item, _conf, case in rows])
     return [MyItem(item, conf, case, item.due_on is not None and item.due_on < day, names.get(case.id))
             for item, conf, case in rows]
+
+
+def count_action_items(user, day: dt.date) -> int:
+    """How many lines ``my_action_items`` has in all (the my-work page's pages)."""
+    if not (user and user.is_authenticated):
+        return 0
+    return db.session.execute(select(func.count()).select_from(
+        _my_items_query(user, day).order_by(None).with_only_columns(ActionItem.id).subquery())).scalar_one()
 
 
 def student_labels(user, cases) -> dict[int, str | None]:
@@ -122,7 +136,17 @@ class UpcomingReview:
     review_on: dt.date
 
 
-def my_upcoming_reviews(user, day: dt.date, within: int = 14, limit: int = 50) -> list[UpcomingReview]:
+def _reviews_query(user, day: dt.date, within: int):
+    return (select(SupportCase.id, SupportCase.uid, Student.uid, Student.name_enc, CaseReview.review_on)
+            .select_from(CaseReview)
+            .join(SupportCase, SupportCase.id == CaseReview.case_id)
+            .join(Student, Student.id == SupportCase.student_id)
+            .where(_review_lead(user), CaseReview.review_on <= day + dt.timedelta(days=within), case_scope(user),
+                   SupportCase.status.not_in(FINISHED_CASES)))
+
+
+def my_upcoming_reviews(user, day: dt.date, within: int = REVIEW_WINDOW_DAYS, limit: int = 50,
+                        offset: int = 0) -> list[UpcomingReview]:
     """The reviews due by ``day + within`` (past ones included) on open cases the user may see,
     soonest first.
 
@@ -133,13 +157,15 @@ def my_upcoming_reviews(user, day: dt.date, within: int = 14, limit: int = 50) -
     cost ~7 ms of a district home at Seoul scale (the SQL, under 1 ms)."""
     if not (user and user.is_authenticated and user.organisation_id):
         return []
-    rows = db.session.execute(
-        select(SupportCase.id, SupportCase.uid, Student.uid, Student.name_enc, CaseReview.review_on)
-        .select_from(CaseReview)
-        .join(SupportCase, SupportCase.id == CaseReview.case_id)
-        .join(Student, Student.id == SupportCase.student_id)
-        .where(_review_lead(user), CaseReview.review_on <= day + dt.timedelta(days=within), case_scope(user),
-               SupportCase.status.not_in(FINISHED_CASES))
-        .order_by(CaseReview.review_on, CaseReview.case_id).limit(limit)).all()
+    rows = db.session.execute(_reviews_query(user, day, within)
+                              .order_by(CaseReview.review_on, CaseReview.case_id).limit(limit).offset(offset)).all()
     return [UpcomingReview(case_id, case_uid, Student.name.read(Student, student_uid, name_enc), review_on)
             for case_id, case_uid, student_uid, name_enc, review_on in rows]
+
+
+def count_upcoming_reviews(user, day: dt.date, within: int = REVIEW_WINDOW_DAYS) -> int:
+    """How many lines ``my_upcoming_reviews`` has in all (the my-work page's pages)."""
+    if not (user and user.is_authenticated and user.organisation_id):
+        return 0
+    return db.session.execute(select(func.count()).select_from(
+        _reviews_query(user, day, within).with_only_columns(CaseReview.case_id).subquery())).scalar_one()

@@ -8,6 +8,7 @@ from app.cases import notes as case_notes
 from app.cases.plan import add_plan_action
 from app.conferences import recording
 from app.conferences import services as cs
+from app.conferences.panels import HOME_ROWS
 from app.db import today_kst, utcnow
 from app.extensions import db
 from app.notifications.services import notify
@@ -68,6 +69,7 @@ def _panel(html: str, heading_id: str) -> str:
 
 
 PAGES = (("lead", "/home/lead"), ("coordinator", "/home/district"), ("staff", "/home/school"))
+WORK = (("lead", "/conferences/my-work?show=reviews"), ("coordinator", "/conferences/my-work?show=reviews&page=1"))
 
 
 def test_lead_coordinator_and_staff_homes_do_not_grow(app, build):
@@ -76,17 +78,21 @@ def test_lead_coordinator_and_staff_homes_do_not_grow(app, build):
              "coordinator": build.user("district_coordinator", organisation=build.organisation("district_office", "마포구")),
              "staff": build.user("school_staff", organisation=school)}
     _world(build, school, users["lead"], users["coordinator"], 2)
-    small = {url: _statements(app, users[who], url)[0] for who, url in PAGES}
+    small = {url: _statements(app, users[who], url)[0] for who, url in PAGES + WORK}
     reviewed = _world(build, school, users["lead"], users["coordinator"], 12)
-    pages = {url: _statements(app, users[who], url) for who, url in PAGES}
+    pages = {url: _statements(app, users[who], url) for who, url in PAGES + WORK}
     assert {url: n for url, (n, _html) in pages.items()} == small
-    # the pages still list the right rows: 14 reviews due (2 + 12), each with its student's name
+    # 14 reviews due (2 + 12): each home shows the first ten and links to the my-work page, which
+    # lists all of them, each with its student's name
     for url in ("/home/lead", "/home/district", "/home/school"):
         reviews = _panel(pages[url][1], "p-conference_actions")
-        assert reviews.count('data-testid="home-review"') == 14, url
-        assert all(name in reviews for name in reviewed), url
+        assert reviews.count('data-testid="home-review"') == HOME_ROWS, url
+        assert 'data-testid="link-my-work"' in reviews, url
+    for _who, url in WORK:
+        listed = pages[url][1]
+        assert listed.count('data-testid="work-review"') == 14 and all(name in listed for name in reviewed), url
     lead_html = pages["/home/lead"][1]
-    assert _panel(lead_html, "p-conference_actions").count('data-testid="home-action"') == 14  # school team's
+    assert _panel(lead_html, "p-conference_actions").count('data-testid="home-action"') == HOME_ROWS  # school team's
     assert 'data-testid="unread-total">14<' in lead_html
     district = pages["/home/district"][1]
     assert _panel(district, "p-referrals").count("<li>") == 5  # the panel's limit, oldest deadline first
