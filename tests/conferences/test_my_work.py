@@ -69,10 +69,12 @@ def test_reviews_overdue_first_and_the_home_shows_ten_with_a_link(app, build):
         client = sign_in(app, lead)
         reviews = client.get("/conferences/my-work?show=reviews").get_data(as_text=True)
         home = client.get("/home/lead").get_data(as_text=True)
+        listing = client.get("/conferences/").get_data(as_text=True)
     assert reviews.count('data-testid="work-review"') == HOME_ROWS + 4 and all(n in reviews for n in names)
     assert reviews.count("outline-danger") == HOME_ROWS + 4  # every review is past its day
     assert home.count('data-testid="home-review"') == HOME_ROWS and home.count('data-testid="home-action"') == HOME_ROWS
     assert 'href="/conferences/my-work?show=actions" data-testid="link-my-work"' in home
+    assert 'href="/conferences/my-work" data-testid="link-my-work"' in listing
 
 
 def test_other_roles_are_refused_and_an_empty_list_says_so(app, build):
