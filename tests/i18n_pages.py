@@ -265,7 +265,7 @@ def extra_pages(role: str, today=None) -> list[str]:
     if role == "district_coordinator":
         pages += ["/agencies/referrals/overdue", "/reports/district"]
     if role in ("school_staff", "school_lead"):
-        pages += ["/reports/school"]
+        pages += ["/reports/school", "/conferences/my-work?show=actions", "/conferences/my-work?show=reviews"]
     return pages
 
 
