@@ -41,6 +41,12 @@ def _reviewed(build, school, lead, n: int, due_in: int = 3):
     return [c.student.name for c in cases]
 
 
+def _cases_of(school):
+    from app.cases.models import SupportCase
+    return list(db.session.execute(select(SupportCase).where(SupportCase.school_id == school.id)
+                                   .order_by(SupportCase.id)).scalars())
+
+
 def _events(action: str) -> list[AuditEvent]:
     return list(db.session.execute(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)).scalars())
 
@@ -100,3 +106,21 @@ def test_another_school_sees_none_of_them(app, build):
     for show in ("actions", "reviews"):
         html = client.get(f"/conferences/my-work?show={show}").get_data(as_text=True)
         assert 'data-testid="work-' not in html and "과제0" not in html
+
+
+def test_a_closed_case_leaves_both_lists(app, build):
+    """Closing a case ends its action items and its review (case_closed): the page stops listing them."""
+    from app.cases import services as case_services
+    school = build.school()
+    lead = build.user("school_lead", organisation=school)
+    names = _reviewed(build, school, lead, 3)
+    closed = _cases_of(school)[0]
+    case_services.close_case(closed, lead, reason="goals_met",
+                             outcomes={n.id: ("resolved", "") for n in closed.needs if n.resolved_on is None})
+    db.session.commit()
+    client = sign_in(app, lead)
+    actions = client.get("/conferences/my-work?show=actions").get_data(as_text=True)
+    reviews = client.get("/conferences/my-work?show=reviews").get_data(as_text=True)
+    assert actions.count('data-testid="work-action"') == 2 and "과제00" not in actions
+    assert reviews.count('data-testid="work-review"') == 2 and names[0] not in reviews
+    assert all(name in reviews for name in names[1:])
